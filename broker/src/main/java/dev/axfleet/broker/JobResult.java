@@ -1,0 +1,29 @@
+package dev.axfleet.broker;
+
+/**
+ * The one final answer to a job.
+ *
+ * @param queueMs how long the job waited between its creation and the start of its run; null when the
+ *                job carried no creation time
+ * @param runMs   how long the run took
+ */
+public record JobResult(
+        String id,
+        String model,
+        Outcome outcome,
+        String text,
+        FinishReason finishReason,
+        Usage usage,
+        Long queueMs,
+        long runMs,
+        JobError error,
+        String worker) implements Reply {
+
+    public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs, String worker) {
+        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, null, worker);
+    }
+
+    public static JobResult failed(String id, String model, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
+        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, error, worker);
+    }
+}

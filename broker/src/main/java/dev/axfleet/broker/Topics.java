@@ -1,0 +1,114 @@
+package dev.axfleet.broker;
+
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Every MQTT topic axfleet uses, in one place. Nobody else spells a topic.
+ *
+ * <pre>
+ * axfleet/v1/jobs/{model}               jobs for a model (devices and the gateway publish, workers share)
+ * axfleet/v1/cancel/{model}             cancel requests {"id": ...} (all workers of the model)
+ * axfleet/v1/status/{model}/{job}       job state transitions (running, done, ...), QoS 0
+ * axfleet/v1/workers/{model}/{worker}   retained worker state, "offline" as last will
+ * axfleet/v1/reply/{client}/{job}       reply topics for clients that have no own namespace
+ * axfleet/v1/results/{model}/{job}      where results go when a job names no reply topic
+ * </pre>
+ */
+public final class Topics {
+    public static final String ROOT = "axfleet/v1";
+
+    private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final int MAX_TOPIC_LENGTH = 512;
+
+    private Topics() {
+    }
+
+    public static String jobs(String model) {
+        return ROOT + "/jobs/" + segment("model", model);
+    }
+
+    /** The shared subscription the workers of one model take jobs from; the broker hands each job to one of them. */
+    public static String jobsShared(String model) {
+        return "$share/axfleet-" + segment("model", model) + "/" + jobs(model);
+    }
+
+    public static String cancel(String model) {
+        return ROOT + "/cancel/" + segment("model", model);
+    }
+
+    public static String status(String model, String jobId) {
+        return ROOT + "/status/" + segment("model", model) + "/" + segment("id", jobId);
+    }
+
+    public static String statusAll() {
+        return ROOT + "/status/+/+";
+    }
+
+    public static String workerState(String model, String workerId) {
+        return ROOT + "/workers/" + segment("model", model) + "/" + segment("worker", workerId);
+    }
+
+    public static String workerStates() {
+        return ROOT + "/workers/+/+";
+    }
+
+    public static String reply(String clientId, String jobId) {
+        return ROOT + "/reply/" + segment("client", clientId) + "/" + segment("id", jobId);
+    }
+
+    public static String replies(String clientId) {
+        return ROOT + "/reply/" + segment("client", clientId) + "/#";
+    }
+
+    public static String defaultResult(String model, String jobId) {
+        return ROOT + "/results/" + segment("model", model) + "/" + segment("id", jobId);
+    }
+
+    /** The model named by a job topic, or empty when the topic is not a job topic. */
+    public static Optional<String> modelOfJobTopic(String topic) {
+        String prefix = ROOT + "/jobs/";
+        if (!topic.startsWith(prefix)) {
+            return Optional.empty();
+        }
+        String model = topic.substring(prefix.length());
+        return isSegment(model) ? Optional.of(model) : Optional.empty();
+    }
+
+    /** True for the cancel topic of any model. */
+    public static boolean isCancel(String topic) {
+        return topic.startsWith(ROOT + "/cancel/");
+    }
+
+    public static boolean isSegment(String value) {
+        return value != null && SEGMENT.matcher(value).matches();
+    }
+
+    /**
+     * Why a topic may not be used as a reply topic, or empty when it may. Workers publish results to
+     * whatever a job names, so the names are bounded: no wildcards, no {@code $} topics, and nothing
+     * inside axfleet's own tree except the reply and result namespaces.
+     */
+    public static Optional<String> replyTopicProblem(String topic) {
+        if (topic.isEmpty() || topic.length() > MAX_TOPIC_LENGTH) {
+            return Optional.of("must be 1 to " + MAX_TOPIC_LENGTH + " characters");
+        }
+        if (topic.contains("+") || topic.contains("#") || topic.indexOf('\0') >= 0) {
+            return Optional.of("must not contain wildcards or NUL");
+        }
+        if (topic.startsWith("$")) {
+            return Optional.of("must not start with '$'");
+        }
+        if (topic.startsWith("axfleet/") && !topic.startsWith(ROOT + "/reply/") && !topic.startsWith(ROOT + "/results/")) {
+            return Optional.of("inside axfleet/ only " + ROOT + "/reply/... and " + ROOT + "/results/... are allowed");
+        }
+        return Optional.empty();
+    }
+
+    private static String segment(String what, String value) {
+        if (!isSegment(value)) {
+            throw new IllegalArgumentException(what + " must match " + SEGMENT.pattern() + ": " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,595 @@
+package dev.axfleet.broker;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The JSON envelopes of the wire, version {@value #VERSION}: jobs, deltas, results, job status, worker
+ * state and cancel requests. docs/protocol.md describes the same fields for people.
+ *
+ * <p>Jobs come from anyone (microcontrollers included), so {@link #decodeJob} checks every field and
+ * names the one at fault. Everything else is written by axfleet itself and decoded leniently.
+ */
+public final class WireCodec {
+    public static final int VERSION = 1;
+    /** Largest job payload accepted, in bytes. Larger jobs are answered with an error, not run. */
+    public static final int MAX_JOB_BYTES = 1 << 20;
+    public static final int MAX_MESSAGES = 1000;
+    public static final int MAX_STOP_SEQUENCES = 16;
+    public static final int MAX_STOP_LENGTH = 256;
+    public static final int MAX_TOKENS_LIMIT = 1 << 20;
+    private static final int MAX_JSON_DEPTH = 16;
+    private static final Set<String> ROLES = Set.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private WireCodec() {
+    }
+
+    /** A fresh job id: 16 characters of base 36, unique enough for a fleet. */
+    public static String newJobId() {
+        StringBuilder sb = new StringBuilder(16);
+        for (int i = 0; i < 16; i++) {
+            sb.append(Character.forDigit(RANDOM.nextInt(36), 36));
+        }
+        return sb.toString();
+    }
+
+    // ---- jobs ----
+
+    public static byte[] encodeJob(Job job) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("id", job.id());
+        o.addProperty("model", job.model());
+        o.addProperty("task", job.task().wire());
+        o.addProperty("reply_to", job.replyTo());
+        if (job.stream()) {
+            o.addProperty("stream", true);
+        }
+        if (job.createdAt() != null) {
+            o.addProperty("created_at", job.createdAt().toEpochMilli());
+        }
+        if (job.expiresAt() != null) {
+            o.addProperty("expires_at", job.expiresAt().toEpochMilli());
+        }
+        o.add("params", encodeParams(job.params()));
+        return bytes(o);
+    }
+
+    private static JsonObject encodeParams(TaskParams params) {
+        ChatParams p = (ChatParams) params;
+        JsonObject o = new JsonObject();
+        JsonArray messages = new JsonArray();
+        for (ChatMessage m : p.messages()) {
+            JsonObject mo = new JsonObject();
+            mo.addProperty("role", m.role());
+            mo.addProperty("content", m.content());
+            messages.add(mo);
+        }
+        o.add("messages", messages);
+        addIfSet(o, "temperature", p.temperature());
+        addIfSet(o, "top_p", p.topP());
+        addIfSet(o, "top_k", p.topK());
+        addIfSet(o, "max_tokens", p.maxTokens());
+        if (!p.stop().isEmpty()) {
+            JsonArray stop = new JsonArray();
+            p.stop().forEach(stop::add);
+            o.add("stop", stop);
+        }
+        addIfSet(o, "seed", p.seed());
+        addIfSet(o, "presence_penalty", p.presencePenalty());
+        addIfSet(o, "frequency_penalty", p.frequencyPenalty());
+        addIfSet(o, "repeat_penalty", p.repeatPenalty());
+        return o;
+    }
+
+    /**
+     * Reads and checks a job published on {@code topic}.
+     *
+     * @param responseTopic the MQTT 5 response topic, or null (MQTT 3.1.1 publishers put {@code reply_to} in the JSON)
+     * @param correlation   the MQTT 5 correlation data, or null
+     * @throws InvalidJobException naming the field at fault, with whatever could be read for the error reply
+     */
+    public static Job decodeJob(String topic, byte[] payload, String responseTopic, byte[] correlation)
+            throws InvalidJobException {
+        String model = Topics.modelOfJobTopic(topic).orElse(null);
+        String correlationId = idFromCorrelation(correlation);
+        String fallbackId = correlationId != null ? correlationId : newJobId();
+        String replyTo = usableReplyTo(responseTopic, model, fallbackId);
+        if (model == null) {
+            throw invalid("topic", "not a job topic: " + topic, fallbackId, null, replyTo, correlation);
+        }
+        if (payload.length > MAX_JOB_BYTES) {
+            throw invalid("payload", "larger than " + MAX_JOB_BYTES + " bytes", fallbackId, model, replyTo, correlation);
+        }
+        JsonObject o;
+        try {
+            o = parseObject(new String(payload, StandardCharsets.UTF_8));
+        } catch (JsonParseException | IllegalStateException | StackOverflowError e) {
+            throw invalid("payload", "not a JSON object", fallbackId, model, replyTo, correlation);
+        }
+        Fields f = new Fields(o, "");
+        // Read id and reply topic first: every later error is answered there.
+        String id;
+        try {
+            id = f.optString("id", 1, 128);
+            if (id != null && !Topics.isSegment(id)) {
+                throw new FieldException("id", "must match [A-Za-z0-9._:-]{1,128}");
+            }
+        } catch (FieldException e) {
+            throw invalid(e.field, e.getMessage(), fallbackId, model, replyTo, correlation);
+        }
+        if (id == null) {
+            id = fallbackId;
+        }
+        if (responseTopic == null) {
+            replyTo = Topics.defaultResult(model, id);
+        }
+        try {
+            if (responseTopic == null) {
+                String jsonReply = f.optString("reply_to", 1, 512);
+                if (jsonReply != null) {
+                    Optional<String> problem = Topics.replyTopicProblem(jsonReply);
+                    if (problem.isPresent()) {
+                        throw new FieldException("reply_to", problem.get());
+                    }
+                    replyTo = jsonReply;
+                }
+            }
+            Integer v = f.optInt("v", 1, Integer.MAX_VALUE);
+            if (v != null && v != VERSION) {
+                throw new FieldException("v", "version " + v + " is not supported; this worker speaks " + VERSION);
+            }
+            String jsonModel = f.optString("model", 1, 128);
+            if (jsonModel != null && !jsonModel.equals(model)) {
+                throw new FieldException("model", "'" + jsonModel + "' does not match the topic's model '" + model + "'");
+            }
+            String taskName = f.optString("task", 1, 32);
+            Task task = taskName == null ? Task.CHAT : Task.fromWire(taskName)
+                    .orElseThrow(() -> new FieldException("task", "unknown task '" + taskName + "'; known: chat"));
+            Instant createdAt = f.optInstant("created_at");
+            Instant expiresAt = f.optInstant("expires_at");
+            Boolean stream = f.optBool("stream");
+            JsonObject params = f.requireObject("params");
+            TaskParams taskParams = switch (task) {
+                case CHAT -> decodeChat(new Fields(params, "params."));
+            };
+            return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream));
+        } catch (FieldException e) {
+            throw invalid(e.field, e.getMessage(), id, model, replyTo, correlation);
+        }
+    }
+
+    private static ChatParams decodeChat(Fields f) throws FieldException {
+        List<ChatMessage> messages = new ArrayList<>();
+        String system = f.optString("system", 0, Integer.MAX_VALUE);
+        if (system != null) {
+            messages.add(ChatMessage.system(system));
+        }
+        JsonElement list = f.o.get("messages");
+        String prompt = f.optString("prompt", 0, Integer.MAX_VALUE);
+        if (list != null && !list.isJsonNull()) {
+            if (prompt != null) {
+                throw new FieldException(f.prefix + "prompt", "give either messages or prompt, not both");
+            }
+            if (!list.isJsonArray()) {
+                throw new FieldException(f.prefix + "messages", "must be an array");
+            }
+            JsonArray array = list.getAsJsonArray();
+            if (array.isEmpty() || array.size() > MAX_MESSAGES) {
+                throw new FieldException(f.prefix + "messages", "must hold 1 to " + MAX_MESSAGES + " messages");
+            }
+            for (int i = 0; i < array.size(); i++) {
+                String at = f.prefix + "messages[" + i + "]";
+                if (!array.get(i).isJsonObject()) {
+                    throw new FieldException(at, "must be an object {role, content}");
+                }
+                Fields m = new Fields(array.get(i).getAsJsonObject(), at + ".");
+                String role = m.requireString("role");
+                if (!ROLES.contains(role)) {
+                    throw new FieldException(at + ".role", "must be one of " + ROLES);
+                }
+                messages.add(new ChatMessage(role, m.requireString("content")));
+            }
+        } else if (prompt != null) {
+            messages.add(ChatMessage.user(prompt));
+        } else {
+            throw new FieldException(f.prefix + "messages", "required (or a prompt string)");
+        }
+        return new ChatParams(
+                messages,
+                f.optDouble("temperature", 0, 2),
+                f.optDouble("top_p", 0, 1),
+                f.optInt("top_k", 0, 1_000_000),
+                f.optInt("max_tokens", 1, MAX_TOKENS_LIMIT),
+                f.optStop("stop"),
+                f.optLong("seed"),
+                f.optDouble("presence_penalty", -2, 2),
+                f.optDouble("frequency_penalty", -2, 2),
+                f.optDouble("repeat_penalty", 0, 10));
+    }
+
+    private static String usableReplyTo(String responseTopic, String model, String id) {
+        if (responseTopic != null && Topics.replyTopicProblem(responseTopic).isEmpty()) {
+            return responseTopic;
+        }
+        return model == null ? null : Topics.defaultResult(model, id);
+    }
+
+    /** A job id taken from correlation data, when that data is a usable id. */
+    private static String idFromCorrelation(byte[] correlation) {
+        if (correlation == null) {
+            return null;
+        }
+        String s = new String(correlation, StandardCharsets.UTF_8);
+        return Topics.isSegment(s) ? s : null;
+    }
+
+    private static InvalidJobException invalid(String field, String message, String id, String model, String replyTo, byte[] correlation) {
+        return new InvalidJobException(JobError.invalid(field, message), id, model, replyTo, correlation);
+    }
+
+    // ---- replies ----
+
+    public static byte[] encodeDelta(JobDelta d) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("type", "delta");
+        o.addProperty("id", d.id());
+        o.addProperty("seq", d.seq());
+        o.addProperty("text", d.text());
+        return bytes(o);
+    }
+
+    public static byte[] encodeResult(JobResult r) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("type", "result");
+        o.addProperty("id", r.id());
+        o.addProperty("model", r.model());
+        o.addProperty("outcome", r.outcome().wire());
+        if (r.text() != null) {
+            o.addProperty("text", r.text());
+        }
+        if (r.finishReason() != null) {
+            o.addProperty("finish_reason", r.finishReason().wire());
+        }
+        if (r.usage() != null) {
+            JsonObject u = new JsonObject();
+            u.addProperty("prompt_tokens", r.usage().promptTokens());
+            u.addProperty("completion_tokens", r.usage().completionTokens());
+            u.addProperty("total_tokens", r.usage().totalTokens());
+            if (r.usage().estimated()) {
+                u.addProperty("estimated", true);
+            }
+            o.add("usage", u);
+        }
+        addIfSet(o, "queue_ms", r.queueMs());
+        o.addProperty("run_ms", r.runMs());
+        if (r.error() != null) {
+            JsonObject e = new JsonObject();
+            e.addProperty("code", r.error().code());
+            e.addProperty("message", r.error().message());
+            if (r.error().field() != null) {
+                e.addProperty("field", r.error().field());
+            }
+            o.add("error", e);
+        }
+        if (r.worker() != null) {
+            o.addProperty("worker", r.worker());
+        }
+        return bytes(o);
+    }
+
+    /** Reads a delta or result published by a worker. */
+    public static Reply decodeReply(byte[] payload) {
+        JsonObject o = parseObject(new String(payload, StandardCharsets.UTF_8));
+        String type = string(o, "type");
+        String id = string(o, "id");
+        if ("delta".equals(type)) {
+            return new JobDelta(id, o.get("seq").getAsInt(), string(o, "text"));
+        }
+        if (!"result".equals(type)) {
+            throw new JsonParseException("not a reply: type " + type);
+        }
+        Outcome outcome = Outcome.fromWire(string(o, "outcome"))
+                .orElseThrow(() -> new JsonParseException("unknown outcome " + o.get("outcome")));
+        FinishReason finish = o.has("finish_reason") ? FinishReason.fromWire(string(o, "finish_reason")).orElse(null) : null;
+        Usage usage = null;
+        if (o.has("usage")) {
+            JsonObject u = o.getAsJsonObject("usage");
+            usage = new Usage(u.get("prompt_tokens").getAsInt(), u.get("completion_tokens").getAsInt(),
+                    u.has("estimated") && u.get("estimated").getAsBoolean());
+        }
+        JobError error = null;
+        if (o.has("error")) {
+            JsonObject e = o.getAsJsonObject("error");
+            error = new JobError(string(e, "code"), string(e, "message"), string(e, "field"));
+        }
+        Long queueMs = o.has("queue_ms") ? o.get("queue_ms").getAsLong() : null;
+        long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
+        return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, error, string(o, "worker"));
+    }
+
+    // ---- job status, worker state, cancel ----
+
+    public static byte[] encodeStatus(JobStatus s) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("id", s.id());
+        o.addProperty("model", s.model());
+        o.addProperty("state", s.state().wire());
+        o.addProperty("worker", s.worker());
+        o.addProperty("at", s.at().toEpochMilli());
+        return bytes(o);
+    }
+
+    public static byte[] encodeWorkerState(WorkerState s) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("worker", s.worker());
+        o.addProperty("model", s.model());
+        o.addProperty("phase", s.phase().wire());
+        if (s.runtime() != null) {
+            o.addProperty("runtime", s.runtime());
+        }
+        o.addProperty("emulated", s.emulated());
+        o.addProperty("context_tokens", s.contextTokens());
+        o.addProperty("jobs_done", s.jobsDone());
+        o.addProperty("jobs_failed", s.jobsFailed());
+        if (s.lastError() != null) {
+            o.addProperty("last_error", s.lastError());
+        }
+        if (s.since() != null) {
+            o.addProperty("since", s.since().toEpochMilli());
+        }
+        return bytes(o);
+    }
+
+    public static WorkerState decodeWorkerState(byte[] payload) {
+        JsonObject o = parseObject(new String(payload, StandardCharsets.UTF_8));
+        return new WorkerState(
+                string(o, "worker"),
+                string(o, "model"),
+                WorkerState.Phase.fromWire(string(o, "phase")),
+                string(o, "runtime"),
+                o.has("emulated") && o.get("emulated").getAsBoolean(),
+                o.has("context_tokens") ? o.get("context_tokens").getAsInt() : 0,
+                o.has("jobs_done") ? o.get("jobs_done").getAsLong() : 0,
+                o.has("jobs_failed") ? o.get("jobs_failed").getAsLong() : 0,
+                string(o, "last_error"),
+                o.has("since") ? Instant.ofEpochMilli(o.get("since").getAsLong()) : null);
+    }
+
+    public static byte[] encodeCancel(String jobId) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("id", jobId);
+        return bytes(o);
+    }
+
+    /** The job id a cancel request names, or empty when the payload is not a cancel request. */
+    public static Optional<String> decodeCancel(byte[] payload) {
+        try {
+            String id = string(parseObject(new String(payload, StandardCharsets.UTF_8)), "id");
+            return Topics.isSegment(id) ? Optional.of(id) : Optional.empty();
+        } catch (RuntimeException | StackOverflowError e) {
+            return Optional.empty();
+        }
+    }
+
+    // ---- helpers ----
+
+    /** Parses strict JSON with bounded nesting; a deeply nested payload is rejected before it costs stack. */
+    private static JsonObject parseObject(String text) {
+        if (maxDepth(text) > MAX_JSON_DEPTH) {
+            throw new JsonParseException("nested deeper than " + MAX_JSON_DEPTH);
+        }
+        JsonReader reader = new JsonReader(new StringReader(text));
+        reader.setStrictness(Strictness.STRICT);
+        JsonElement e = JsonParser.parseReader(reader);
+        if (!e.isJsonObject()) {
+            throw new JsonParseException("not an object");
+        }
+        return e.getAsJsonObject();
+    }
+
+    private static int maxDepth(String text) {
+        int depth = 0;
+        int max = 0;
+        boolean inString = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                max = Math.max(max, ++depth);
+            } else if (c == '}' || c == ']') {
+                depth--;
+            }
+        }
+        return max;
+    }
+
+    private static String string(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        return e == null || e.isJsonNull() ? null : e.getAsString();
+    }
+
+    private static byte[] bytes(JsonObject o) {
+        return o.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void addIfSet(JsonObject o, String key, Number value) {
+        if (value != null) {
+            o.addProperty(key, value);
+        }
+    }
+
+    /** A field at fault in a job. */
+    private static final class FieldException extends Exception {
+        final String field;
+
+        FieldException(String field, String message) {
+            super(message);
+            this.field = field;
+        }
+    }
+
+    /** Typed, checked access to the fields of one JSON object; {@code prefix} makes error names like params.top_p. */
+    private record Fields(JsonObject o, String prefix) {
+        JsonElement get(String key) {
+            JsonElement e = o.get(key);
+            return e == null || e instanceof JsonNull ? null : e;
+        }
+
+        String requireString(String key) throws FieldException {
+            String s = optString(key, 0, Integer.MAX_VALUE);
+            if (s == null) {
+                throw new FieldException(prefix + key, "required");
+            }
+            return s;
+        }
+
+        String optString(String key, int min, int max) throws FieldException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return null;
+            }
+            if (!(e instanceof JsonPrimitive p) || !p.isString()) {
+                throw new FieldException(prefix + key, "must be a string");
+            }
+            String s = p.getAsString();
+            if (s.length() < min || s.length() > max) {
+                throw new FieldException(prefix + key, "must be " + min + " to " + max + " characters");
+            }
+            return s;
+        }
+
+        JsonObject requireObject(String key) throws FieldException {
+            JsonElement e = get(key);
+            if (e == null) {
+                throw new FieldException(prefix + key, "required");
+            }
+            if (!e.isJsonObject()) {
+                throw new FieldException(prefix + key, "must be an object");
+            }
+            return e.getAsJsonObject();
+        }
+
+        Boolean optBool(String key) throws FieldException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return null;
+            }
+            if (!(e instanceof JsonPrimitive p) || !p.isBoolean()) {
+                throw new FieldException(prefix + key, "must be true or false");
+            }
+            return p.getAsBoolean();
+        }
+
+        Double optDouble(String key, double min, double max) throws FieldException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return null;
+            }
+            double d = number(key, e).doubleValue();
+            if (!(d >= min && d <= max)) {
+                throw new FieldException(prefix + key, "must be a number from " + min + " to " + max);
+            }
+            return d;
+        }
+
+        Integer optInt(String key, int min, int max) throws FieldException {
+            Long l = optLong(key);
+            if (l == null) {
+                return null;
+            }
+            if (l < min || l > max) {
+                throw new FieldException(prefix + key, "must be an integer from " + min + " to " + max);
+            }
+            return l.intValue();
+        }
+
+        Long optLong(String key) throws FieldException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return null;
+            }
+            Number n = number(key, e);
+            double d = n.doubleValue();
+            if (d != Math.rint(d) || Math.abs(d) > 9.007199254740991E15) {
+                throw new FieldException(prefix + key, "must be an integer");
+            }
+            return n.longValue();
+        }
+
+        Instant optInstant(String key) throws FieldException {
+            Long ms = optLong(key);
+            if (ms == null) {
+                return null;
+            }
+            if (ms < 0) {
+                throw new FieldException(prefix + key, "must be milliseconds since 1970 (UTC)");
+            }
+            return Instant.ofEpochMilli(ms);
+        }
+
+        List<String> optStop(String key) throws FieldException {
+            JsonElement e = get(key);
+            if (e == null) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            if (e instanceof JsonPrimitive p && p.isString()) {
+                out.add(p.getAsString());
+            } else if (e.isJsonArray()) {
+                for (JsonElement s : e.getAsJsonArray()) {
+                    if (!(s instanceof JsonPrimitive p) || !p.isString()) {
+                        throw new FieldException(prefix + key, "must be a string or an array of strings");
+                    }
+                    out.add(p.getAsString());
+                }
+            } else {
+                throw new FieldException(prefix + key, "must be a string or an array of strings");
+            }
+            if (out.size() > MAX_STOP_SEQUENCES) {
+                throw new FieldException(prefix + key, "at most " + MAX_STOP_SEQUENCES + " sequences");
+            }
+            for (String s : out) {
+                if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
+                    throw new FieldException(prefix + key, "each sequence must be 1 to " + MAX_STOP_LENGTH + " characters");
+                }
+            }
+            return out;
+        }
+
+        private Number number(String key, JsonElement e) throws FieldException {
+            if (!(e instanceof JsonPrimitive p) || !p.isNumber()) {
+                throw new FieldException(prefix + key, "must be a number");
+            }
+            return p.getAsNumber();
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.axfleet.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Settings of one process: a {@code key = value} file (comments with {@code #}) overridden by
+ * environment variables. Key {@code gateway.port} is overridden by {@code AXFLEET_GATEWAY_PORT}.
+ * Each process turns these into its own typed config record and prints it once at start.
+ */
+public final class Settings {
+    private final Properties file;
+    private final Map<String, String> env;
+    private final String source;
+
+    private Settings(Properties file, Map<String, String> env, String source) {
+        this.file = file;
+        this.env = env;
+        this.source = source;
+    }
+
+    /** Reads {@code path} when it exists; the environment always applies. */
+    public static Settings load(Path path, Map<String, String> env) {
+        Properties p = new Properties();
+        String source = "environment only";
+        if (path != null && Files.isRegularFile(path)) {
+            try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+                p.load(r);
+                source = path + " + environment";
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + path, e);
+            }
+        }
+        return new Settings(p, env, source);
+    }
+
+    /** Settings from the file named by {@code AXFLEET_CONFIG} (default /etc/axfleet/axfleet.conf) and the environment. */
+    public static Settings fromEnvironment() {
+        Map<String, String> env = System.getenv();
+        return load(Path.of(env.getOrDefault("AXFLEET_CONFIG", "/etc/axfleet/axfleet.conf")), env);
+    }
+
+    public static Settings of(Map<String, String> values) {
+        Properties p = new Properties();
+        p.putAll(values);
+        return new Settings(p, Map.of(), "given values");
+    }
+
+    public static String envName(String key) {
+        return "AXFLEET_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    /** Where the values came from, for the start-up line. */
+    public String source() {
+        return source;
+    }
+
+    public String string(String key, String fallback) {
+        String v = env.get(envName(key));
+        if (v == null) {
+            v = file.getProperty(key);
+        }
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    public int integer(String key, int fallback) {
+        String v = string(key, null);
+        try {
+            return v == null ? fallback : Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be an integer, not '" + v + "'");
+        }
+    }
+
+    public double decimal(String key, double fallback) {
+        String v = string(key, null);
+        try {
+            return v == null ? fallback : Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a number, not '" + v + "'");
+        }
+    }
+
+    public boolean bool(String key, boolean fallback) {
+        String v = string(key, null);
+        if (v == null) {
+            return fallback;
+        }
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "1", "true", "yes", "on" -> true;
+            case "0", "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException(key + " must be true or false, not '" + v + "'");
+        };
+    }
+
+    /** A duration written as {@code 300ms}, {@code 30s}, {@code 5m} or a number of milliseconds. */
+    public Duration duration(String key, Duration fallback) {
+        String v = string(key, null);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            if (v.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
+            }
+            if (v.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1).trim()) * 1000));
+            }
+            if (v.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
+            }
+            return Duration.ofMillis(Long.parseLong(v));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a duration like 300ms, 30s or 5m, not '" + v + "'");
+        }
+    }
+}

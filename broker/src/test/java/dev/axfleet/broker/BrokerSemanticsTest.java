@@ -1,0 +1,81 @@
+package dev.axfleet.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.testing.TestBroker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The broker behaviour the worker's job loop depends on, checked on both brokers axfleet runs with:
+ * a QoS 1 job held by a persistent session is redelivered after the consumer comes back, Receive
+ * Maximum 1 keeps all but one job in the broker, and jobs arrive in publish order.
+ */
+class BrokerSemanticsTest {
+
+    static Stream<Function<Path, TestBroker>> brokers() {
+        return Stream.of(TestBroker::embedded, TestBroker::mosquitto);
+    }
+
+    @ParameterizedTest
+    @MethodSource("brokers")
+    void unacknowledgedJobIsRedeliveredAndTheRestWaitInOrder(Function<Path, TestBroker> kind, @TempDir Path dir) throws Exception {
+        try (TestBroker broker = kind.apply(dir)) {
+            String topic = Topics.jobs("semantics");
+            Mqtt5AsyncClient producer = MqttClients.builder(broker.address(), "producer").buildAsync();
+            producer.connect().get(10, TimeUnit.SECONDS);
+
+            BlockingQueue<Mqtt5Publish> first = new LinkedBlockingQueue<>();
+            Mqtt5AsyncClient consumer = consumer(broker, first);
+            for (int i = 0; i < 3; i++) {
+                producer.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(("job-" + i).getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
+            }
+            assertEquals("job-0", text(first.poll(10, TimeUnit.SECONDS)));
+            assertNull(first.poll(500, TimeUnit.MILLISECONDS), "Receive Maximum 1 must hold back job-1 until job-0 is acknowledged");
+            consumer.disconnect().get(10, TimeUnit.SECONDS);
+
+            BlockingQueue<Mqtt5Publish> second = new LinkedBlockingQueue<>();
+            Mqtt5AsyncClient again = consumer(broker, second);
+            for (int i = 0; i < 3; i++) {
+                Mqtt5Publish p = second.poll(10, TimeUnit.SECONDS);
+                assertEquals("job-" + i, text(p), "redelivered in order on " + broker);
+                p.acknowledge();
+            }
+            assertNull(second.poll(300, TimeUnit.MILLISECONDS));
+            again.disconnect().get(10, TimeUnit.SECONDS);
+            producer.disconnect().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Mqtt5AsyncClient consumer(TestBroker broker, BlockingQueue<Mqtt5Publish> sink) throws Exception {
+        Mqtt5AsyncClient c = MqttClients.builder(broker.address(), "consumer-1").buildAsync();
+        c.publishes(MqttGlobalPublishFilter.ALL, sink::add, true);
+        var connack = c.connectWith().cleanStart(false).sessionExpiryInterval(3600)
+                .restrictions().receiveMaximum(1).applyRestrictions()
+                .send().get(10, TimeUnit.SECONDS);
+        if (!connack.isSessionPresent()) {
+            c.subscribeWith().topicFilter(Topics.jobsShared("semantics")).qos(MqttQos.AT_LEAST_ONCE).send().get(10, TimeUnit.SECONDS);
+        }
+        assertTrue(c.getState().isConnected());
+        return c;
+    }
+
+    private static String text(Mqtt5Publish p) {
+        return p == null ? null : new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8);
+    }
+}

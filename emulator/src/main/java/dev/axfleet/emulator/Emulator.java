@@ -1,0 +1,33 @@
+package dev.axfleet.emulator;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The emulator's command line. Each program takes the real runtime's arguments:
+ * <pre>
+ * Emulator axllm serve &lt;model_dir&gt; [--port N] [--server_timeout_ms MS]
+ * Emulator main_api --system_prompt ... --url_tokenizer_model http://127.0.0.1:12345 ... --devices 0
+ * Emulator tokenizer [--host H] [--port P]
+ * </pre>
+ * Environment: {@code AXFLEET_EMULATOR_TIME_SCALE} (1 = the card's measured speed),
+ * {@code AXFLEET_EMULATOR_FAULT} (a fault from the start, e.g. {@code crash:0}), {@code AXFLEET_EMULATOR_PORT}
+ * (main_api only; the real binary always takes 8000).
+ */
+public final class Emulator {
+    private Emulator() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
+        switch (args.length == 0 ? "" : args[0]) {
+            case "axllm" -> AxllmServe.main(rest);
+            case "main_api" -> MainApi.main(rest);
+            case "tokenizer" -> TokenizerServer.main(rest);
+            default -> {
+                System.err.println("usage: Emulator axllm|main_api|tokenizer <the runtime's own arguments>");
+                System.exit(2);
+            }
+        }
+    }
+}

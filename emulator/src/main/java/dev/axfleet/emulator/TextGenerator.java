@@ -1,0 +1,68 @@
+package dev.axfleet.emulator;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Deterministic answers: the same model, prompt, seed and temperature give the same tokens, so tests can
+ * predict them. Every answer starts by saying it is emulated.
+ */
+public final class TextGenerator {
+    private static final String[] WORDS = {
+            "the", "coyote", "listens", "to", "a", "quiet", "desert", "wind", "and", "answers", "with", "stars",
+            "over", "red", "rock", "light", "moves", "slowly", "across", "old", "stone", "while", "visitors",
+            "wait", "for", "stories", "about", "rivers", "moon", "shadows", "songs", "dust", "morning", "night",
+            "small", "bright", "warm", "cold", "far", "near", "every", "voice", "carries", "memory", "of", "rain"};
+
+    private TextGenerator() {
+    }
+
+    /**
+     * The tokens of an answer, each a piece of text such as {@code " wind"} or {@code "."}. Between 24
+     * and 63 tokens, the first ones {@code "(emulated <model>)"}.
+     */
+    public static List<String> tokens(String model, String prompt, long seed, double temperature) {
+        SplittableRandom random = new SplittableRandom(hash(model + "\u0000" + prompt + "\u0000" + seed + "\u0000" + temperature));
+        int length = 24 + random.nextInt(40);
+        List<String> out = new ArrayList<>(length);
+        out.add("(emulated");
+        out.add(" " + model + ")");
+        int sentence = 0;
+        boolean capital = true;
+        while (out.size() < length) {
+            String w = WORDS[random.nextInt(WORDS.length)];
+            if (capital) {
+                w = Character.toUpperCase(w.charAt(0)) + w.substring(1);
+                capital = false;
+            }
+            out.add(" " + w);
+            sentence++;
+            if (sentence >= 6 + random.nextInt(7) && out.size() < length) {
+                out.add(".");
+                sentence = 0;
+                capital = true;
+            }
+        }
+        if (!out.get(out.size() - 1).equals(".")) {
+            out.set(out.size() - 1, out.get(out.size() - 1) + ".");
+        }
+        return out;
+    }
+
+    private static long hash(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            long h = 0;
+            for (int i = 0; i < 8; i++) {
+                h = (h << 8) | (d[i] & 0xff);
+            }
+            return h;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
