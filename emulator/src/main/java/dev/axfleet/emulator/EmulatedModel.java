@@ -1,0 +1,86 @@
+package dev.axfleet.emulator;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Model folders and command lines for running the emulator where the card's runtimes would run: the same
+ * arguments, only a different program. Used by the launcher when no card is present, and by tests.
+ */
+public final class EmulatedModel {
+    private EmulatedModel() {
+    }
+
+    /**
+     * Writes {@code <parent>/<folder>/config.json} the way an axllm model folder has it (every key axllm
+     * requires; docs/configuration.md), naming {@code modelName}, and returns the folder.
+     */
+    public static Path writeModelDir(Path parent, String folder, String modelName) {
+        ModelProfile p = ModelProfile.forName(modelName);
+        String weights = modelName.toLowerCase() + "-ax650";
+        JsonObject c = new JsonObject();
+        c.addProperty("model_name", modelName);
+        c.addProperty("tokenizer_type", "Qwen3");
+        c.addProperty("url_tokenizer_model", "qwen3_tokenizer.txt");
+        c.addProperty("template_filename_axmodel", weights + "/qwen3_p128_l%d_together.axmodel");
+        c.addProperty("axmodel_num", 28);
+        c.addProperty("filename_post_axmodel", weights + "/qwen3_post.axmodel");
+        c.addProperty("filename_tokens_embed", weights + "/model.embed_tokens.weight.bfloat16.bin");
+        c.addProperty("tokens_embed_num", 151936);
+        c.addProperty("tokens_embed_size", p.hiddenSize());
+        c.addProperty("emulated", true);
+        try {
+            Path dir = Files.createDirectories(parent.resolve(folder));
+            Files.writeString(dir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code axllm serve <dir> --port <port>}, as the emulator. */
+    public static List<String> axllmServe(Path modelDir, int port) {
+        return command("axllm", "serve", modelDir.toString(), "--port", String.valueOf(port));
+    }
+
+    /** The legacy runtime's command line, as in the model's run_qwen3_1.7b_int8_ctx_axcl_aarch64 script. */
+    public static List<String> mainApi(String modelName, int tokenizerPort) {
+        ModelProfile p = ModelProfile.forName(modelName);
+        String weights = modelName.toLowerCase() + "-ax650";
+        return command("main_api",
+                "--system_prompt", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+                "--template_filename_axmodel", weights + "/qwen3_p128_l%d_together.axmodel",
+                "--axmodel_num", "28",
+                "--url_tokenizer_model", "http://127.0.0.1:" + tokenizerPort,
+                "--filename_post_axmodel", weights + "/qwen3_post.axmodel",
+                "--filename_tokens_embed", weights + "/model.embed_tokens.weight.bfloat16.bin",
+                "--tokens_embed_num", "151936",
+                "--tokens_embed_size", String.valueOf(p.hiddenSize()),
+                "--use_mmap_load_embed", "1",
+                "--devices", "0");
+    }
+
+    /** {@code python qwen3_tokenizer_uid.py --host 127.0.0.1 --port <port>}, as the emulator. */
+    public static List<String> tokenizer(int port) {
+        return command("tokenizer", "--host", "127.0.0.1", "--port", String.valueOf(port));
+    }
+
+    private static List<String> command(String... args) {
+        List<String> out = new ArrayList<>();
+        out.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        out.add("-Xmx64m");
+        out.add("-XX:+UseSerialGC");
+        out.add("-XX:TieredStopAtLevel=1");
+        out.add("-cp");
+        out.add(System.getProperty("java.class.path"));
+        out.add(Emulator.class.getName());
+        out.addAll(List.of(args));
+        return out;
+    }
+}

@@ -1,0 +1,288 @@
+package dev.axfleet.worker;
+
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.InvalidJobException;
+import dev.axfleet.broker.Job;
+import dev.axfleet.broker.JobDelta;
+import dev.axfleet.broker.JobError;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.JobState;
+import dev.axfleet.broker.JobStatus;
+import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.Usage;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.worker.runtime.ChatOutcome;
+import dev.axfleet.worker.runtime.ChatRuntime;
+import dev.axfleet.worker.runtime.EngineException;
+import dev.axfleet.worker.runtime.Generation;
+import dev.axfleet.worker.runtime.RuntimeStartException;
+import dev.axfleet.worker.runtime.TokenEstimate;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's one thread: it owns the runtime and runs jobs one at a time, in the order the broker hands
+ * them over. A job is acknowledged to the broker only after its result has been acknowledged by the broker,
+ * so a worker that dies mid-job gets that job again when it comes back; {@link AnsweredJobs} keeps a job
+ * that was answered but not yet acknowledged from being answered twice.
+ */
+final class JobLoop implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger("jobs");
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
+
+    private final WorkerConfig config;
+    private final ChatRuntime runtime;
+    private final Replies replies;
+    private final AnsweredJobs answered;
+    private final Cancellations cancellations;
+    private final WorkerStatus status;
+    private final Clock clock;
+    private final BlockingQueue<Mqtt5Publish> inbox = new LinkedBlockingQueue<>();
+    private volatile boolean stopping;
+    private boolean runtimeReady;
+    private int startFailures;
+
+    JobLoop(WorkerConfig config, ChatRuntime runtime, Replies replies, AnsweredJobs answered, Cancellations cancellations,
+            WorkerStatus status, Clock clock) {
+        this.config = config;
+        this.runtime = runtime;
+        this.replies = replies;
+        this.answered = answered;
+        this.cancellations = cancellations;
+        this.status = status;
+        this.clock = clock;
+    }
+
+    /** Hands over a job as the broker delivered it; called on the MQTT client's thread. */
+    void offer(Mqtt5Publish publish) {
+        inbox.add(publish);
+    }
+
+    /** Ends the loop; a job that is running ends unanswered and unacknowledged, so the broker keeps it. */
+    void stop() {
+        stopping = true;
+    }
+
+    @Override
+    public void run() {
+        ensureRuntime(null);
+        while (!stopping) {
+            Mqtt5Publish p;
+            try {
+                p = inbox.poll(config.healthInterval().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (p == null) {
+                probeWhileIdle();
+            } else {
+                handle(p);
+            }
+        }
+    }
+
+    private void probeWhileIdle() {
+        if (runtimeReady && !runtime.healthy()) {
+            log.warn("the runtime failed its health probe while idle; restarting it");
+            runtimeReady = false;
+            status.restarting("runtime failed its health probe");
+            runtime.close();
+        }
+        ensureRuntime(null);
+    }
+
+    private void handle(Mqtt5Publish p) {
+        Instant received = clock.instant();
+        byte[] correlation = p.getCorrelationData().map(JobLoop::bytes).orElse(null);
+        String responseTopic = p.getResponseTopic().map(Object::toString).orElse(null);
+        Job job;
+        try {
+            job = WireCodec.decodeJob(p.getTopic().toString(), p.getPayloadAsBytes(), responseTopic, correlation);
+        } catch (InvalidJobException e) {
+            log.warn("job={} rejected: {}", e.jobId(), e.getMessage());
+            complete(p, e.replyTo(), e.correlation(), JobResult.failed(e.jobId(), e.model() == null ? config.model() : e.model(),
+                    Outcome.ERROR, e.error(), null, 0, config.workerId()));
+            return;
+        }
+        if (answered.contains(job.id())) {
+            log.info("job={} was already answered; acknowledging its redelivery", job.id());
+            p.acknowledge();
+            return;
+        }
+        Long queueMs = job.createdAt() == null ? null : Math.max(0, received.toEpochMilli() - job.createdAt().toEpochMilli());
+        JobResult result;
+        if (cancellations.contains(job.id())) {
+            result = failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled before it ran"), queueMs, 0);
+        } else if (job.isExpired(received)) {
+            result = failed(job, Outcome.EXPIRED, JobError.of("expired", "expired at " + job.expiresAt() + " before a worker took it"),
+                    queueMs, 0);
+        } else {
+            result = run(job, queueMs);
+        }
+        if (result != null) {
+            complete(p, job.replyTo(), job.correlation(), result);
+        }
+    }
+
+    /** Runs a job on the runtime; null when the worker is stopping and the job must stay with the broker. */
+    private JobResult run(Job job, Long queueMs) {
+        ChatParams params = (ChatParams) job.params();
+        int maxTokens = params.maxTokens() != null ? params.maxTokens() : config.defaultMaxTokens();
+        replies.status(new JobStatus(job.id(), job.model(), JobState.RUNNING, config.workerId(), clock.instant()));
+        long start = System.nanoTime();
+        for (int attempt = 0; ; attempt++) {
+            if (!ensureRuntime(job)) {
+                return stopping ? null : ended(job, queueMs, ms(start));
+            }
+            int[] seq = {0};
+            Generation generation = new Generation(params.stop(), maxTokens, text -> {
+                if (job.stream()) {
+                    if (seq[0] == 0) {
+                        replies.status(new JobStatus(job.id(), job.model(), JobState.STREAMING, config.workerId(), clock.instant()));
+                    }
+                    replies.delta(job, new JobDelta(job.id(), seq[0]++, text));
+                }
+            }, () -> stopping || cancellations.contains(job.id()));
+            try {
+                ChatOutcome out = runtime.chat(params, generation);
+                if (stopping) {
+                    return null;
+                }
+                if (generation.isCancelled()) {
+                    return failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled while running"), queueMs, ms(start));
+                }
+                Usage usage = out.usage() != null ? out.usage()
+                        : new Usage(TokenEstimate.of(params.messages()), generation.tokens(), true);
+                return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), config.workerId());
+            } catch (EngineException e) {
+                if (stopping) {
+                    return null;
+                }
+                if (generation.isCancelled()) {
+                    return failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled while running"), queueMs, ms(start));
+                }
+                if (!e.restartHelps()) {
+                    String code = e.kind() == EngineException.Kind.CONTEXT_FULL ? JobError.CONTEXT_LENGTH_EXCEEDED : JobError.RUNTIME_ERROR;
+                    return failed(job, Outcome.ERROR, JobError.of(code, e.getMessage()), queueMs, ms(start));
+                }
+                // Retried once on a fresh runtime, unless deltas already went out (a retry would repeat them).
+                log.warn("job={} {}; restarting the runtime", job.id(), e.getMessage());
+                restart(e.getMessage());
+                if (attempt > 0 || seq[0] > 0) {
+                    return failed(job, Outcome.ERROR, JobError.of(JobError.RUNTIME_ERROR,
+                            e.getMessage() + (attempt > 0 ? " (twice; the runtime was restarted each time)" : " mid-answer; the runtime was restarted")),
+                            queueMs, ms(start));
+                }
+            }
+        }
+    }
+
+    /** The answer for a job that ended before the runtime could take it. */
+    private JobResult ended(Job job, Long queueMs, long runMs) {
+        return cancellations.contains(job.id())
+                ? failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled while the runtime was starting"), queueMs, runMs)
+                : failed(job, Outcome.EXPIRED, JobError.of("expired", "expired while the runtime was starting"), queueMs, runMs);
+    }
+
+    private void restart(String why) {
+        runtimeReady = false;
+        status.restarting(why);
+        try {
+            runtime.restart(why, config.loadTimeout());
+            runtimeReady = true;
+            startFailures = 0;
+            status.ready(runtime);
+        } catch (RuntimeStartException e) {
+            log.error("runtime restart failed: {}", e.getMessage());
+            status.restarting(e.getMessage());
+            runtime.close();
+        }
+    }
+
+    /**
+     * Starts the runtime when it is not running, retrying with growing pauses. Returns false instead when
+     * {@code pending} expires or is cancelled meanwhile, or the worker stops.
+     */
+    private boolean ensureRuntime(Job pending) {
+        while (!runtimeReady && !stopping) {
+            if (pending != null && (pending.isExpired(clock.instant()) || cancellations.contains(pending.id()))) {
+                return false;
+            }
+            status.loading();
+            try {
+                runtime.start(config.loadTimeout());
+                runtimeReady = true;
+                startFailures = 0;
+                status.ready(runtime);
+            } catch (RuntimeStartException e) {
+                startFailures++;
+                Duration pause = Duration.ofSeconds(1L << Math.min(6, startFailures - 1));
+                pause = pause.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : pause;
+                log.error("runtime did not start (attempt {}), next try in {}: {}", startFailures, pause, e.getMessage());
+                status.restarting(e.getMessage());
+                runtime.close();
+                long until = System.nanoTime() + pause.toNanos();
+                while (System.nanoTime() < until && !stopping
+                        && (pending == null || !(pending.isExpired(clock.instant()) || cancellations.contains(pending.id())))) {
+                    sleep(100);
+                }
+            }
+        }
+        return runtimeReady;
+    }
+
+    /** Publishes the result, waits for the broker to take it, then acknowledges the job. */
+    private void complete(Mqtt5Publish p, String replyTo, byte[] correlation, JobResult r) {
+        if (replyTo != null) {
+            try {
+                replies.result(replyTo, correlation, r).get();
+            } catch (ExecutionException e) {
+                log.error("job={} result not published ({}); the broker will deliver the job again", r.id(), e.getCause().toString());
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        answered.add(r.id());
+        p.acknowledge();
+        replies.status(new JobStatus(r.id(), r.model(), JobState.of(r.outcome()), config.workerId(), clock.instant()));
+        status.count(r);
+        log.info("job={} model={} outcome={} queue_ms={} run_ms={} tokens={} finish={}{}", r.id(), r.model(), r.outcome().wire(),
+                r.queueMs() == null ? "-" : r.queueMs(), r.runMs(),
+                r.usage() == null ? "-" : r.usage().promptTokens() + "+" + r.usage().completionTokens() + (r.usage().estimated() ? "~" : ""),
+                r.finishReason() == null ? "-" : r.finishReason().wire(),
+                r.error() == null ? "" : " error=\"" + r.error().message() + "\"");
+    }
+
+    private JobResult failed(Job job, Outcome outcome, JobError error, Long queueMs, long runMs) {
+        return JobResult.failed(job.id(), job.model(), outcome, error, queueMs, runMs, config.workerId());
+    }
+
+    private static long ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.axfleet.worker;
+
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import dev.axfleet.broker.Job;
+import dev.axfleet.broker.JobDelta;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.JobStatus;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.WireCodec;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a worker publishes about jobs: deltas and the result on the job's reply topic (QoS 1, with the
+ * job's correlation data), and state transitions on its status topic (QoS 0).
+ */
+final class Replies {
+    private final Mqtt5AsyncClient client;
+
+    Replies(Mqtt5AsyncClient client) {
+        this.client = client;
+    }
+
+    /** Queued behind earlier publishes of this connection, so deltas arrive in order. */
+    void delta(Job job, JobDelta delta) {
+        reply(job.replyTo(), job.correlation(), WireCodec.encodeDelta(delta));
+    }
+
+    /** Completes when the broker has acknowledged the result. */
+    CompletableFuture<?> result(String replyTo, byte[] correlation, JobResult result) {
+        return reply(replyTo, correlation, WireCodec.encodeResult(result));
+    }
+
+    void status(JobStatus status) {
+        client.publishWith()
+                .topic(Topics.status(status.model(), status.id()))
+                .qos(MqttQos.AT_MOST_ONCE)
+                .payload(WireCodec.encodeStatus(status))
+                .send();
+    }
+
+    private CompletableFuture<?> reply(String topic, byte[] correlation, byte[] payload) {
+        var p = client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload);
+        if (correlation != null) {
+            p = p.correlationData(correlation);
+        }
+        return p.send();
+    }
+}

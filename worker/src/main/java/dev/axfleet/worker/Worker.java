@@ -1,0 +1,124 @@
+package dev.axfleet.worker;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.MqttClients;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.worker.runtime.ChatRuntime;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A resident worker for one model: one MQTT connection and one {@link JobLoop} thread owning the runtime.
+ *
+ * <p>The connection is what makes the queue safe: a persistent session (the broker keeps jobs while the
+ * worker is away), Receive Maximum 1 (the broker hands over one job at a time, so jobs run in arrival
+ * order and the others stay queued in the broker, where any worker of the shared subscription can take
+ * them), manual acknowledgement (sent after the result is published), and the message callback
+ * registered before connecting, so jobs redelivered right at connect reach the loop.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    private final WorkerConfig config;
+    private final ChatRuntime runtime;
+    private final Mqtt5AsyncClient client;
+    private final Cancellations cancellations;
+    private final AnsweredJobs answered;
+    private final WorkerStatus status;
+    private final JobLoop loop;
+    private final Thread loopThread;
+    private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "worker-status");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public Worker(WorkerConfig config, ChatRuntime runtime) {
+        this.config = config;
+        this.runtime = runtime;
+        Clock clock = Clock.systemUTC();
+        this.client = MqttClients.builder(config.broker(), "axfleet-worker-" + config.workerId())
+                .addConnectedListener(ctx -> onConnected())
+                .buildAsync();
+        this.cancellations = new Cancellations(clock, Duration.ofHours(1), 10_000);
+        this.answered = new AnsweredJobs(config.stateDir().resolve("answered-jobs.txt"), 10_000);
+        this.status = new WorkerStatus(client, config, runtime.kind(), clock);
+        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, clock);
+        this.loopThread = new Thread(loop, "jobs-" + config.model());
+    }
+
+    public void start() {
+        client.publishes(MqttGlobalPublishFilter.ALL, this::onPublish, true);
+        client.connectWith()
+                .cleanStart(false)
+                .sessionExpiryInterval(config.sessionExpiry().toSeconds())
+                .restrictions().receiveMaximum(1).applyRestrictions()
+                .willPublish()
+                .topic(Topics.workerState(config.model(), config.workerId()))
+                .qos(MqttQos.AT_LEAST_ONCE)
+                .retain(true)
+                .payload(WorkerStatus.offline(config))
+                .applyWillPublish()
+                .send()
+                .whenComplete((ack, e) -> {
+                    if (e != null) {
+                        log.warn("broker {} not reachable yet ({}); retrying in the background", config.broker(), e.getMessage());
+                    }
+                });
+        ticker.scheduleWithFixedDelay(status::flush, 1, 1, TimeUnit.SECONDS);
+        loopThread.start();
+        log.info("worker {} for model {} started ({} runtime)", config.workerId(), config.model(), runtime.kind());
+    }
+
+    /** On every (re)connection: make sure the subscriptions exist and say where the worker stands. */
+    private void onConnected() {
+        log.info("connected to {}", config.broker());
+        client.subscribeWith().topicFilter(Topics.jobsShared(config.model())).qos(MqttQos.AT_LEAST_ONCE).send();
+        client.subscribeWith().topicFilter(Topics.cancel(config.model())).qos(MqttQos.AT_MOST_ONCE).send();
+        status.publish();
+    }
+
+    private void onPublish(Mqtt5Publish p) {
+        if (Topics.isCancel(p.getTopic().toString())) {
+            WireCodec.decodeCancel(p.getPayloadAsBytes()).ifPresent(id -> {
+                log.info("job={} cancel requested", id);
+                cancellations.add(id);
+            });
+            p.acknowledge();
+        } else {
+            loop.offer(p);
+        }
+    }
+
+    /** Stops taking jobs, leaves a running job with the broker, says "offline", stops the runtime gracefully. */
+    @Override
+    public void close() {
+        log.info("worker {} stopping", config.workerId());
+        status.stopping();
+        loop.stop();
+        try {
+            loopThread.join(Duration.ofSeconds(30).toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        ticker.shutdownNow();
+        runtime.close();
+        answered.close();
+        try {
+            client.publishWith().topic(Topics.workerState(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE)
+                    .retain(true).payload(WorkerStatus.offline(config)).send().get(2, TimeUnit.SECONDS);
+            client.disconnect().get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("disconnect: {}", e.toString());
+        }
+    }
+}

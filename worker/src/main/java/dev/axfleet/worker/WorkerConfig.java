@@ -1,0 +1,152 @@
+package dev.axfleet.worker;
+
+import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.config.Settings;
+import dev.axfleet.worker.runtime.AxllmServeRuntime;
+import dev.axfleet.worker.runtime.ChatRuntime;
+import dev.axfleet.worker.runtime.MainApiRuntime;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one worker process needs, read once at start from the config file and environment
+ * ({@link Settings}) and printed by {@link #toString()}.
+ *
+ * @param defaultMaxTokens token limit for jobs that set none
+ * @param sessionExpiry    how long the broker keeps this worker's queue while it is away
+ * @param healthInterval   how often an idle worker probes its runtime (without side effects)
+ */
+public record WorkerConfig(
+        String model,
+        String workerId,
+        BrokerAddress broker,
+        Path stateDir,
+        int defaultMaxTokens,
+        Duration sessionExpiry,
+        Duration healthInterval,
+        Duration loadTimeout,
+        RuntimeSpec runtime) {
+
+    public WorkerConfig {
+        if (!Topics.isSegment(model)) {
+            throw new IllegalArgumentException("worker.model must match [A-Za-z0-9._:-]{1,128}: " + model);
+        }
+        if (!Topics.isSegment(workerId)) {
+            throw new IllegalArgumentException("worker.id must match [A-Za-z0-9._:-]{1,128}: " + workerId);
+        }
+    }
+
+    /** Which runtime serves the model and how it is run. */
+    public sealed interface RuntimeSpec permits AxllmServe, MainApi {
+        ChatRuntime create();
+    }
+
+    /** {@code axllm serve}: one process. */
+    public record AxllmServe(AxllmServeRuntime.Config config) implements RuntimeSpec {
+        @Override
+        public ChatRuntime create() {
+            return new AxllmServeRuntime(config);
+        }
+    }
+
+    /** Legacy {@code main_api} plus its tokenizer server. */
+    public record MainApi(MainApiRuntime.Config config) implements RuntimeSpec {
+        @Override
+        public ChatRuntime create() {
+            return new MainApiRuntime(config);
+        }
+    }
+
+    public static WorkerConfig from(Settings s) {
+        String model = s.string("worker.model", null);
+        if (model == null) {
+            throw new IllegalArgumentException("worker.model is required (AXFLEET_WORKER_MODEL), e.g. qwen3-1.7b");
+        }
+        String id = s.string("worker.id", hostname() + "-" + model);
+        Path state = Path.of(s.string("worker.state_dir", "/var/lib/axfleet/worker-" + model));
+        BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
+        String user = s.string("worker.mqtt_username", null);
+        if (user != null) {
+            broker = broker.withCredentials(user, s.string("worker.mqtt_password", null));
+        }
+        Duration stopGrace = s.duration("runtime.stop_grace", Duration.ofSeconds(10));
+        Duration loadTimeout = s.duration("runtime.load_timeout", Duration.ofSeconds(300));
+        Duration firstToken = s.duration("runtime.first_token_timeout", Duration.ofSeconds(60));
+        Duration stall = s.duration("runtime.stall_timeout", Duration.ofSeconds(20));
+        String modelDir = s.string("runtime.model_dir", "/var/lib/axfleet/models/" + model);
+        Path workDir = Path.of(s.string("runtime.workdir", modelDir));
+        int port = s.integer("runtime.port", 8000);
+        String kind = s.string("runtime.kind", "axllm-serve");
+        Map<String, String> env = environment(s.string("runtime.env", ""));
+        RuntimeSpec spec = switch (kind) {
+            case "axllm-serve" -> new AxllmServe(new AxllmServeRuntime.Config(
+                    CommandLine.parse(s.string("runtime.command", "axllm serve {model_dir} --port {port}"),
+                            Map.of("model_dir", modelDir, "port", String.valueOf(port))),
+                    env, port, workDir, state, stopGrace, loadTimeout, firstToken, stall,
+                    s.duration("runtime.probe_interval", Duration.ofMillis(250))));
+            case "main-api" -> {
+                int tokenizerPort = s.integer("runtime.tokenizer_port", 12345);
+                Map<String, String> ph = Map.of("model_dir", modelDir, "port", String.valueOf(port),
+                        "tokenizer_port", String.valueOf(tokenizerPort));
+                String command = s.string("runtime.command", null);
+                if (command == null) {
+                    throw new IllegalArgumentException("runtime.command is required for main-api: the command line of the "
+                            + "model's run_*_axcl_aarch64 script (see docs/hardware.md)");
+                }
+                yield new MainApi(new MainApiRuntime.Config(
+                        CommandLine.parse(command, ph),
+                        CommandLine.parse(s.string("runtime.tokenizer_command",
+                                "python3 qwen3_tokenizer_uid.py --host 127.0.0.1 --port {tokenizer_port}"), ph),
+                        env, workDir, port, tokenizerPort, state, stopGrace, loadTimeout, firstToken, stall,
+                        s.duration("runtime.poll_interval", Duration.ofMillis(200)),
+                        s.duration("runtime.early_done_grace", Duration.ofSeconds(1)),
+                        s.string("runtime.system_prompt", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
+                        MainApiRuntime.Sampling.SHIPPED));
+            }
+            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve or main-api, not " + kind);
+        };
+        return new WorkerConfig(model, id, broker, state,
+                s.integer("worker.default_max_tokens", 512),
+                s.duration("worker.session_expiry", Duration.ofDays(1)),
+                s.duration("worker.health_interval", Duration.ofSeconds(5)),
+                loadTimeout, spec);
+    }
+
+    /** {@code runtime.env}: extra environment for the runtime, as {@code NAME=value NAME2=value2}. */
+    private static Map<String, String> environment(String spec) {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        for (String word : CommandLine.parse(spec, Map.of())) {
+            int eq = word.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("runtime.env entries must look like NAME=value: " + word);
+            }
+            env.put(word.substring(0, eq), word.substring(eq + 1));
+        }
+        return env;
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+        } catch (UnknownHostException e) {
+            return "worker";
+        }
+    }
+
+    /** The settings in force, one per line, for the start-up log. */
+    public List<String> describe() {
+        return List.of(
+                "worker.model=" + model,
+                "worker.id=" + workerId,
+                "broker.url=" + broker,
+                "worker.state_dir=" + stateDir,
+                "worker.default_max_tokens=" + defaultMaxTokens,
+                "worker.session_expiry=" + sessionExpiry,
+                "runtime=" + runtime);
+    }
+}

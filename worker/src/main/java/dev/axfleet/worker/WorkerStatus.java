@@ -1,0 +1,110 @@
+package dev.axfleet.worker;
+
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.broker.WorkerState;
+import dev.axfleet.broker.WorkerState.Phase;
+import dev.axfleet.worker.runtime.ChatRuntime;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This worker's retained state on the bus: published at once when the phase changes, and at most once a
+ * second when only the counters moved, so busy workers do not flood the broker.
+ */
+final class WorkerStatus {
+    private static final Logger log = LoggerFactory.getLogger(WorkerStatus.class);
+
+    private final Mqtt5AsyncClient client;
+    private final String topic;
+    private final Clock clock;
+    private WorkerState state;
+    private boolean dirty;
+
+    WorkerStatus(Mqtt5AsyncClient client, WorkerConfig config, String runtimeKind, Clock clock) {
+        this.client = client;
+        this.topic = Topics.workerState(config.model(), config.workerId());
+        this.clock = clock;
+        this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtimeKind, false, 0, 0, 0, null, clock.instant());
+    }
+
+    /** What the broker publishes for this worker when its connection dies. */
+    static byte[] offline(WorkerConfig config) {
+        return WireCodec.encodeWorkerState(WorkerState.offline(config.workerId(), config.model()));
+    }
+
+    void loading() {
+        phase(Phase.LOADING, state.lastError());
+    }
+
+    void ready(ChatRuntime runtime) {
+        synchronized (this) {
+            state = new WorkerState(state.worker(), state.model(), Phase.READY, runtime.kind(), runtime.emulated(),
+                    runtime.contextTokens(), state.jobsDone(), state.jobsFailed(), state.lastError(), clock.instant());
+        }
+        publish();
+    }
+
+    void restarting(String why) {
+        phase(Phase.RESTARTING, why);
+    }
+
+    void stopping() {
+        phase(Phase.STOPPING, state.lastError());
+    }
+
+    synchronized void count(JobResult r) {
+        boolean ok = r.outcome() == Outcome.DONE;
+        state = new WorkerState(state.worker(), state.model(), state.phase(), state.runtime(), state.emulated(), state.contextTokens(),
+                state.jobsDone() + (ok ? 1 : 0), state.jobsFailed() + (r.outcome() == Outcome.ERROR ? 1 : 0),
+                r.error() != null && r.outcome() == Outcome.ERROR ? r.error().message() : state.lastError(), state.since());
+        dirty = true;
+    }
+
+    /** Publishes when counters changed since the last publish; called once a second. */
+    void flush() {
+        boolean publish;
+        synchronized (this) {
+            publish = dirty;
+        }
+        if (publish) {
+            publish();
+        }
+    }
+
+    synchronized WorkerState current() {
+        return state;
+    }
+
+    private void phase(Phase phase, String error) {
+        synchronized (this) {
+            if (state.phase() == phase && java.util.Objects.equals(state.lastError(), error)) {
+                return;
+            }
+            state = new WorkerState(state.worker(), state.model(), phase, state.runtime(), state.emulated(), state.contextTokens(),
+                    state.jobsDone(), state.jobsFailed(), error, clock.instant());
+        }
+        publish();
+    }
+
+    /** Publishes the current state, retained; completes when the broker has it. */
+    CompletableFuture<?> publish() {
+        byte[] payload;
+        synchronized (this) {
+            payload = WireCodec.encodeWorkerState(state);
+            dirty = false;
+        }
+        return client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send()
+                .whenComplete((r, e) -> {
+                    if (e != null) {
+                        log.debug("worker state not published: {}", e.toString());
+                    }
+                });
+    }
+}

@@ -1,0 +1,37 @@
+package dev.axfleet.worker.runtime;
+
+/** Why a runtime could not answer. The job loop decides from the kind whether to restart and retry. */
+public final class EngineException extends Exception {
+    /** What went wrong, from the job loop's point of view. */
+    public enum Kind {
+        /** The runtime is down or died mid-answer (connection refused or cut). Restart, then retry. */
+        UNAVAILABLE,
+        /** The runtime stopped making progress. Restart, then retry. */
+        STALLED,
+        /** The runtime refused this request (bad input, prompt too long). The job fails; no restart. */
+        REJECTED,
+        /** The prompt does not fit the model's context. The job fails; no restart. */
+        CONTEXT_FULL
+    }
+
+    private final Kind kind;
+
+    public EngineException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public EngineException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** True when a fresh runtime could answer the same request. */
+    public boolean restartHelps() {
+        return kind == Kind.UNAVAILABLE || kind == Kind.STALLED;
+    }
+}

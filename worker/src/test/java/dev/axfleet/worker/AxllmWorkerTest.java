@@ -1,0 +1,224 @@
+package dev.axfleet.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.JobDelta;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.broker.testing.TestBroker;
+import dev.axfleet.broker.testing.TestMqttClient;
+import dev.axfleet.broker.testing.TestMqttClient.Answer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real worker on a real broker, running the axllm serve emulator as its child process, driven by MQTT
+ * jobs exactly as a device would send them.
+ */
+class AxllmWorkerTest {
+    static final String MODEL = "qwen3-1.7b";
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+    static Worker worker;
+    static WorkerConfig config;
+    static TestMqttClient device;
+
+    @BeforeAll
+    static void start() throws InterruptedException {
+        broker = TestBroker.embedded(dir.resolve("broker"));
+        config = EmulatedWorkers.axllm(broker.address(), MODEL, dir.resolve("worker"), EmulatedWorkers.FAST);
+        worker = new Worker(config, config.runtime().create());
+        worker.start();
+        device = TestMqttClient.connect(broker.address(), "device");
+        EmulatedWorkers.awaitReady(device, config);
+    }
+
+    @AfterAll
+    static void stop() {
+        device.close();
+        worker.close();
+        broker.close();
+    }
+
+    static int runtimePort() {
+        return ((WorkerConfig.AxllmServe) config.runtime()).config().port();
+    }
+
+    static Answer ask(String id, String paramsJson, boolean stream) throws InterruptedException {
+        String reply = Topics.reply("device", id);
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"reply_to\":\"" + reply + "\",\"stream\":" + stream
+                + ",\"params\":" + paramsJson + "}");
+        return TestMqttClient.await(inbox, WAIT);
+    }
+
+    @Test
+    void answersAChatJobAndStreamsItsDeltasInOrder() throws Exception {
+        Answer a = ask("stream-1", "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hello\"}]}", true);
+        JobResult r = a.result();
+        assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
+        assertTrue(r.text().startsWith("(emulated Qwen3-1.7B)"), r.text());
+        assertEquals(r.text(), a.streamedText(), "deltas add up to the result");
+        for (int i = 0; i < a.deltas().size(); i++) {
+            assertEquals(i, a.deltas().get(i).seq());
+        }
+        assertTrue(a.deltas().size() > 5);
+        assertFalse(r.usage().estimated(), "axllm serve reports usage");
+        assertTrue(r.usage().promptTokens() > 0 && r.usage().completionTokens() > 0);
+        assertEquals(FinishReason.STOP, r.finishReason());
+        assertEquals("test-" + MODEL, r.worker());
+    }
+
+    @Test
+    void withoutStreamOnlyTheResultArrives() throws Exception {
+        Answer a = ask("plain-1", "{\"prompt\":\"Hello\"}", false);
+        assertEquals(Outcome.DONE, a.result().outcome());
+        assertTrue(a.deltas().isEmpty());
+    }
+
+    @Test
+    void maxTokensEndsTheAnswerWithLength() throws Exception {
+        Answer a = ask("len-1", "{\"prompt\":\"Tell me a long story\",\"max_tokens\":5}", true);
+        assertEquals(FinishReason.LENGTH, a.result().finishReason());
+        assertEquals(5, a.result().usage().completionTokens());
+        assertEquals(a.result().text(), a.streamedText());
+    }
+
+    @Test
+    void aStopSequenceEndsTheAnswerBeforeIt() throws Exception {
+        String params = "{\"prompt\":\"Sing about the desert\",\"seed\":7";
+        String full = ask("stop-full", params + "}", false).result().text();
+        String[] words = full.split(" ");
+        String stop = " " + words[6];
+        String expected = full.substring(0, full.indexOf(stop));
+        Answer a = ask("stop-1", params + ",\"stop\":[\"" + stop + "\"]}", true);
+        assertEquals(expected, a.result().text());
+        assertEquals(expected, a.streamedText(), "no part of the stop sequence is streamed");
+        assertEquals(FinishReason.STOP, a.result().finishReason());
+    }
+
+    @Test
+    void anInvalidJobGetsAnErrorNamingTheField() throws Exception {
+        Answer a = ask("bad-1", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":7}", false);
+        assertEquals(Outcome.ERROR, a.result().outcome());
+        assertEquals("params.temperature", a.result().error().field());
+        assertEquals("invalid_job", a.result().error().code());
+    }
+
+    @Test
+    void garbageOnTheJobTopicIsAnsweredOnTheDefaultResultTopicAndTheLoopGoesOn() throws Exception {
+        BlockingQueue<Mqtt5Publish> results = device.subscribe(Topics.ROOT + "/results/" + MODEL + "/+");
+        device.publish(Topics.jobs(MODEL), "this is not json {");
+        JobResult r = TestMqttClient.await(results, WAIT).result();
+        assertEquals(Outcome.ERROR, r.outcome());
+        assertEquals("payload", r.error().field());
+        assertEquals(Outcome.DONE, ask("after-garbage", "{\"prompt\":\"still there?\"}", false).result().outcome());
+    }
+
+    @Test
+    void anExpiredJobIsAnsweredExpiredNotRun() throws Exception {
+        String reply = Topics.reply("device", "old-1");
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        long past = System.currentTimeMillis() - 1000;
+        device.publish(Topics.jobs(MODEL), "{\"id\":\"old-1\",\"reply_to\":\"" + reply + "\",\"created_at\":" + (past - 5000)
+                + ",\"expires_at\":" + past + ",\"params\":{\"prompt\":\"too late\"}}");
+        JobResult r = TestMqttClient.await(inbox, WAIT).result();
+        assertEquals(Outcome.EXPIRED, r.outcome());
+        assertNotNull(r.queueMs());
+        assertTrue(r.queueMs() >= 5000, "queue wait counts from created_at");
+    }
+
+    @Test
+    void aJobCancelledBeforeItRunsIsAnsweredCancelled() throws Exception {
+        device.publish(Topics.cancel(MODEL), new String(WireCodec.encodeCancel("gone-1"), StandardCharsets.UTF_8));
+        Thread.sleep(200);
+        assertEquals(Outcome.CANCELLED, ask("gone-1", "{\"prompt\":\"never mind\"}", false).result().outcome());
+    }
+
+    @Test
+    void mqtt5ResponseTopicAndCorrelationDataAreHonoured() throws Exception {
+        String reply = "lamps/7/answer";
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.request(Topics.jobs(MODEL), "{\"params\":{\"prompt\":\"hi\"}}", reply, "corr-77".getBytes(StandardCharsets.UTF_8));
+        Answer a = TestMqttClient.await(inbox, WAIT);
+        assertEquals("corr-77", a.result().id(), "the correlation data names the job when the JSON has no id");
+        java.nio.ByteBuffer corr = a.raw().get(0).getCorrelationData().orElseThrow();
+        byte[] bytes = new byte[corr.remaining()];
+        corr.duplicate().get(bytes);
+        assertEquals("corr-77", new String(bytes, StandardCharsets.UTF_8), "correlation data echoed on the reply");
+    }
+
+    @Test
+    void aRuntimeCrashMidAnswerIsRestartedAndTheJobAnsweredOnce() throws Exception {
+        EmulatorControl.fault(runtimePort(), "crash", 3);
+        String reply = Topics.reply("device", "crash-1");
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.publish(Topics.jobs(MODEL), "{\"id\":\"crash-1\",\"reply_to\":\"" + reply + "\",\"params\":{\"prompt\":\"crash please\"}}");
+        Answer a = TestMqttClient.await(inbox, WAIT);
+        assertEquals(Outcome.DONE, a.result().outcome(), () -> String.valueOf(a.result().error()));
+        assertNull(inbox.poll(500, TimeUnit.MILLISECONDS), "answered once");
+    }
+
+    @Test
+    void aHungRuntimeIsDetectedRestartedAndTheJobAnswered() throws Exception {
+        EmulatorControl.fault(runtimePort(), "hang", 2);
+        Answer a = ask("hang-1", "{\"prompt\":\"hang please\"}", false);
+        assertEquals(Outcome.DONE, a.result().outcome(), () -> String.valueOf(a.result().error()));
+        assertTrue(a.result().runMs() >= 1000, "the stall timeout (1 s) passed before the restart");
+    }
+
+    @Test
+    void threePublishersTwentyJobsEachAreAllAnsweredEachInItsOrder() throws Exception {
+        List<TestMqttClient> publishers = new ArrayList<>();
+        List<BlockingQueue<Mqtt5Publish>> inboxes = new ArrayList<>();
+        for (int p = 0; p < 3; p++) {
+            TestMqttClient c = TestMqttClient.connect(broker.address(), "publisher-" + p);
+            publishers.add(c);
+            inboxes.add(c.subscribe(Topics.ROOT + "/reply/pub" + p + "/+"));
+        }
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < 3; p++) {
+            int n = p;
+            Thread t = new Thread(() -> {
+                for (int i = 0; i < 20; i++) {
+                    String id = "p" + n + "-" + i;
+                    publishers.get(n).publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"reply_to\":\"" + Topics.reply("pub" + n, id)
+                            + "\",\"params\":{\"prompt\":\"job " + id + "\",\"max_tokens\":4}}");
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join(WAIT.toMillis());
+        }
+        for (int p = 0; p < 3; p++) {
+            for (int i = 0; i < 20; i++) {
+                JobResult r = TestMqttClient.await(inboxes.get(p), WAIT).result();
+                assertEquals("p" + p + "-" + i, r.id(), "publisher " + p + " answered in its order");
+                assertEquals(Outcome.DONE, r.outcome());
+            }
+        }
+        publishers.forEach(TestMqttClient::close);
+    }
+}

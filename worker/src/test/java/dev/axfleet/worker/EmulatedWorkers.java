@@ -1,0 +1,61 @@
+package dev.axfleet.worker;
+
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.broker.WorkerState;
+import dev.axfleet.broker.testing.TestMqttClient;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import dev.axfleet.broker.testing.TestBroker;
+import dev.axfleet.emulator.EmulatedModel;
+import dev.axfleet.worker.runtime.AxllmServeRuntime;
+import dev.axfleet.worker.runtime.MainApiRuntime;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/** Worker configurations that run the emulator where the card's runtime would run, fast (time scale 0.01). */
+final class EmulatedWorkers {
+    static final Map<String, String> FAST = Map.of("AXFLEET_EMULATOR_TIME_SCALE", "0.01");
+
+    private EmulatedWorkers() {
+    }
+
+    /** Waits for the worker's retained state to say READY, as an operator watching the bus would. */
+    static void awaitReady(TestMqttClient client, WorkerConfig config) throws InterruptedException {
+        BlockingQueue<Mqtt5Publish> states = client.subscribe(Topics.workerState(config.model(), config.workerId()));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            Mqtt5Publish p = states.poll(1, TimeUnit.SECONDS);
+            if (p != null && WireCodec.decodeWorkerState(p.getPayloadAsBytes()).phase() == WorkerState.Phase.READY) {
+                return;
+            }
+        }
+        throw new AssertionError("worker " + config.workerId() + " not READY within 60 s");
+    }
+
+    static WorkerConfig axllm(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
+        int port = TestBroker.freePort();
+        Path modelDir = EmulatedModel.writeModelDir(dir, "models", "Qwen3-1.7B");
+        AxllmServeRuntime.Config rc = new AxllmServeRuntime.Config(EmulatedModel.axllmServe(modelDir, port), env, port,
+                modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
+                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
+        return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc));
+    }
+
+    static WorkerConfig mainApi(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
+        int port = TestBroker.freePort();
+        int tokenizerPort = TestBroker.freePort();
+        Map<String, String> withPort = new java.util.HashMap<>(env);
+        withPort.put("AXFLEET_EMULATOR_PORT", String.valueOf(port));
+        MainApiRuntime.Config rc = new MainApiRuntime.Config(EmulatedModel.mainApi("Qwen3-1.7B", tokenizerPort),
+                EmulatedModel.tokenizer(tokenizerPort), withPort, dir, port, tokenizerPort, dir.resolve("state"),
+                Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1),
+                Duration.ofMillis(20), Duration.ofMillis(300), "You are a test persona.", MainApiRuntime.Sampling.SHIPPED);
+        return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.MainApi(rc));
+    }
+}

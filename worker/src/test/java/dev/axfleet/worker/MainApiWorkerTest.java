@@ -1,0 +1,126 @@
+package dev.axfleet.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.JobError;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.broker.WorkerState;
+import dev.axfleet.broker.testing.TestBroker;
+import dev.axfleet.broker.testing.TestMqttClient;
+import dev.axfleet.broker.testing.TestMqttClient.Answer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The legacy main_api runtime (with its tokenizer server), emulated with its quirks, behind a real worker. */
+class MainApiWorkerTest {
+    static final String MODEL = "qwen3-legacy";
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path dir;
+    static TestBroker broker;
+    static Worker worker;
+    static WorkerConfig config;
+    static TestMqttClient device;
+
+    @BeforeAll
+    static void start() throws InterruptedException {
+        broker = TestBroker.embedded(dir.resolve("broker"));
+        config = EmulatedWorkers.mainApi(broker.address(), MODEL, dir.resolve("worker"), EmulatedWorkers.FAST);
+        worker = new Worker(config, config.runtime().create());
+        worker.start();
+        device = TestMqttClient.connect(broker.address(), "device");
+        EmulatedWorkers.awaitReady(device, config);
+    }
+
+    @AfterAll
+    static void stop() {
+        device.close();
+        worker.close();
+        broker.close();
+    }
+
+    static int port() {
+        return ((WorkerConfig.MainApi) config.runtime()).config().port();
+    }
+
+    static Answer ask(String id, String paramsJson, boolean stream) throws InterruptedException {
+        String reply = Topics.reply("device", id);
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"reply_to\":\"" + reply + "\",\"stream\":" + stream
+                + ",\"params\":" + paramsJson + "}");
+        return TestMqttClient.await(inbox, WAIT);
+    }
+
+    @Test
+    void answersWithTheJobsPersonaAndTheWholeHistoryInThePrompt() throws Exception {
+        Answer a = ask("legacy-1", "{\"messages\":[{\"role\":\"system\",\"content\":\"You are a coyote.\"},"
+                + "{\"role\":\"user\",\"content\":\"Who are you?\"},{\"role\":\"assistant\",\"content\":\"A coyote.\"},"
+                + "{\"role\":\"user\",\"content\":\"Where do you live?\"}]}", true);
+        JobResult r = a.result();
+        assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
+        assertTrue(r.text().startsWith("(emulated Qwen3-1.7B)"), "a non-empty answer despite the early empty done: " + r.text());
+        assertEquals(r.text(), a.streamedText());
+        assertTrue(r.usage().estimated(), "main_api reports no usage; the worker estimates it");
+        JsonArray prompts = EmulatorControl.stats(port()).getAsJsonArray("prompts");
+        String last = prompts.get(prompts.size() - 1).getAsString();
+        assertTrue(last.contains("User: Who are you?") && last.contains("Assistant: A coyote.") && last.endsWith("Where do you live?"), last);
+    }
+
+    @Test
+    void samplingSettingsAreSentEveryTimeSoOneJobsSettingsDoNotLeakIntoTheNext() throws Exception {
+        String plain = "{\"prompt\":\"Describe the moon\"}";
+        String before = ask("sticky-1", plain, false).result().text();
+        ask("sticky-2", "{\"prompt\":\"Describe the moon\",\"temperature\":0.99,\"top_k\":85,\"top_p\":0.9}", false);
+        String after = ask("sticky-3", plain, false).result().text();
+        assertEquals(before, after, "the defaults are sent again after a job that changed them");
+    }
+
+    @Test
+    void maxTokensIsEnforcedWithApiStop() throws Exception {
+        JobResult r = ask("legacy-len", "{\"prompt\":\"Tell me everything\",\"max_tokens\":3}", false).result();
+        assertEquals(Outcome.DONE, r.outcome());
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+        assertTrue(r.text().length() < 40, r.text());
+        assertEquals(Outcome.DONE, ask("legacy-after-stop", "{\"prompt\":\"And now?\"}", false).result().outcome(),
+                "the runtime takes the next job after /api/stop");
+    }
+
+    @Test
+    void aPromptLargerThanTheContextIsAContextErrorAndTheNextJobRuns() throws Exception {
+        String huge = "word ".repeat(3000);
+        JobResult r = ask("legacy-huge", "{\"prompt\":\"" + huge + "\"}", false).result();
+        assertEquals(Outcome.ERROR, r.outcome());
+        assertEquals(JobError.CONTEXT_LENGTH_EXCEEDED, r.error().code());
+        assertEquals(Outcome.DONE, ask("legacy-after-huge", "{\"prompt\":\"short\"}", false).result().outcome());
+    }
+
+    @Test
+    void theContextFullWedgeIsCuredByARestart() throws Exception {
+        BlockingQueue<Mqtt5Publish> states = device.subscribe(Topics.workerState(MODEL, config.workerId()));
+        EmulatorControl.fault(port(), "wedge", 0);
+        JobResult r = ask("legacy-wedge", "{\"prompt\":\"hello\"}", false).result();
+        assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
+        List<WorkerState.Phase> phases = new ArrayList<>();
+        for (Mqtt5Publish p; (p = states.poll(200, TimeUnit.MILLISECONDS)) != null && phases.size() < 20; ) {
+            phases.add(WireCodec.decodeWorkerState(p.getPayloadAsBytes()).phase());
+        }
+        assertTrue(phases.contains(WorkerState.Phase.RESTARTING), "the worker restarted the runtime: " + phases);
+        assertEquals(WorkerState.Phase.READY, phases.get(phases.size() - 1));
+    }
+}
