@@ -2,14 +2,8 @@ package dev.axfleet.broker;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -33,7 +27,6 @@ public final class WireCodec {
     public static final int MAX_STOP_SEQUENCES = 16;
     public static final int MAX_STOP_LENGTH = 256;
     public static final int MAX_TOKENS_LIMIT = 1 << 20;
-    private static final int MAX_JSON_DEPTH = 16;
     private static final Set<String> ROLES = Set.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT);
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -119,11 +112,11 @@ public final class WireCodec {
         }
         JsonObject o;
         try {
-            o = parseObject(new String(payload, StandardCharsets.UTF_8));
+            o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
         } catch (JsonParseException | IllegalStateException | StackOverflowError e) {
             throw invalid("payload", "not a JSON object", fallbackId, model, replyTo, correlation);
         }
-        Fields f = new Fields(o, "");
+        JsonFields f = new JsonFields(o, "");
         // Read id and reply topic first: every later error is answered there.
         String id;
         try {
@@ -132,7 +125,7 @@ public final class WireCodec {
                 throw new FieldException("id", "must match [A-Za-z0-9._:-]{1,128}");
             }
         } catch (FieldException e) {
-            throw invalid(e.field, e.getMessage(), fallbackId, model, replyTo, correlation);
+            throw invalid(e.field(), e.getMessage(), fallbackId, model, replyTo, correlation);
         }
         if (id == null) {
             id = fallbackId;
@@ -167,39 +160,39 @@ public final class WireCodec {
             Boolean stream = f.optBool("stream");
             JsonObject params = f.requireObject("params");
             TaskParams taskParams = switch (task) {
-                case CHAT -> decodeChat(new Fields(params, "params."));
+                case CHAT -> decodeChat(new JsonFields(params, "params."));
             };
             return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream));
         } catch (FieldException e) {
-            throw invalid(e.field, e.getMessage(), id, model, replyTo, correlation);
+            throw invalid(e.field(), e.getMessage(), id, model, replyTo, correlation);
         }
     }
 
-    private static ChatParams decodeChat(Fields f) throws FieldException {
+    private static ChatParams decodeChat(JsonFields f) throws FieldException {
         List<ChatMessage> messages = new ArrayList<>();
         String system = f.optString("system", 0, Integer.MAX_VALUE);
         if (system != null) {
             messages.add(ChatMessage.system(system));
         }
-        JsonElement list = f.o.get("messages");
+        JsonElement list = f.get("messages");
         String prompt = f.optString("prompt", 0, Integer.MAX_VALUE);
         if (list != null && !list.isJsonNull()) {
             if (prompt != null) {
-                throw new FieldException(f.prefix + "prompt", "give either messages or prompt, not both");
+                throw new FieldException(f.prefix() + "prompt", "give either messages or prompt, not both");
             }
             if (!list.isJsonArray()) {
-                throw new FieldException(f.prefix + "messages", "must be an array");
+                throw new FieldException(f.prefix() + "messages", "must be an array");
             }
             JsonArray array = list.getAsJsonArray();
             if (array.isEmpty() || array.size() > MAX_MESSAGES) {
-                throw new FieldException(f.prefix + "messages", "must hold 1 to " + MAX_MESSAGES + " messages");
+                throw new FieldException(f.prefix() + "messages", "must hold 1 to " + MAX_MESSAGES + " messages");
             }
             for (int i = 0; i < array.size(); i++) {
-                String at = f.prefix + "messages[" + i + "]";
+                String at = f.prefix() + "messages[" + i + "]";
                 if (!array.get(i).isJsonObject()) {
                     throw new FieldException(at, "must be an object {role, content}");
                 }
-                Fields m = new Fields(array.get(i).getAsJsonObject(), at + ".");
+                JsonFields m = new JsonFields(array.get(i).getAsJsonObject(), at + ".");
                 String role = m.requireString("role");
                 if (!ROLES.contains(role)) {
                     throw new FieldException(at + ".role", "must be one of " + ROLES);
@@ -209,7 +202,7 @@ public final class WireCodec {
         } else if (prompt != null) {
             messages.add(ChatMessage.user(prompt));
         } else {
-            throw new FieldException(f.prefix + "messages", "required (or a prompt string)");
+            throw new FieldException(f.prefix() + "messages", "required (or a prompt string)");
         }
         return new ChatParams(
                 messages,
@@ -217,7 +210,7 @@ public final class WireCodec {
                 f.optDouble("top_p", 0, 1),
                 f.optInt("top_k", 0, 1_000_000),
                 f.optInt("max_tokens", 1, MAX_TOKENS_LIMIT),
-                f.optStop("stop"),
+                f.optStringList("stop", MAX_STOP_SEQUENCES, MAX_STOP_LENGTH),
                 f.optLong("seed"),
                 f.optDouble("presence_penalty", -2, 2),
                 f.optDouble("frequency_penalty", -2, 2),
@@ -298,7 +291,7 @@ public final class WireCodec {
 
     /** Reads a delta or result published by a worker. */
     public static Reply decodeReply(byte[] payload) {
-        JsonObject o = parseObject(new String(payload, StandardCharsets.UTF_8));
+        JsonObject o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
         String type = string(o, "type");
         String id = string(o, "id");
         if ("delta".equals(type)) {
@@ -362,7 +355,7 @@ public final class WireCodec {
     }
 
     public static WorkerState decodeWorkerState(byte[] payload) {
-        JsonObject o = parseObject(new String(payload, StandardCharsets.UTF_8));
+        JsonObject o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
         return new WorkerState(
                 string(o, "worker"),
                 string(o, "model"),
@@ -386,7 +379,7 @@ public final class WireCodec {
     /** The job id a cancel request names, or empty when the payload is not a cancel request. */
     public static Optional<String> decodeCancel(byte[] payload) {
         try {
-            String id = string(parseObject(new String(payload, StandardCharsets.UTF_8)), "id");
+            String id = string(JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8)), "id");
             return Topics.isSegment(id) ? Optional.of(id) : Optional.empty();
         } catch (RuntimeException | StackOverflowError e) {
             return Optional.empty();
@@ -394,43 +387,6 @@ public final class WireCodec {
     }
 
     // ---- helpers ----
-
-    /** Parses strict JSON with bounded nesting; a deeply nested payload is rejected before it costs stack. */
-    private static JsonObject parseObject(String text) {
-        if (maxDepth(text) > MAX_JSON_DEPTH) {
-            throw new JsonParseException("nested deeper than " + MAX_JSON_DEPTH);
-        }
-        JsonReader reader = new JsonReader(new StringReader(text));
-        reader.setStrictness(Strictness.STRICT);
-        JsonElement e = JsonParser.parseReader(reader);
-        if (!e.isJsonObject()) {
-            throw new JsonParseException("not an object");
-        }
-        return e.getAsJsonObject();
-    }
-
-    private static int maxDepth(String text) {
-        int depth = 0;
-        int max = 0;
-        boolean inString = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (inString) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == '"') {
-                    inString = false;
-                }
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{' || c == '[') {
-                max = Math.max(max, ++depth);
-            } else if (c == '}' || c == ']') {
-                depth--;
-            }
-        }
-        return max;
-    }
 
     private static String string(JsonObject o, String key) {
         JsonElement e = o.get(key);
@@ -444,152 +400,6 @@ public final class WireCodec {
     private static void addIfSet(JsonObject o, String key, Number value) {
         if (value != null) {
             o.addProperty(key, value);
-        }
-    }
-
-    /** A field at fault in a job. */
-    private static final class FieldException extends Exception {
-        final String field;
-
-        FieldException(String field, String message) {
-            super(message);
-            this.field = field;
-        }
-    }
-
-    /** Typed, checked access to the fields of one JSON object; {@code prefix} makes error names like params.top_p. */
-    private record Fields(JsonObject o, String prefix) {
-        JsonElement get(String key) {
-            JsonElement e = o.get(key);
-            return e == null || e instanceof JsonNull ? null : e;
-        }
-
-        String requireString(String key) throws FieldException {
-            String s = optString(key, 0, Integer.MAX_VALUE);
-            if (s == null) {
-                throw new FieldException(prefix + key, "required");
-            }
-            return s;
-        }
-
-        String optString(String key, int min, int max) throws FieldException {
-            JsonElement e = get(key);
-            if (e == null) {
-                return null;
-            }
-            if (!(e instanceof JsonPrimitive p) || !p.isString()) {
-                throw new FieldException(prefix + key, "must be a string");
-            }
-            String s = p.getAsString();
-            if (s.length() < min || s.length() > max) {
-                throw new FieldException(prefix + key, "must be " + min + " to " + max + " characters");
-            }
-            return s;
-        }
-
-        JsonObject requireObject(String key) throws FieldException {
-            JsonElement e = get(key);
-            if (e == null) {
-                throw new FieldException(prefix + key, "required");
-            }
-            if (!e.isJsonObject()) {
-                throw new FieldException(prefix + key, "must be an object");
-            }
-            return e.getAsJsonObject();
-        }
-
-        Boolean optBool(String key) throws FieldException {
-            JsonElement e = get(key);
-            if (e == null) {
-                return null;
-            }
-            if (!(e instanceof JsonPrimitive p) || !p.isBoolean()) {
-                throw new FieldException(prefix + key, "must be true or false");
-            }
-            return p.getAsBoolean();
-        }
-
-        Double optDouble(String key, double min, double max) throws FieldException {
-            JsonElement e = get(key);
-            if (e == null) {
-                return null;
-            }
-            double d = number(key, e).doubleValue();
-            if (!(d >= min && d <= max)) {
-                throw new FieldException(prefix + key, "must be a number from " + min + " to " + max);
-            }
-            return d;
-        }
-
-        Integer optInt(String key, int min, int max) throws FieldException {
-            Long l = optLong(key);
-            if (l == null) {
-                return null;
-            }
-            if (l < min || l > max) {
-                throw new FieldException(prefix + key, "must be an integer from " + min + " to " + max);
-            }
-            return l.intValue();
-        }
-
-        Long optLong(String key) throws FieldException {
-            JsonElement e = get(key);
-            if (e == null) {
-                return null;
-            }
-            Number n = number(key, e);
-            double d = n.doubleValue();
-            if (d != Math.rint(d) || Math.abs(d) > 9.007199254740991E15) {
-                throw new FieldException(prefix + key, "must be an integer");
-            }
-            return n.longValue();
-        }
-
-        Instant optInstant(String key) throws FieldException {
-            Long ms = optLong(key);
-            if (ms == null) {
-                return null;
-            }
-            if (ms < 0) {
-                throw new FieldException(prefix + key, "must be milliseconds since 1970 (UTC)");
-            }
-            return Instant.ofEpochMilli(ms);
-        }
-
-        List<String> optStop(String key) throws FieldException {
-            JsonElement e = get(key);
-            if (e == null) {
-                return List.of();
-            }
-            List<String> out = new ArrayList<>();
-            if (e instanceof JsonPrimitive p && p.isString()) {
-                out.add(p.getAsString());
-            } else if (e.isJsonArray()) {
-                for (JsonElement s : e.getAsJsonArray()) {
-                    if (!(s instanceof JsonPrimitive p) || !p.isString()) {
-                        throw new FieldException(prefix + key, "must be a string or an array of strings");
-                    }
-                    out.add(p.getAsString());
-                }
-            } else {
-                throw new FieldException(prefix + key, "must be a string or an array of strings");
-            }
-            if (out.size() > MAX_STOP_SEQUENCES) {
-                throw new FieldException(prefix + key, "at most " + MAX_STOP_SEQUENCES + " sequences");
-            }
-            for (String s : out) {
-                if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
-                    throw new FieldException(prefix + key, "each sequence must be 1 to " + MAX_STOP_LENGTH + " characters");
-                }
-            }
-            return out;
-        }
-
-        private Number number(String key, JsonElement e) throws FieldException {
-            if (!(e instanceof JsonPrimitive p) || !p.isNumber()) {
-                throw new FieldException(prefix + key, "must be a number");
-            }
-            return p.getAsNumber();
         }
     }
 }

@@ -17,11 +17,13 @@ import java.util.Properties;
  * Each process turns these into its own typed config record and prints it once at start.
  */
 public final class Settings {
+    private final Map<String, String> overrides;
     private final Properties file;
     private final Map<String, String> env;
     private final String source;
 
-    private Settings(Properties file, Map<String, String> env, String source) {
+    private Settings(Map<String, String> overrides, Properties file, Map<String, String> env, String source) {
+        this.overrides = Map.copyOf(overrides);
         this.file = file;
         this.env = env;
         this.source = source;
@@ -39,7 +41,7 @@ public final class Settings {
                 throw new UncheckedIOException("cannot read " + path, e);
             }
         }
-        return new Settings(p, env, source);
+        return new Settings(Map.of(), p, env, source);
     }
 
     /** Settings from the file named by {@code AXFLEET_CONFIG} (default /etc/axfleet/axfleet.conf) and the environment. */
@@ -51,7 +53,14 @@ public final class Settings {
     public static Settings of(Map<String, String> values) {
         Properties p = new Properties();
         p.putAll(values);
-        return new Settings(p, Map.of(), "given values");
+        return new Settings(Map.of(), p, Map.of(), "given values");
+    }
+
+    /** These settings with {@code values} in force over the file and the environment (for launchers). */
+    public Settings with(Map<String, String> values) {
+        Map<String, String> merged = new java.util.HashMap<>(overrides);
+        merged.putAll(values);
+        return new Settings(merged, file, env, source);
     }
 
     public static String envName(String key) {
@@ -64,7 +73,10 @@ public final class Settings {
     }
 
     public String string(String key, String fallback) {
-        String v = env.get(envName(key));
+        String v = overrides.get(key);
+        if (v == null) {
+            v = env.get(envName(key));
+        }
         if (v == null) {
             v = file.getProperty(key);
         }

@@ -78,7 +78,10 @@ public final class EmulatedModel {
         out.add("-XX:+UseSerialGC");
         out.add("-XX:TieredStopAtLevel=1");
         out.add("-cp");
-        out.add(System.getProperty("java.class.path"));
+        // Absolute: the runtime runs in its model folder, not where this JVM was started.
+        out.add(java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .map(p -> Path.of(p).toAbsolutePath().toString())
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator)));
         out.add(Emulator.class.getName());
         out.addAll(List.of(args));
         return out;

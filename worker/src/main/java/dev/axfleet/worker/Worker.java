@@ -105,6 +105,7 @@ public final class Worker implements AutoCloseable {
         log.info("worker {} stopping", config.workerId());
         status.stopping();
         loop.stop();
+        loopThread.interrupt();
         try {
             loopThread.join(Duration.ofSeconds(30).toMillis());
         } catch (InterruptedException e) {

@@ -25,7 +25,11 @@ final class EmulatedWorkers {
 
     /** Waits for the worker's retained state to say READY, as an operator watching the bus would. */
     static void awaitReady(TestMqttClient client, WorkerConfig config) throws InterruptedException {
-        BlockingQueue<Mqtt5Publish> states = client.subscribe(Topics.workerState(config.model(), config.workerId()));
+        awaitReady(client, config.model(), config.workerId());
+    }
+
+    static void awaitReady(TestMqttClient client, String model, String workerId) throws InterruptedException {
+        BlockingQueue<Mqtt5Publish> states = client.subscribe(Topics.workerState(model, workerId));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             Mqtt5Publish p = states.poll(1, TimeUnit.SECONDS);
@@ -33,7 +37,7 @@ final class EmulatedWorkers {
                 return;
             }
         }
-        throw new AssertionError("worker " + config.workerId() + " not READY within 60 s");
+        throw new AssertionError("worker " + workerId + " not READY within 60 s");
     }
 
     static WorkerConfig axllm(BrokerAddress broker, String model, Path dir, Map<String, String> env) {

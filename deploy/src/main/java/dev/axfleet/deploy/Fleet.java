@@ -1,0 +1,162 @@
+package dev.axfleet.deploy;
+
+import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.embedded.EmbeddedBroker;
+import dev.axfleet.emulator.EmulatedModel;
+import dev.axfleet.gateway.Gateway;
+import dev.axfleet.gateway.GatewayConfig;
+import dev.axfleet.worker.Worker;
+import dev.axfleet.worker.WorkerConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole fleet in one process: a broker (embedded unless one is configured), a resident worker per
+ * model, and the gateway. With the card present the workers run the manufacturer's runtimes from the
+ * configuration; without it they run axfleet's emulator, and everything says so.
+ */
+public final class Fleet implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Fleet.class);
+
+    private final EmbeddedBroker broker;
+    private final BrokerAddress address;
+    private final List<Worker> workers;
+    private final Gateway gateway;
+
+    private Fleet(EmbeddedBroker broker, BrokerAddress address, List<Worker> workers, Gateway gateway) {
+        this.broker = broker;
+        this.address = address;
+        this.workers = workers;
+        this.gateway = gateway;
+    }
+
+    public static Fleet start(FleetConfig config) {
+        if (config.emulate()) {
+            banner(config.cardPresent()
+                    ? "EMULATED (fleet.emulate=true): the AX650 card is present but NOT used"
+                    : "EMULATED: no AX650 card (" + FleetConfig.CARD_DEVICE + " missing) - answers come from axfleet's emulator");
+        }
+        EmbeddedBroker broker = null;
+        BrokerAddress address;
+        if (config.brokerUrl() != null) {
+            address = BrokerAddress.parse(config.brokerUrl());
+        } else {
+            int port = config.embeddedBrokerPort();
+            if (port != 0 && !free(port)) {
+                int other = freePort();
+                log.warn("port {} is taken (is Mosquitto running? then set broker.url=mqtt://127.0.0.1:{}); "
+                        + "the embedded broker listens on {} instead", port, port, other);
+                port = other;
+            }
+            broker = EmbeddedBroker.start("127.0.0.1", port == 0 ? freePort() : port, config.home().resolve("broker"),
+                    config.embeddedBrokerPersistent());
+            address = broker.address();
+        }
+        // Workers and gateway read the same broker URL as stand-alone processes would (credentials included).
+        String brokerUrl = config.brokerUrl() != null ? config.brokerUrl() : "mqtt://" + address.host() + ":" + address.port();
+        List<Worker> workers = new ArrayList<>();
+        for (Map.Entry<String, String> m : config.models().entrySet()) {
+            WorkerConfig wc = config.emulate() ? emulatedWorker(config, brokerUrl, m.getKey(), m.getValue())
+                    : cardWorker(config, brokerUrl, m.getKey());
+            Worker w = new Worker(wc, wc.runtime().create());
+            w.start();
+            workers.add(w);
+        }
+        Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(Map.of(
+                "broker.url", brokerUrl,
+                "gateway.models", String.join(",", config.models().keySet())))));
+        Fleet fleet = new Fleet(broker, address, workers, gateway);
+        fleet.summary(config);
+        return fleet;
+    }
+
+    /**
+     * A worker whose runtime is the emulator, configured through the same settings a worker on the Pi reads;
+     * only the runtime's command differs.
+     */
+    private static WorkerConfig emulatedWorker(FleetConfig config, String brokerUrl, String model, String modelName) {
+        Path modelDir = EmulatedModel.writeModelDir(config.home().resolve("emulated-models"), model, modelName);
+        int port = freePort();
+        String command = EmulatedModel.axllmServe(modelDir, port).stream().map(a -> "'" + a + "'").collect(Collectors.joining(" "));
+        return WorkerConfig.from(config.settings().with(Map.of(
+                "worker.model", model,
+                "worker.id", "local-" + model,
+                "worker.state_dir", config.home().resolve("worker-" + model).toString(),
+                "broker.url", brokerUrl,
+                "runtime.kind", "axllm-serve",
+                "runtime.model_dir", modelDir.toString(),
+                "runtime.port", String.valueOf(port),
+                "runtime.command", command,
+                "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale())));
+    }
+
+    /** A worker for the real card, configured like a stand-alone worker process (runtime.* settings). */
+    private static WorkerConfig cardWorker(FleetConfig config, String brokerUrl, String model) {
+        return WorkerConfig.from(config.settings().with(Map.of(
+                "worker.model", model,
+                "worker.state_dir", config.settings().string("worker.state_dir", config.home().resolve("worker-" + model).toString()),
+                "broker.url", brokerUrl)));
+    }
+
+    private void summary(FleetConfig config) {
+        String http = "http://" + gateway.config().bind() + ":" + gateway.port();
+        log.info("axfleet is up{}", config.emulate() ? " - EMULATED, no card" : " on the AX650 card");
+        log.info("  MQTT broker:   {}{}", address, broker != null ? " (embedded)" : "");
+        log.info("  OpenAI API:    {}/v1  (models: {})", http, String.join(", ", config.models().keySet()));
+        log.info("  health:        {}/health   metrics: {}/metrics", http, http);
+        String model = config.models().keySet().iterator().next();
+        log.info("  try:  curl {}/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"{}\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
+                http, model);
+        log.info("  or:   mosquitto_sub -h {} -p {} -t 'axfleet/v1/reply/me/#' -v &  mosquitto_pub -h {} -p {} -t axfleet/v1/jobs/{} -m '{\"id\":\"j1\",\"reply_to\":\"axfleet/v1/reply/me/j1\",\"params\":{\"prompt\":\"Hello\"}}'",
+                address.host(), address.port(), address.host(), address.port(), model);
+        log.info("  (the first answer comes once the model has loaded; watch {}/health)", http);
+    }
+
+    public BrokerAddress brokerAddress() {
+        return address;
+    }
+
+    public int gatewayPort() {
+        return gateway.port();
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+        workers.forEach(Worker::close);
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    private static void banner(String text) {
+        String line = "*".repeat(Math.min(110, text.length() + 8));
+        log.warn(line);
+        log.warn("*** {} ***", text);
+        log.warn(line);
+    }
+
+    private static boolean free(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

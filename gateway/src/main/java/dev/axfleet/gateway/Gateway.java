@@ -1,0 +1,89 @@
+package dev.axfleet.gateway;
+
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import dev.axfleet.gateway.openai.OpenAiFacade;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spark.Service;
+
+/**
+ * The REST side of axfleet: facades that turn HTTP requests into jobs on the bus and results back into
+ * responses, plus {@code /health} and {@code /metrics}. Workers are reached only through the broker,
+ * exactly as a device reaches them.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final GatewayConfig config;
+    private final JobClient client;
+    private final Service http;
+
+    private Gateway(GatewayConfig config, JobClient client, Service http) {
+        this.config = config;
+        this.client = client;
+        this.http = http;
+    }
+
+    /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
+    public static Gateway start(GatewayConfig config) {
+        ModelRegistry registry = new ModelRegistry(config.models());
+        Metrics metrics = new Metrics();
+        JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC());
+        try {
+            client.connect().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("broker {} not reachable yet ({}); requests get 503 until it is", config.broker(), e.toString());
+        }
+        JobRunner runner = new JobRunner(client, registry, config, metrics);
+        Service http = Service.ignite().ipAddress(config.bind()).port(config.port()).threadPool(200, 8, 60_000);
+        http.before((req, res) -> RequestLog.of(req));
+        new OpenAiFacade(runner, registry, config).register(http);
+        Health health = new Health(client, registry);
+        http.get("/health", health::handle);
+        http.get("/metrics", (req, res) -> {
+            res.type("text/plain; version=0.0.4");
+            return metrics.render(registry, client);
+        });
+        http.notFound((req, res) -> notFound(req.requestMethod(), req.pathInfo(), res));
+        http.exception(Exception.class, (e, req, res) -> {
+            log.error("{} {} failed", req.requestMethod(), req.pathInfo(), e);
+            res.body(OpenAiFacade.error(res, new ApiException(500, "internal error: " + e, null, "internal_error", Map.of())));
+        });
+        http.afterAfter((req, res) -> RequestLog.finish(req, res, metrics));
+        http.init();
+        http.awaitInitialization();
+        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models; /health, /metrics)",
+                config.bind(), http.port());
+        return new Gateway(config, client, http);
+    }
+
+    private static String notFound(String method, String path, spark.Response res) {
+        JsonObject err = new JsonObject();
+        err.addProperty("message", "no route " + method + " " + path);
+        err.addProperty("type", "invalid_request_error");
+        err.add("param", JsonNull.INSTANCE);
+        err.addProperty("code", "not_found");
+        JsonObject body = new JsonObject();
+        body.add("error", err);
+        return Json.respond(res, 404, body, Map.of());
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        http.stop();
+        http.awaitStop();
+        client.close();
+    }
+}

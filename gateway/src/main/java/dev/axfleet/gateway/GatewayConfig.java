@@ -1,0 +1,72 @@
+package dev.axfleet.gateway;
+
+import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.config.Settings;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The gateway's settings, read once at start ({@link Settings}) and printed by {@link #describe()}.
+ *
+ * @param bind              address to listen on; loopback unless configured
+ * @param models            models accepted even before any worker has announced them
+ * @param requestTimeout    how long a request waits for its answer; also its job's expiry
+ * @param maxPendingPerModel jobs of this gateway waiting or running per model before 503 + Retry-After
+ * @param keepAlive         idle time after which a streaming response sends an SSE comment, which also
+ *                          reveals a client that has gone (its job is then cancelled)
+ */
+public record GatewayConfig(
+        String bind,
+        int port,
+        String gatewayId,
+        BrokerAddress broker,
+        List<String> models,
+        Duration requestTimeout,
+        int maxPendingPerModel,
+        int maxBodyBytes,
+        Duration keepAlive) {
+
+    public static GatewayConfig from(Settings s) {
+        BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
+        String user = s.string("gateway.mqtt_username", null);
+        if (user != null) {
+            broker = broker.withCredentials(user, s.string("gateway.mqtt_password", null));
+        }
+        String models = s.string("gateway.models", "");
+        return new GatewayConfig(
+                s.string("gateway.bind", "127.0.0.1"),
+                s.integer("gateway.port", 8080),
+                s.string("gateway.id", "gw-" + hostname() + "-" + UUID.randomUUID().toString().substring(0, 4)),
+                broker,
+                Arrays.stream(models.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList(),
+                s.duration("gateway.request_timeout", Duration.ofSeconds(300)),
+                s.integer("gateway.max_pending_per_model", 64),
+                s.integer("gateway.max_body_bytes", 1 << 20),
+                s.duration("gateway.keep_alive", Duration.ofSeconds(10)));
+    }
+
+    private static String hostname() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+        } catch (UnknownHostException e) {
+            return "gateway";
+        }
+    }
+
+    public List<String> describe() {
+        return List.of(
+                "gateway.bind=" + bind + (bind.equals("127.0.0.1") ? " (loopback only)" : ""),
+                "gateway.port=" + port,
+                "gateway.id=" + gatewayId,
+                "broker.url=" + broker,
+                "gateway.models=" + String.join(",", models),
+                "gateway.request_timeout=" + requestTimeout,
+                "gateway.max_pending_per_model=" + maxPendingPerModel,
+                "gateway.max_body_bytes=" + maxBodyBytes,
+                "gateway.keep_alive=" + keepAlive);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.axfleet.gateway;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.axfleet.broker.WorkerState;
+import java.util.List;
+import java.util.Map;
+import spark.Request;
+import spark.Response;
+
+/**
+ * {@code GET /health}, honest in the llama.cpp server's way: 200 {@code ok} only when the broker is
+ * connected and every known model has a ready worker, otherwise 503 with what is missing. Says when
+ * any model runs on axfleet's emulator instead of the card. Reads state only; probes nothing.
+ */
+final class Health {
+    private final JobClient client;
+    private final ModelRegistry registry;
+
+    Health(JobClient client, ModelRegistry registry) {
+        this.client = client;
+        this.registry = registry;
+    }
+
+    Object handle(Request request, Response response) {
+        boolean broker = client.connected();
+        boolean allReady = broker;
+        boolean emulated = false;
+        JsonObject models = new JsonObject();
+        for (Map.Entry<String, List<WorkerState>> e : registry.workersByModel().entrySet()) {
+            String model = e.getKey();
+            boolean ready = registry.ready(model);
+            allReady &= ready;
+            emulated |= registry.emulated(model);
+            JsonObject m = new JsonObject();
+            m.addProperty("ready", ready);
+            m.addProperty("emulated", registry.emulated(model));
+            m.addProperty("pending", client.pending(model));
+            JsonArray workers = new JsonArray();
+            for (WorkerState w : e.getValue()) {
+                JsonObject wo = new JsonObject();
+                wo.addProperty("worker", w.worker());
+                wo.addProperty("phase", w.phase().wire());
+                wo.addProperty("runtime", w.runtime());
+                wo.addProperty("emulated", w.emulated());
+                wo.addProperty("context_tokens", w.contextTokens());
+                wo.addProperty("jobs_done", w.jobsDone());
+                wo.addProperty("jobs_failed", w.jobsFailed());
+                if (w.lastError() != null) {
+                    wo.addProperty("last_error", w.lastError());
+                }
+                workers.add(wo);
+            }
+            m.add("workers", workers);
+            models.add(model, m);
+        }
+        allReady &= !registry.models().isEmpty();
+        JsonObject body = new JsonObject();
+        body.addProperty("status", !broker ? "broker_unreachable" : allReady ? "ok" : "loading");
+        body.addProperty("broker", broker ? "connected" : "disconnected");
+        body.addProperty("emulated", emulated);
+        if (emulated) {
+            body.addProperty("note", "EMULATED: no AX650 card; answers come from axfleet's emulator");
+        }
+        body.add("models", models);
+        return Json.respond(response, allReady ? 200 : 503, body, Map.of());
+    }
+}

@@ -1,0 +1,138 @@
+package dev.axfleet.gateway;
+
+import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.JobDelta;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.Reply;
+import java.io.IOException;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one job for one HTTP request, the same way for every facade: refuses at once when the broker is
+ * away or the model's queue is full (nothing queued, retry welcome), waits for the answer up to the
+ * request timeout, and cancels the job when the caller gives up or goes away.
+ */
+public final class JobRunner {
+    private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+    private final JobClient client;
+    private final ModelRegistry registry;
+    private final GatewayConfig config;
+    private final Metrics metrics;
+
+    public JobRunner(JobClient client, ModelRegistry registry, GatewayConfig config, Metrics metrics) {
+        this.client = client;
+        this.registry = registry;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    /** Where streamed text goes; an IOException means the caller has gone. */
+    public interface StreamSink {
+        void delta(String text) throws IOException;
+
+        /** Called when nothing arrived for the keep-alive interval. */
+        void idle() throws IOException;
+    }
+
+    /** The requested model as the bus knows it, or 404 naming the models there are. */
+    public String model(String requested) throws ApiException {
+        if (requested == null || !registry.knows(requested)) {
+            throw ApiException.modelNotFound(String.valueOf(requested), registry.models());
+        }
+        return requested;
+    }
+
+    /** Runs a job and waits for its result; a job that did not end with an answer is an ApiException. */
+    public JobResult call(String model, ChatParams params, RequestLog requestLog) throws ApiException {
+        Submission s = submit(model, params, false, requestLog);
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        try {
+            while (true) {
+                Reply r = s.next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                if (r instanceof JobResult result) {
+                    return finish(model, result);
+                }
+                if (r == null) {
+                    s.cancel();
+                    throw ApiException.timeout(config.requestTimeout());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s.cancel();
+            throw ApiException.timeout(config.requestTimeout());
+        }
+    }
+
+    /**
+     * Runs a job with streaming and passes its text to {@code sink} in order. Returns the result, or null
+     * when the caller went away (the job is then cancelled).
+     */
+    public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog) throws ApiException {
+        Submission s = submit(model, params, true, requestLog);
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        StringBuilder sent = new StringBuilder();
+        int expectedSeq = 0;
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    s.cancel();
+                    throw ApiException.timeout(config.requestTimeout());
+                }
+                Reply r = s.next(Duration.ofNanos(Math.min(left, config.keepAlive().toNanos())));
+                if (r == null) {
+                    sink.idle();
+                } else if (r instanceof JobDelta d) {
+                    if (d.seq() != expectedSeq) {
+                        log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq);
+                    }
+                    expectedSeq = d.seq() + 1;
+                    sent.append(d.text());
+                    sink.delta(d.text());
+                } else {
+                    JobResult result = (JobResult) r;
+                    if (result.outcome() == Outcome.DONE && result.text().length() > sent.length()
+                            && result.text().startsWith(sent.toString())) {
+                        // A delta went missing on the way: the result has the whole text, send what is left.
+                        sink.delta(result.text().substring(sent.length()));
+                    }
+                    return finish(model, result);
+                }
+            }
+        } catch (IOException e) {
+            log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());
+            s.cancel();
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s.cancel();
+            return null;
+        }
+    }
+
+    private Submission submit(String model, ChatParams params, boolean stream, RequestLog requestLog) throws ApiException {
+        if (!client.connected()) {
+            throw ApiException.busy("the MQTT broker is not reachable; try again shortly", 5);
+        }
+        if (client.pending(model) >= config.maxPendingPerModel()) {
+            throw ApiException.busy("server busy: " + client.pending(model) + " jobs for " + model
+                    + " are already waiting (gateway.max_pending_per_model)", 5);
+        }
+        Submission s = client.submit(model, params, stream, config.requestTimeout());
+        requestLog.job(s.id(), model);
+        return s;
+    }
+
+    private JobResult finish(String model, JobResult result) throws ApiException {
+        metrics.job(model, result);
+        if (result.outcome() != Outcome.DONE) {
+            throw ApiException.fromResult(result);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.axfleet.gateway;
+
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.WorkerState;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of this gateway and the workers it hears of, as Prometheus text on {@code GET /metrics}. */
+public final class Metrics {
+    /** Paths counted by name; anything else is "other", so random paths cannot grow the series. */
+    private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/models", "/health", "/metrics");
+
+    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> jobs = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> queueMs = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> runMs = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> timed = new ConcurrentHashMap<>();
+
+    void request(String method, String path, int status) {
+        String route = ROUTES.contains(path) ? path : "other";
+        requests.computeIfAbsent(label("method", method) + "," + label("route", route) + "," + label("status", String.valueOf(status)),
+                k -> new LongAdder()).increment();
+    }
+
+    void job(String model, JobResult r) {
+        jobs.computeIfAbsent(label("model", model) + "," + label("outcome", r.outcome().wire()), k -> new LongAdder()).increment();
+        String m = label("model", model);
+        if (r.queueMs() != null) {
+            queueMs.computeIfAbsent(m, k -> new LongAdder()).add(r.queueMs());
+            runMs.computeIfAbsent(m, k -> new LongAdder()).add(r.runMs());
+            timed.computeIfAbsent(m, k -> new LongAdder()).increment();
+        }
+    }
+
+    String render(ModelRegistry registry, JobClient client) {
+        StringBuilder sb = new StringBuilder();
+        counter(sb, "axfleet_gateway_requests_total", "HTTP requests by route and status.", requests);
+        counter(sb, "axfleet_gateway_jobs_total", "Jobs this gateway submitted, by outcome.", jobs);
+        header(sb, "axfleet_job_queue_seconds", "summary", "Time jobs waited before a worker ran them.");
+        timed.forEach((m, n) -> {
+            sb.append("axfleet_job_queue_seconds_sum{").append(m).append("} ").append(queueMs.get(m).sum() / 1000.0).append('\n');
+            sb.append("axfleet_job_queue_seconds_count{").append(m).append("} ").append(n.sum()).append('\n');
+        });
+        header(sb, "axfleet_job_run_seconds", "summary", "Time workers took to run jobs.");
+        timed.forEach((m, n) -> {
+            sb.append("axfleet_job_run_seconds_sum{").append(m).append("} ").append(runMs.get(m).sum() / 1000.0).append('\n');
+            sb.append("axfleet_job_run_seconds_count{").append(m).append("} ").append(n.sum()).append('\n');
+        });
+        header(sb, "axfleet_gateway_jobs_pending", "gauge", "Jobs of this gateway waiting or running, by model.");
+        client.pendingByModel().forEach((m, n) -> sb.append("axfleet_gateway_jobs_pending{").append(label("model", m)).append("} ")
+                .append(n.get()).append('\n'));
+        header(sb, "axfleet_broker_connected", "gauge", "1 when the gateway is connected to the MQTT broker.");
+        sb.append("axfleet_broker_connected ").append(client.connected() ? 1 : 0).append('\n');
+        header(sb, "axfleet_worker_ready", "gauge", "1 when the worker is ready to run jobs.");
+        Map<String, List<WorkerState>> workers = registry.workersByModel();
+        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_ready{").append(workerLabels(w)).append("} ")
+                .append(w.phase() == WorkerState.Phase.READY ? 1 : 0).append('\n')));
+        header(sb, "axfleet_worker_jobs_done_total", "counter", "Jobs a worker answered, as it last reported.");
+        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_jobs_done_total{").append(workerLabels(w))
+                .append("} ").append(w.jobsDone()).append('\n')));
+        header(sb, "axfleet_worker_jobs_failed_total", "counter", "Jobs a worker failed, as it last reported.");
+        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_jobs_failed_total{").append(workerLabels(w))
+                .append("} ").append(w.jobsFailed()).append('\n')));
+        return sb.toString();
+    }
+
+    private static String workerLabels(WorkerState w) {
+        return label("model", w.model()) + "," + label("worker", w.worker()) + "," + label("phase", w.phase().wire())
+                + "," + label("emulated", String.valueOf(w.emulated()));
+    }
+
+    private static void counter(StringBuilder sb, String name, String help, Map<String, LongAdder> series) {
+        header(sb, name, "counter", help);
+        new TreeMap<>(series).forEach((labels, n) -> sb.append(name).append('{').append(labels).append("} ").append(n.sum()).append('\n'));
+    }
+
+    private static void header(StringBuilder sb, String name, String type, String help) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static String label(String name, String value) {
+        return name + "=\"" + value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+    }
+}

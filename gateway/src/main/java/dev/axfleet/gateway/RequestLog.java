@@ -1,0 +1,42 @@
+package dev.axfleet.gateway;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spark.Request;
+import spark.Response;
+
+/** One log line and one metrics sample per HTTP request, with the job it became. */
+public final class RequestLog {
+    private static final Logger log = LoggerFactory.getLogger("http");
+    private static final String ATTRIBUTE = RequestLog.class.getName();
+
+    private final long start = System.nanoTime();
+    private String jobId = "-";
+    private String model = "-";
+
+    public static RequestLog of(Request request) {
+        RequestLog l = request.attribute(ATTRIBUTE);
+        if (l == null) {
+            l = new RequestLog();
+            request.attribute(ATTRIBUTE, l);
+        }
+        return l;
+    }
+
+    public String jobId() {
+        return jobId;
+    }
+
+    public void job(String id, String model) {
+        this.jobId = id;
+        this.model = model;
+    }
+
+    static void finish(Request request, Response response, Metrics metrics) {
+        RequestLog l = of(request);
+        long ms = (System.nanoTime() - l.start) / 1_000_000;
+        int status = response.raw().getStatus();
+        metrics.request(request.requestMethod(), request.pathInfo(), status);
+        log.info("{} {} {} {}ms job={} model={}", request.requestMethod(), request.pathInfo(), status, ms, l.jobId, l.model);
+    }
+}

@@ -1,0 +1,50 @@
+package dev.axfleet.gateway;
+
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.JobError;
+import dev.axfleet.broker.Reply;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** One job this gateway published, and the replies arriving for it. */
+public final class Submission {
+    /** Put in the queue when the broker would not take the job. */
+    static final JobResult UNDELIVERED = JobResult.failed("-", "-", Outcome.ERROR,
+            JobError.of("broker_unavailable", "the broker did not accept the job"), null, 0, null);
+
+    private final String id;
+    private final String model;
+    private final BlockingQueue<Reply> replies;
+    private final JobClient client;
+
+    Submission(String id, String model, BlockingQueue<Reply> replies, JobClient client) {
+        this.id = id;
+        this.model = model;
+        this.replies = replies;
+        this.client = client;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    /** The next delta or the result, or null when none came within {@code wait}. */
+    public Reply next(Duration wait) throws InterruptedException {
+        Reply r = replies.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+        if (r instanceof JobResult) {
+            client.finished(this);
+        }
+        return r;
+    }
+
+    /** The caller gave up (timeout, disconnect): the workers drop the job. */
+    public void cancel() {
+        client.cancel(this);
+    }
+}

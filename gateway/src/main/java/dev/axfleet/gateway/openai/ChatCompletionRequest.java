@@ -1,0 +1,140 @@
+package dev.axfleet.gateway.openai;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.axfleet.broker.ChatMessage;
+import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.FieldException;
+import dev.axfleet.broker.JsonFields;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.gateway.ApiException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An OpenAI {@code POST /v1/chat/completions} body (openai/openai-openapi CreateChatCompletionRequest;
+ * ../shared/anchors.md §1a) translated into a chat job. Fields the card cannot honour are refused by name
+ * (n &gt; 1, tools, logprobs, JSON response formats, non-text content); fields that only describe the
+ * caller (user, metadata, store, ...) are ignored, as Ollama's OpenAI layer does.
+ */
+record ChatCompletionRequest(String model, ChatParams params, boolean stream, boolean includeUsage) {
+
+    static ChatCompletionRequest parse(JsonObject body) throws ApiException {
+        try {
+            JsonFields f = JsonFields.of(body);
+            String model = f.optString("model", 1, 256);
+            if (model == null) {
+                throw new FieldException("model", "required");
+            }
+            Integer n = f.optInt("n", 1, 128);
+            if (n != null && n != 1) {
+                throw new FieldException("n", "only n=1 is supported: the card runs one answer at a time");
+            }
+            JsonElement tools = f.get("tools");
+            if (tools != null && (!tools.isJsonArray() || !tools.getAsJsonArray().isEmpty())) {
+                throw new FieldException("tools", "tool calling is not supported here");
+            }
+            if (Boolean.TRUE.equals(f.optBool("logprobs"))) {
+                throw new FieldException("logprobs", "log probabilities are not available from the card's runtime");
+            }
+            JsonElement format = f.get("response_format");
+            if (format != null) {
+                String type = format.isJsonObject() ? new JsonFields(format.getAsJsonObject(), "response_format.").optString("type", 1, 64) : null;
+                if (!"text".equals(type)) {
+                    throw new FieldException("response_format", "only {\"type\": \"text\"} is supported");
+                }
+            }
+            Integer maxTokens = f.optInt("max_tokens", 1, WireCodec.MAX_TOKENS_LIMIT);
+            Integer maxCompletion = f.optInt("max_completion_tokens", 1, WireCodec.MAX_TOKENS_LIMIT);
+            Integer limit = maxTokens == null ? maxCompletion : maxCompletion == null ? maxTokens : Integer.valueOf(Math.min(maxTokens, maxCompletion));
+            boolean stream = Boolean.TRUE.equals(f.optBool("stream"));
+            boolean includeUsage = false;
+            JsonElement options = f.get("stream_options");
+            if (options != null) {
+                if (!options.isJsonObject()) {
+                    throw new FieldException("stream_options", "must be an object");
+                }
+                includeUsage = Boolean.TRUE.equals(new JsonFields(options.getAsJsonObject(), "stream_options.").optBool("include_usage"));
+            }
+            ChatParams params = new ChatParams(
+                    messages(f),
+                    f.optDouble("temperature", 0, 2),
+                    f.optDouble("top_p", 0, 1),
+                    null,
+                    limit,
+                    f.optStringList("stop", WireCodec.MAX_STOP_SEQUENCES, WireCodec.MAX_STOP_LENGTH),
+                    f.optLong("seed"),
+                    f.optDouble("presence_penalty", -2, 2),
+                    f.optDouble("frequency_penalty", -2, 2),
+                    null);
+            return new ChatCompletionRequest(model, params, stream, includeUsage);
+        } catch (FieldException e) {
+            throw ApiException.badRequest(e.field(), e.getMessage());
+        }
+    }
+
+    private static List<ChatMessage> messages(JsonFields f) throws FieldException {
+        JsonElement list = f.get("messages");
+        if (list == null || !list.isJsonArray() || list.getAsJsonArray().isEmpty()) {
+            throw new FieldException("messages", "required: a non-empty array");
+        }
+        JsonArray array = list.getAsJsonArray();
+        if (array.size() > WireCodec.MAX_MESSAGES) {
+            throw new FieldException("messages", "at most " + WireCodec.MAX_MESSAGES + " messages");
+        }
+        List<ChatMessage> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            String at = "messages[" + i + "]";
+            if (!array.get(i).isJsonObject()) {
+                throw new FieldException(at, "must be an object {role, content}");
+            }
+            JsonFields m = new JsonFields(array.get(i).getAsJsonObject(), at + ".");
+            String role = m.requireString("role");
+            String wireRole = switch (role) {
+                case "system", "developer" -> ChatMessage.SYSTEM;
+                case "user" -> ChatMessage.USER;
+                case "assistant" -> ChatMessage.ASSISTANT;
+                case "tool", "function" -> throw new FieldException(at + ".role", "tool messages are not supported here");
+                default -> throw new FieldException(at + ".role", "must be system, developer, user or assistant");
+            };
+            if (m.get("tool_calls") != null) {
+                throw new FieldException(at + ".tool_calls", "tool calling is not supported here");
+            }
+            out.add(new ChatMessage(wireRole, content(m, at, wireRole)));
+        }
+        return out;
+    }
+
+    /** A string, or an array of text parts joined by newlines; an assistant turn may have none. */
+    private static String content(JsonFields m, String at, String role) throws FieldException {
+        JsonElement c = m.get("content");
+        if (c == null) {
+            if (role.equals(ChatMessage.ASSISTANT)) {
+                return "";
+            }
+            throw new FieldException(at + ".content", "required");
+        }
+        if (c.isJsonPrimitive() && c.getAsJsonPrimitive().isString()) {
+            return c.getAsString();
+        }
+        if (!c.isJsonArray()) {
+            throw new FieldException(at + ".content", "must be a string or an array of content parts");
+        }
+        List<String> texts = new ArrayList<>();
+        JsonArray parts = c.getAsJsonArray();
+        for (int j = 0; j < parts.size(); j++) {
+            String pat = at + ".content[" + j + "]";
+            if (!parts.get(j).isJsonObject()) {
+                throw new FieldException(pat, "must be an object {type, ...}");
+            }
+            JsonFields p = new JsonFields(parts.get(j).getAsJsonObject(), pat + ".");
+            String type = p.requireString("type");
+            if (!type.equals("text")) {
+                throw new FieldException(pat + ".type", "'" + type + "' parts are not supported by this model; send text");
+            }
+            texts.add(p.requireString("text"));
+        }
+        return String.join("\n", texts);
+    }
+}

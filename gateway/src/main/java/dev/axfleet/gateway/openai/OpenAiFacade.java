@@ -1,0 +1,277 @@
+package dev.axfleet.gateway.openai;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Usage;
+import dev.axfleet.gateway.ApiException;
+import dev.axfleet.gateway.Bodies;
+import dev.axfleet.gateway.GatewayConfig;
+import dev.axfleet.gateway.JobRunner;
+import dev.axfleet.gateway.Json;
+import dev.axfleet.gateway.ModelRegistry;
+import dev.axfleet.gateway.RequestLog;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import javax.servlet.http.HttpServletResponse;
+import spark.Request;
+import spark.Response;
+import spark.Service;
+
+/**
+ * The OpenAI facade: {@code POST /v1/chat/completions} (plain and SSE) and {@code GET /v1/models}, in the
+ * shapes of openai/openai-openapi (../shared/anchors.md §1a). A translator only: request to job, result to
+ * response.
+ */
+public final class OpenAiFacade {
+    private final JobRunner runner;
+    private final ModelRegistry registry;
+    private final GatewayConfig config;
+
+    public OpenAiFacade(JobRunner runner, ModelRegistry registry, GatewayConfig config) {
+        this.runner = runner;
+        this.registry = registry;
+        this.config = config;
+    }
+
+    public void register(Service http) {
+        http.post("/v1/chat/completions", this::chatCompletions);
+        http.get("/v1/models", this::models);
+    }
+
+    private Object chatCompletions(Request request, Response response) {
+        ChatCompletionRequest chat;
+        String model;
+        try {
+            chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxBodyBytes()));
+            model = runner.model(chat.model());
+        } catch (ApiException e) {
+            return error(response, e);
+        }
+        return chat.stream() ? stream(request, response, chat, model) : complete(request, response, chat, model);
+    }
+
+    private Object complete(Request request, Response response, ChatCompletionRequest chat, String model) {
+        try {
+            JobResult r = runner.call(model, chat.params(), RequestLog.of(request));
+            JsonObject message = new JsonObject();
+            message.addProperty("role", "assistant");
+            message.addProperty("content", r.text());
+            message.add("refusal", JsonNull.INSTANCE);
+            JsonObject choice = new JsonObject();
+            choice.addProperty("index", 0);
+            choice.add("message", message);
+            choice.add("logprobs", JsonNull.INSTANCE);
+            choice.addProperty("finish_reason", r.finishReason().wire());
+            JsonObject body = envelope(r.id(), "chat.completion", model);
+            body.add("choices", array(choice));
+            body.add("usage", usage(r.usage()));
+            return Json.respond(response, body);
+        } catch (ApiException e) {
+            return error(response, e);
+        }
+    }
+
+    private Object stream(Request request, Response response, ChatCompletionRequest chat, String model) {
+        ChunkStream chunks = new ChunkStream(new SseWriter(response.raw()), model, chat.includeUsage(), RequestLog.of(request));
+        try {
+            JobResult r = runner.stream(model, chat.params(), chunks, RequestLog.of(request));
+            if (r != null) {
+                chunks.finish(r);
+            }
+        } catch (ApiException e) {
+            if (!chunks.sse.started()) {
+                return error(response, e);
+            }
+            // Headers are gone: the error travels as an SSE event, which the OpenAI SDKs raise as an error.
+            chunks.sse.dataQuietly(errorBody(e));
+        } catch (IOException e) {
+            // The caller left after the last token; the job is finished, nothing to cancel.
+        }
+        return "";
+    }
+
+    /**
+     * A streamed completion: a first chunk with the role, one per delta, one with the finish reason, a
+     * usage chunk when asked for, then {@code [DONE]}. Headers are committed at the first chunk or keep-alive.
+     */
+    private static final class ChunkStream implements JobRunner.StreamSink {
+        final SseWriter sse;
+        private final String model;
+        private final boolean includeUsage;
+        private final RequestLog requestLog;
+        private String id;
+
+        ChunkStream(SseWriter sse, String model, boolean includeUsage, RequestLog requestLog) {
+            this.sse = sse;
+            this.model = model;
+            this.includeUsage = includeUsage;
+            this.requestLog = requestLog;
+        }
+
+        @Override
+        public void delta(String text) throws IOException {
+            start();
+            JsonObject delta = new JsonObject();
+            delta.addProperty("content", text);
+            sse.data(chunk(delta, null));
+        }
+
+        @Override
+        public void idle() throws IOException {
+            start();
+            sse.comment("keep-alive");
+        }
+
+        void finish(JobResult r) throws IOException {
+            start();
+            sse.data(chunk(new JsonObject(), r.finishReason().wire()));
+            if (includeUsage) {
+                JsonObject u = envelope(id, "chat.completion.chunk", model);
+                u.add("choices", new JsonArray());
+                u.add("usage", usage(r.usage()));
+                sse.data(u);
+            }
+            sse.done();
+        }
+
+        private void start() throws IOException {
+            if (!sse.started()) {
+                id = "chatcmpl-" + requestLog.jobId();
+                sse.start();
+                JsonObject delta = new JsonObject();
+                delta.addProperty("role", "assistant");
+                delta.addProperty("content", "");
+                sse.data(chunk(delta, null));
+            }
+        }
+
+        private JsonObject chunk(JsonObject delta, String finish) {
+            JsonObject choice = new JsonObject();
+            choice.addProperty("index", 0);
+            choice.add("delta", delta);
+            choice.add("logprobs", JsonNull.INSTANCE);
+            choice.add("finish_reason", finish == null ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(finish));
+            JsonObject c = envelope(id, "chat.completion.chunk", model);
+            c.add("choices", array(choice));
+            if (includeUsage) {
+                c.add("usage", JsonNull.INSTANCE);
+            }
+            return c;
+        }
+    }
+
+    private Object models(Request request, Response response) {
+        JsonArray data = new JsonArray();
+        for (String m : registry.models()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("id", m);
+            o.addProperty("object", "model");
+            o.addProperty("created", registry.since(m));
+            o.addProperty("owned_by", registry.emulated(m) ? "axfleet (EMULATED runtime, not the AX650 card)" : "axfleet");
+            data.add(o);
+        }
+        JsonObject body = new JsonObject();
+        body.addProperty("object", "list");
+        body.add("data", data);
+        return Json.respond(response, body);
+    }
+
+    private static JsonObject envelope(String id, String object, String model) {
+        JsonObject o = new JsonObject();
+        o.addProperty("id", id.startsWith("chatcmpl-") ? id : "chatcmpl-" + id);
+        o.addProperty("object", object);
+        o.addProperty("created", System.currentTimeMillis() / 1000);
+        o.addProperty("model", model);
+        return o;
+    }
+
+    private static JsonObject usage(Usage u) {
+        JsonObject o = new JsonObject();
+        o.addProperty("prompt_tokens", u == null ? 0 : u.promptTokens());
+        o.addProperty("completion_tokens", u == null ? 0 : u.completionTokens());
+        o.addProperty("total_tokens", u == null ? 0 : u.totalTokens());
+        return o;
+    }
+
+    private static JsonArray array(JsonObject o) {
+        JsonArray a = new JsonArray();
+        a.add(o);
+        return a;
+    }
+
+    /** An error in OpenAI's shape: {"error": {"message", "type", "param", "code"}}. */
+    public static String error(Response response, ApiException e) {
+        return Json.respond(response, e.status(), errorBody(e), e.headers());
+    }
+
+    static JsonObject errorBody(ApiException e) {
+        JsonObject err = new JsonObject();
+        err.addProperty("message", e.getMessage());
+        err.addProperty("type", switch (e.status()) {
+            case 400, 404, 413 -> "invalid_request_error";
+            case 401 -> "authentication_error";
+            case 429 -> "rate_limit_error";
+            default -> "api_error";
+        });
+        if (e.param() == null) {
+            err.add("param", JsonNull.INSTANCE);
+        } else {
+            err.addProperty("param", e.param());
+        }
+        err.addProperty("code", e.code());
+        JsonObject o = new JsonObject();
+        o.add("error", err);
+        return o;
+    }
+
+    /** Server-sent events on the raw servlet response; nothing is committed until {@link #start()}. */
+    private static final class SseWriter {
+        private final HttpServletResponse raw;
+        private OutputStream out;
+
+        SseWriter(HttpServletResponse raw) {
+            this.raw = raw;
+        }
+
+        boolean started() {
+            return out != null;
+        }
+
+        void start() throws IOException {
+            raw.setStatus(200);
+            raw.setContentType("text/event-stream");
+            raw.setCharacterEncoding("UTF-8");
+            raw.setHeader("Cache-Control", "no-cache");
+            raw.setHeader("X-Accel-Buffering", "no");
+            out = raw.getOutputStream();
+        }
+
+        void data(JsonObject o) throws IOException {
+            write("data: " + o + "\n\n");
+        }
+
+        void comment(String text) throws IOException {
+            write(": " + text + "\n\n");
+        }
+
+        void done() throws IOException {
+            write("data: [DONE]\n\n");
+        }
+
+        void dataQuietly(JsonObject o) {
+            try {
+                data(o);
+            } catch (IOException ignored) {
+                // The caller has gone; there is no one left to tell.
+            }
+        }
+
+        private void write(String s) throws IOException {
+            out.write(s.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+    }
+}
