@@ -75,11 +75,6 @@ public final class Topics {
         return isSegment(model) ? Optional.of(model) : Optional.empty();
     }
 
-    /** True for the cancel topic of any model. */
-    public static boolean isCancel(String topic) {
-        return topic.startsWith(ROOT + "/cancel/");
-    }
-
     public static boolean isSegment(String value) {
         return value != null && SEGMENT.matcher(value).matches();
     }

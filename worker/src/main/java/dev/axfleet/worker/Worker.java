@@ -31,6 +31,7 @@ public final class Worker implements AutoCloseable {
     private final WorkerConfig config;
     private final ChatRuntime runtime;
     private final Mqtt5AsyncClient client;
+    private final Mqtt5AsyncClient control;
     private final Cancellations cancellations;
     private final AnsweredJobs answered;
     private final WorkerStatus status;
@@ -49,6 +50,13 @@ public final class Worker implements AutoCloseable {
         this.client = MqttClients.builder(config.broker(), "axfleet-worker-" + config.workerId())
                 .addConnectedListener(ctx -> onConnected())
                 .buildAsync();
+        // Cancels travel on a connection of their own: a broker may hold back every message, QoS 0 included,
+        // behind the job in flight on the Receive-Maximum-1 connection (HiveMQ does), and a cancel must
+        // reach the job while it runs.
+        this.control = MqttClients.builder(config.broker(), "axfleet-worker-" + config.workerId() + "-control")
+                .addConnectedListener(ctx -> control().subscribeWith().topicFilter(Topics.cancel(config.model()))
+                        .qos(MqttQos.AT_LEAST_ONCE).send())
+                .buildAsync();
         this.cancellations = new Cancellations(clock, Duration.ofHours(1), 10_000);
         this.answered = new AnsweredJobs(config.stateDir().resolve("answered-jobs.txt"), 10_000);
         this.status = new WorkerStatus(client, config, runtime.kind(), clock);
@@ -56,8 +64,14 @@ public final class Worker implements AutoCloseable {
         this.loopThread = new Thread(loop, "jobs-" + config.model());
     }
 
+    private Mqtt5AsyncClient control() {
+        return control;
+    }
+
     public void start() {
-        client.publishes(MqttGlobalPublishFilter.ALL, this::onPublish, true);
+        control.publishes(MqttGlobalPublishFilter.ALL, this::onCancel);
+        control.connectWith().cleanStart(true).send();
+        client.publishes(MqttGlobalPublishFilter.ALL, loop::offer, true);
         client.connectWith()
                 .cleanStart(false)
                 .sessionExpiryInterval(config.sessionExpiry().toSeconds())
@@ -79,24 +93,18 @@ public final class Worker implements AutoCloseable {
         log.info("worker {} for model {} started ({} runtime)", config.workerId(), config.model(), runtime.kind());
     }
 
-    /** On every (re)connection: make sure the subscriptions exist and say where the worker stands. */
+    /** On every (re)connection: make sure the job subscription exists and say where the worker stands. */
     private void onConnected() {
         log.info("connected to {}", config.broker());
         client.subscribeWith().topicFilter(Topics.jobsShared(config.model())).qos(MqttQos.AT_LEAST_ONCE).send();
-        client.subscribeWith().topicFilter(Topics.cancel(config.model())).qos(MqttQos.AT_MOST_ONCE).send();
         status.publish();
     }
 
-    private void onPublish(Mqtt5Publish p) {
-        if (Topics.isCancel(p.getTopic().toString())) {
-            WireCodec.decodeCancel(p.getPayloadAsBytes()).ifPresent(id -> {
-                log.info("job={} cancel requested", id);
-                cancellations.add(id);
-            });
-            p.acknowledge();
-        } else {
-            loop.offer(p);
-        }
+    private void onCancel(Mqtt5Publish p) {
+        WireCodec.decodeCancel(p.getPayloadAsBytes()).ifPresent(id -> {
+            log.info("job={} cancel requested", id);
+            cancellations.add(id);
+        });
     }
 
     /** Stops taking jobs, leaves a running job with the broker, says "offline", stops the runtime gracefully. */
@@ -118,6 +126,7 @@ public final class Worker implements AutoCloseable {
             client.publishWith().topic(Topics.workerState(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE)
                     .retain(true).payload(WorkerStatus.offline(config)).send().get(2, TimeUnit.SECONDS);
             client.disconnect().get(2, TimeUnit.SECONDS);
+            control.disconnect().get(2, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.debug("disconnect: {}", e.toString());
         }

@@ -156,6 +156,22 @@ class AxllmWorkerTest {
     }
 
     @Test
+    void aJobCancelledWhileRunningEndsCancelledAndTheNextJobIsAnswered() throws Exception {
+        EmulatorControl.fault(runtimePort(), "hang", 2);
+        String reply = Topics.reply("device", "running-1");
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.publish(Topics.jobs(MODEL), "{\"id\":\"running-1\",\"reply_to\":\"" + reply
+                + "\",\"stream\":true,\"params\":{\"prompt\":\"stop me\"}}");
+        assertNotNull(inbox.poll(30, TimeUnit.SECONDS), "the job is running: a delta arrived");
+        device.publish(Topics.cancel(MODEL), new String(WireCodec.encodeCancel("running-1"), StandardCharsets.UTF_8));
+        JobResult r = TestMqttClient.await(inbox, WAIT).result();
+        assertEquals(Outcome.CANCELLED, r.outcome());
+        assertTrue(r.runMs() < 1000, "cancelled at once, not after the 1 s stall timeout: " + r.runMs() + " ms");
+        assertEquals(Outcome.DONE, ask("after-cancel", "{\"prompt\":\"next\"}", false).result().outcome(),
+                "the next job is answered (the stuck runtime is found and restarted)");
+    }
+
+    @Test
     void mqtt5ResponseTopicAndCorrelationDataAreHonoured() throws Exception {
         String reply = "lamps/7/answer";
         BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);

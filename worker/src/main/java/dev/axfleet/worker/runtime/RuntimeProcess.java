@@ -105,7 +105,8 @@ public final class RuntimeProcess {
         Thread pump = new Thread(() -> pump(process.getInputStream()), name + "-output");
         pump.setDaemon(true);
         pump.start();
-        log.info("{} started, pid {}: {}", name, process.pid(), String.join(" ", command));
+        log.info("{} started, pid {}: {}", name, process.pid(), brief(command));
+        log.debug("{} command: {}", name, String.join(" ", command));
     }
 
     /** The process finished loading and serves; from now on a stop may end with SIGKILL. */
@@ -283,6 +284,15 @@ public final class RuntimeProcess {
         for (Consumer<String> l : listeners) {
             l.accept(s);
         }
+    }
+
+    /** The command for a log line: long arguments (a Java class path) shortened. */
+    private static String brief(List<String> command) {
+        StringBuilder sb = new StringBuilder();
+        for (String a : command) {
+            sb.append(sb.length() == 0 ? "" : " ").append(a.length() > 120 ? a.substring(0, 40) + "..." + a.substring(a.length() - 40) : a);
+        }
+        return sb.toString();
     }
 
     private static boolean waitExit(ProcessHandle h, Duration d) {

@@ -1,0 +1,17 @@
+package dev.axfleet.deploy;
+
+import dev.axfleet.broker.testing.TestBroker;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link FleetSuite} on a real Mosquitto started on a free loopback port. */
+class FleetOnMosquittoTest extends FleetSuite {
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        startFleet(TestBroker.mosquitto(dir.resolve("broker")), dir.resolve("home"));
+    }
+}
