@@ -1,0 +1,120 @@
+package dev.axfleet.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.MqttClients;
+import dev.axfleet.broker.Topics;
+import dev.axfleet.broker.testing.TestBroker;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Mosquitto configuration and ACL that installations get (deploy/mosquitto), loaded the way Debian's
+ * Mosquitto loads them (its main file including conf.d/), on a test port: nobody without a password, and
+ * each user limited to its part of the protocol.
+ */
+class MosquittoConfigTest {
+
+    @Test
+    void theShippedConfigLoadsAndItsAclKeepsEachUserToItsPart(@TempDir Path dir) throws Exception {
+        Path mosquitto = Path.of("/usr/sbin/mosquitto");
+        Path passwd = Path.of("/usr/bin/mosquitto_passwd");
+        if (!Files.isExecutable(mosquitto) || !Files.isExecutable(passwd)) {
+            if ("1".equals(System.getenv("AXFLEET_REQUIRE_MOSQUITTO"))) {
+                throw new IllegalStateException("AXFLEET_REQUIRE_MOSQUITTO=1 but mosquitto is not installed");
+            }
+            Assumptions.abort("mosquitto is not installed");
+        }
+        Path shipped = Path.of("mosquitto").toAbsolutePath();
+        int port = TestBroker.freePort();
+        Files.createDirectories(dir.resolve("conf.d"));
+        Files.writeString(dir.resolve("conf.d/axfleet.conf"), Files.readString(shipped.resolve("axfleet.conf"))
+                .replace("listener 1883 127.0.0.1", "listener " + port + " 127.0.0.1")
+                .replace("/etc/mosquitto/axfleet.passwd", dir.resolve("passwd").toString())
+                .replace("/etc/mosquitto/axfleet.acl", shipped.resolve("axfleet.acl").toString()));
+        // Debian's /etc/mosquitto/mosquitto.conf, with the test's own folder and user.
+        Files.writeString(dir.resolve("mosquitto.conf"), String.join("\n",
+                "user " + System.getProperty("user.name"),
+                "persistence true",
+                "persistence_location " + dir + "/",
+                "log_dest stderr",
+                "include_dir " + dir.resolve("conf.d"), ""));
+        Files.writeString(dir.resolve("passwd"), "");
+        for (String user : new String[] {"device", "worker", "gateway", "monitor"}) {
+            Process p = new ProcessBuilder(passwd.toString(), "-b", dir.resolve("passwd").toString(), user, "pw-" + user)
+                    .redirectErrorStream(true).start();
+            assertEquals(0, p.waitFor());
+        }
+        Process broker = new ProcessBuilder(mosquitto.toString(), "-c", dir.resolve("mosquitto.conf").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
+        try {
+            awaitPort(port);
+            BrokerAddress at = BrokerAddress.loopback(port);
+            Mqtt5AsyncClient anonymous = MqttClient.builder().useMqttVersion5().identifier("anonymous")
+                    .serverHost("127.0.0.1").serverPort(port).buildAsync();
+            assertThrows(ExecutionException.class, () -> anonymous.connect().get(5, TimeUnit.SECONDS),
+                    "no connection without a password");
+
+            Mqtt5AsyncClient device = connected(at.withCredentials("device", "pw-device"), "device-1");
+            Mqtt5AsyncClient worker = connected(at.withCredentials("worker", "pw-worker"), "worker-1");
+            BlockingQueue<Mqtt5Publish> replies = new LinkedBlockingQueue<>();
+            device.publishes(MqttGlobalPublishFilter.SUBSCRIBED, replies::add);
+            device.subscribeWith().topicFilter("devices/lamp1/#").qos(MqttQos.AT_LEAST_ONCE).send().get(5, TimeUnit.SECONDS);
+
+            publish(device, Topics.jobs("qwen3-1.7b"), "{}");
+            assertThrows(ExecutionException.class, () -> publish(device, Topics.workerState("qwen3-1.7b", "forged"), "{}"),
+                    "a device may not pose as a worker");
+            publish(worker, Topics.workerState("qwen3-1.7b", "w1"), "{}");
+            publish(worker, "devices/lamp1/answer", "hello lamp");
+            Mqtt5Publish got = replies.poll(5, TimeUnit.SECONDS);
+            assertEquals("hello lamp", got == null ? null : new String(got.getPayloadAsBytes(), StandardCharsets.UTF_8));
+            assertThrows(ExecutionException.class, () -> publish(worker, Topics.jobs("qwen3-1.7b"), "{}"),
+                    "a worker does not publish jobs");
+            device.disconnect();
+            worker.disconnect();
+        } finally {
+            broker.destroy();
+            broker.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Mqtt5AsyncClient connected(BrokerAddress at, String id) throws Exception {
+        Mqtt5AsyncClient c = MqttClients.builder(at, id).buildAsync();
+        c.connect().get(5, TimeUnit.SECONDS);
+        return c;
+    }
+
+    private static void publish(Mqtt5AsyncClient c, String topic, String payload) throws Exception {
+        c.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload.getBytes(StandardCharsets.UTF_8)).send()
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    private static void awaitPort(int port) throws InterruptedException {
+        for (int i = 0; i < 100; i++) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("mosquitto did not listen on " + port);
+    }
+}
