@@ -4,23 +4,8 @@ package dev.axfleet.broker;
  * A job's life: {@code queued → running → (streaming) → done | error | expired | cancelled}. The broker
  * holds queued jobs; workers publish the rest on {@link Topics#status}.
  */
-public enum JobState {
-    RUNNING("running"),
-    STREAMING("streaming"),
-    DONE("done"),
-    ERROR("error"),
-    EXPIRED("expired"),
-    CANCELLED("cancelled");
-
-    private final String wire;
-
-    JobState(String wire) {
-        this.wire = wire;
-    }
-
-    public String wire() {
-        return wire;
-    }
+public enum JobState implements WireName {
+    RUNNING, STREAMING, DONE, ERROR, EXPIRED, CANCELLED;
 
     public static JobState of(Outcome outcome) {
         return switch (outcome) {

@@ -153,7 +153,7 @@ public final class WireCodec {
                 throw new FieldException("model", "'" + jsonModel + "' does not match the topic's model '" + model + "'");
             }
             String taskName = f.optString("task", 1, 32);
-            Task task = taskName == null ? Task.CHAT : Task.fromWire(taskName)
+            Task task = taskName == null ? Task.CHAT : WireName.parse(Task.class, taskName)
                     .orElseThrow(() -> new FieldException("task", "unknown task '" + taskName + "'; known: chat"));
             Instant createdAt = f.optInstant("created_at");
             Instant expiresAt = f.optInstant("expires_at");
@@ -300,9 +300,9 @@ public final class WireCodec {
         if (!"result".equals(type)) {
             throw new JsonParseException("not a reply: type " + type);
         }
-        Outcome outcome = Outcome.fromWire(string(o, "outcome"))
+        Outcome outcome = WireName.parse(Outcome.class, string(o, "outcome"))
                 .orElseThrow(() -> new JsonParseException("unknown outcome " + o.get("outcome")));
-        FinishReason finish = o.has("finish_reason") ? FinishReason.fromWire(string(o, "finish_reason")).orElse(null) : null;
+        FinishReason finish = o.has("finish_reason") ? WireName.parse(FinishReason.class, string(o, "finish_reason")).orElse(null) : null;
         Usage usage = null;
         if (o.has("usage")) {
             JsonObject u = o.getAsJsonObject("usage");
@@ -359,7 +359,7 @@ public final class WireCodec {
         return new WorkerState(
                 string(o, "worker"),
                 string(o, "model"),
-                WorkerState.Phase.fromWire(string(o, "phase")),
+                WireName.parse(WorkerState.Phase.class, string(o, "phase")).orElseThrow(() -> new JsonParseException("unknown phase " + o.get("phase"))),
                 string(o, "runtime"),
                 o.has("emulated") && o.get("emulated").getAsBoolean(),
                 o.has("context_tokens") ? o.get("context_tokens").getAsInt() : 0,

@@ -23,39 +23,11 @@ public record WorkerState(
         Instant since) {
 
     /** Where the worker is in its life. */
-    public enum Phase {
-        STARTING("starting"),
-        LOADING("loading"),
-        READY("ready"),
-        RESTARTING("restarting"),
-        STOPPING("stopping"),
-        OFFLINE("offline");
-
-        private final String wire;
-
-        Phase(String wire) {
-            this.wire = wire;
-        }
-
-        public String wire() {
-            return wire;
-        }
-
-        public static Phase fromWire(String value) {
-            for (Phase p : values()) {
-                if (p.wire.equals(value)) {
-                    return p;
-                }
-            }
-            throw new IllegalArgumentException("unknown worker phase: " + value);
-        }
+    public enum Phase implements WireName {
+        STARTING, LOADING, READY, RESTARTING, STOPPING, OFFLINE
     }
 
     public static WorkerState offline(String worker, String model) {
         return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, null, null);
-    }
-
-    public WorkerState with(Phase newPhase, Instant at) {
-        return new WorkerState(worker, model, newPhase, runtime, emulated, contextTokens, jobsDone, jobsFailed, lastError, at);
     }
 }

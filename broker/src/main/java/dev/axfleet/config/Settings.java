@@ -63,6 +63,15 @@ public final class Settings {
         return new Settings(merged, file, env, source);
     }
 
+    /** This machine's name, made safe for topic segments and ids (default worker and gateway names). */
+    public static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
+        } catch (java.net.UnknownHostException e) {
+            return "axfleet";
+        }
+    }
+
     public static String envName(String key) {
         return "AXFLEET_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }

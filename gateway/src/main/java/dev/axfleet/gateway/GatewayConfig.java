@@ -2,8 +2,6 @@ package dev.axfleet.gateway;
 
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.config.Settings;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -40,21 +38,13 @@ public record GatewayConfig(
         return new GatewayConfig(
                 s.string("gateway.bind", "127.0.0.1"),
                 s.integer("gateway.port", 8080),
-                s.string("gateway.id", "gw-" + hostname() + "-" + UUID.randomUUID().toString().substring(0, 4)),
+                s.string("gateway.id", "gw-" + Settings.hostname() + "-" + UUID.randomUUID().toString().substring(0, 4)),
                 broker,
                 Arrays.stream(models.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList(),
                 s.duration("gateway.request_timeout", Duration.ofSeconds(300)),
                 s.integer("gateway.max_pending_per_model", 64),
                 s.integer("gateway.max_body_bytes", 1 << 20),
                 s.duration("gateway.keep_alive", Duration.ofSeconds(10)));
-    }
-
-    private static String hostname() {
-        try {
-            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
-        } catch (UnknownHostException e) {
-            return "gateway";
-        }
     }
 
     public List<String> describe() {

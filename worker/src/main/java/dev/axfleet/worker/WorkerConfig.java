@@ -6,8 +6,6 @@ import dev.axfleet.config.Settings;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.ChatRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -67,7 +65,7 @@ public record WorkerConfig(
         if (model == null) {
             throw new IllegalArgumentException("worker.model is required (AXFLEET_WORKER_MODEL), e.g. qwen3-1.7b");
         }
-        String id = s.string("worker.id", hostname() + "-" + model);
+        String id = s.string("worker.id", Settings.hostname() + "-" + model);
         Path state = Path.of(s.string("worker.state_dir", "/var/lib/axfleet/worker-" + model));
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
         String user = s.string("worker.mqtt_username", null);
@@ -128,14 +126,6 @@ public record WorkerConfig(
             env.put(word.substring(0, eq), word.substring(eq + 1));
         }
         return env;
-    }
-
-    private static String hostname() {
-        try {
-            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._-]", "-");
-        } catch (UnknownHostException e) {
-            return "worker";
-        }
     }
 
     /** The settings in force, one per line, for the start-up log. */

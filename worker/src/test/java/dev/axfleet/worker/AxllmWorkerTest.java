@@ -7,69 +7,37 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.FinishReason;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
-import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
 import dev.axfleet.broker.testing.TestMqttClient.Answer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real worker on a real broker, running the axllm serve emulator as its child process, driven by MQTT
  * jobs exactly as a device would send them.
  */
-class AxllmWorkerTest {
+class AxllmWorkerTest extends WorkerHarness {
     static final String MODEL = "qwen3-1.7b";
-    static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static Worker worker;
-    static WorkerConfig config;
-    static TestMqttClient device;
-
-    @BeforeAll
-    static void start() throws InterruptedException {
-        broker = TestBroker.embedded(dir.resolve("broker"));
-        config = EmulatedWorkers.axllm(broker.address(), MODEL, dir.resolve("worker"), EmulatedWorkers.FAST);
-        worker = new Worker(config, config.runtime().create());
-        worker.start();
-        device = TestMqttClient.connect(broker.address(), "device");
-        EmulatedWorkers.awaitReady(device, config);
+    @Override
+    WorkerConfig config(BrokerAddress broker, Path dir) {
+        return EmulatedWorkers.axllm(broker, MODEL, dir, EmulatedWorkers.FAST);
     }
 
-    @AfterAll
-    static void stop() {
-        device.close();
-        worker.close();
-        broker.close();
-    }
-
-    static int runtimePort() {
+    int runtimePort() {
         return ((WorkerConfig.AxllmServe) config.runtime()).config().port();
-    }
-
-    static Answer ask(String id, String paramsJson, boolean stream) throws InterruptedException {
-        String reply = Topics.reply("device", id);
-        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
-        device.publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"reply_to\":\"" + reply + "\",\"stream\":" + stream
-                + ",\"params\":" + paramsJson + "}");
-        return TestMqttClient.await(inbox, WAIT);
     }
 
     @Test

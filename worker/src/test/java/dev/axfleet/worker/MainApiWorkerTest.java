@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.FinishReason;
 import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.JobResult;
@@ -12,59 +13,26 @@ import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
-import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
 import dev.axfleet.broker.testing.TestMqttClient.Answer;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The legacy main_api runtime (with its tokenizer server), emulated with its quirks, behind a real worker. */
-class MainApiWorkerTest {
+class MainApiWorkerTest extends WorkerHarness {
     static final String MODEL = "qwen3-legacy";
-    static final Duration WAIT = Duration.ofSeconds(30);
 
-    @TempDir
-    static Path dir;
-    static TestBroker broker;
-    static Worker worker;
-    static WorkerConfig config;
-    static TestMqttClient device;
-
-    @BeforeAll
-    static void start() throws InterruptedException {
-        broker = TestBroker.embedded(dir.resolve("broker"));
-        config = EmulatedWorkers.mainApi(broker.address(), MODEL, dir.resolve("worker"), EmulatedWorkers.FAST);
-        worker = new Worker(config, config.runtime().create());
-        worker.start();
-        device = TestMqttClient.connect(broker.address(), "device");
-        EmulatedWorkers.awaitReady(device, config);
+    @Override
+    WorkerConfig config(BrokerAddress broker, Path dir) {
+        return EmulatedWorkers.mainApi(broker, MODEL, dir, EmulatedWorkers.FAST);
     }
 
-    @AfterAll
-    static void stop() {
-        device.close();
-        worker.close();
-        broker.close();
-    }
-
-    static int port() {
+    int port() {
         return ((WorkerConfig.MainApi) config.runtime()).config().port();
-    }
-
-    static Answer ask(String id, String paramsJson, boolean stream) throws InterruptedException {
-        String reply = Topics.reply("device", id);
-        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
-        device.publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"reply_to\":\"" + reply + "\",\"stream\":" + stream
-                + ",\"params\":" + paramsJson + "}");
-        return TestMqttClient.await(inbox, WAIT);
     }
 
     @Test

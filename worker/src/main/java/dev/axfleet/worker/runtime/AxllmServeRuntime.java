@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.axfleet.broker.ChatMessage;
 import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.FinishReason;
 import dev.axfleet.broker.Usage;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -29,8 +30,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class AxllmServeRuntime implements ChatRuntime {
     private static final Logger log = LoggerFactory.getLogger(AxllmServeRuntime.class);
-    private static final Pattern MAX_TOKEN_LEN = Pattern.compile("max_token_len\\s*:\\s*(\\d+)");
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "runtime-watchdog");
         t.setDaemon(true);
@@ -69,26 +67,15 @@ public final class AxllmServeRuntime implements ChatRuntime {
             .connectTimeout(Duration.ofSeconds(2))
             .build();
     private final URI base;
+    private final RuntimeLog runtimeLog = new RuntimeLog();
     private volatile String modelId;
-    private volatile boolean emulated;
-    private volatile int contextTokens;
 
     public AxllmServeRuntime(Config config) {
         this.config = config;
         this.base = URI.create("http://127.0.0.1:" + config.port());
         this.process = new RuntimeProcess("axllm", config.command(), config.workDir(), config.env(),
                 config.stateDir().resolve("axllm.pid"), config.stopGrace(), config.loadGrace());
-        process.onLine(this::watchLog);
-    }
-
-    private void watchLog(String line) {
-        if (line.startsWith("EMULATOR:")) {
-            emulated = true;
-        }
-        Matcher m = MAX_TOKEN_LEN.matcher(line);
-        if (m.find()) {
-            contextTokens = Integer.parseInt(m.group(1));
-        }
+        process.onLine(runtimeLog::line);
     }
 
     @Override
@@ -98,12 +85,12 @@ public final class AxllmServeRuntime implements ChatRuntime {
 
     @Override
     public boolean emulated() {
-        return emulated;
+        return runtimeLog.emulated();
     }
 
     @Override
     public int contextTokens() {
-        return contextTokens;
+        return runtimeLog.contextTokens();
     }
 
     @Override
@@ -118,10 +105,10 @@ public final class AxllmServeRuntime implements ChatRuntime {
         JsonObject first = data.get(0).getAsJsonObject();
         modelId = first.get("id").getAsString();
         if (first.has("owned_by") && first.get("owned_by").getAsString().contains("emulator")) {
-            emulated = true;
+            runtimeLog.markEmulated();
         }
         process.markReady();
-        log.info("axllm serve ready on {} with model {}{}", base, modelId, emulated ? " (EMULATED, not the card)" : "");
+        log.info("axllm serve ready on {} with model {}{}", base, modelId, emulated() ? " (EMULATED, not the card)" : "");
     }
 
     @Override
@@ -234,6 +221,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
         Usage usage = null;
         boolean done = false;
         boolean stoppedEarly = false;
+        boolean draining = false;
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
@@ -257,9 +245,13 @@ public final class AxllmServeRuntime implements ChatRuntime {
                 if (content != null && !content.isEmpty()) {
                     firstToken.set(true);
                     lastProgress.set(System.nanoTime());
-                    if (!generation.accept(content, 1)) {
-                        stoppedEarly = true;
-                        break;
+                    if (!draining && !generation.accept(content, 1)) {
+                        if (generation.finishReason() != FinishReason.LENGTH || generation.isCancelled()) {
+                            stoppedEarly = true;
+                            break;
+                        }
+                        // The runtime got the same max_tokens and stops by itself: read on for its usage counts.
+                        draining = true;
                     }
                 }
             }

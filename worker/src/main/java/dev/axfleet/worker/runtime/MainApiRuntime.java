@@ -16,8 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class MainApiRuntime implements ChatRuntime {
     private static final Logger log = LoggerFactory.getLogger(MainApiRuntime.class);
-    private static final Pattern MAX_TOKEN_LEN = Pattern.compile("max_token_len\\s*:\\s*(\\d+)");
     private static final String CONTEXT_FULL_MARK = "error: SetKVCache failed";
     private static final List<String> POLL_ROUTES = List.of("/api/generate_provider", "/api/content");
 
@@ -75,8 +72,7 @@ public final class MainApiRuntime implements ChatRuntime {
     private final URI base;
     private final AtomicBoolean tokenizerReady = new AtomicBoolean();
     private final AtomicBoolean apiReady = new AtomicBoolean();
-    private volatile boolean emulated;
-    private volatile int contextTokens;
+    private final RuntimeLog runtimeLog = new RuntimeLog();
     private volatile String pollRoute;
 
     public MainApiRuntime(Config config) {
@@ -86,26 +82,10 @@ public final class MainApiRuntime implements ChatRuntime {
                 config.stateDir().resolve("tokenizer.pid"), config.stopGrace(), config.stopGrace());
         this.mainApi = new RuntimeProcess("main_api", config.command(), config.workDir(), config.env(),
                 config.stateDir().resolve("main_api.pid"), config.stopGrace(), config.loadGrace());
-        tokenizer.onLine(line -> {
-            if (line.startsWith("Server running at")) {
-                tokenizerReady.set(true);
-            }
-            if (line.startsWith("EMULATOR:")) {
-                emulated = true;
-            }
-        });
-        mainApi.onLine(line -> {
-            if (line.startsWith("Server running on port")) {
-                apiReady.set(true);
-            }
-            if (line.startsWith("EMULATOR:")) {
-                emulated = true;
-            }
-            Matcher m = MAX_TOKEN_LEN.matcher(line);
-            if (m.find()) {
-                contextTokens = Integer.parseInt(m.group(1));
-            }
-        });
+        tokenizer.onLine(runtimeLog::line);
+        tokenizer.onLine(line -> tokenizerReady.compareAndSet(false, line.startsWith("Server running at")));
+        mainApi.onLine(runtimeLog::line);
+        mainApi.onLine(line -> apiReady.compareAndSet(false, line.startsWith("Server running on port")));
     }
 
     @Override
@@ -115,12 +95,12 @@ public final class MainApiRuntime implements ChatRuntime {
 
     @Override
     public boolean emulated() {
-        return emulated;
+        return runtimeLog.emulated();
     }
 
     @Override
     public int contextTokens() {
-        return contextTokens;
+        return runtimeLog.contextTokens();
     }
 
     @Override
@@ -136,8 +116,8 @@ public final class MainApiRuntime implements ChatRuntime {
                 timeout, config.pollInterval());
         mainApi.markReady();
         pollRoute = probePollRoute();
-        log.info("main_api ready on {} (poll {}, context {} tokens){}", base, pollRoute, contextTokens,
-                emulated ? " (EMULATED, not the card)" : "");
+        log.info("main_api ready on {} (poll {}, context {} tokens){}", base, pollRoute, contextTokens(),
+                emulated() ? " (EMULATED, not the card)" : "");
     }
 
     /** One-time capability probe at start, while idle: draining an empty message queue changes nothing. */
@@ -250,7 +230,7 @@ public final class MainApiRuntime implements ChatRuntime {
         JsonObject after = json(get(pollRoute));
         boolean wedged = after.has("done") && !after.get("done").getAsBoolean();
         throw new EngineException(wedged ? EngineException.Kind.STALLED : EngineException.Kind.CONTEXT_FULL,
-                "the prompt does not fit the model's context" + (contextTokens > 0 ? " (" + contextTokens + " tokens)" : "")
+                "the prompt does not fit the model's context" + (contextTokens() > 0 ? " (" + contextTokens() + " tokens)" : "")
                         + (wedged ? "; main_api is stuck 'running' afterwards" : ""));
     }
 
