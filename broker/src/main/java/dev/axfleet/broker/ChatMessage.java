@@ -20,8 +20,4 @@ public record ChatMessage(String role, String content) {
     public static ChatMessage user(String content) {
         return new ChatMessage(USER, content);
     }
-
-    public static ChatMessage assistant(String content) {
-        return new ChatMessage(ASSISTANT, content);
-    }
 }

@@ -26,15 +26,6 @@ public record ChatParams(
         stop = stop == null ? List.of() : List.copyOf(stop);
     }
 
-    /** A chat with only messages, every sampling field left to the runtime. */
-    public static ChatParams of(List<ChatMessage> messages) {
-        return new ChatParams(messages, null, null, null, null, null, null, null, null, null);
-    }
-
-    public ChatParams withMaxTokens(Integer value) {
-        return new ChatParams(messages, temperature, topP, topK, value, stop, seed, presencePenalty, frequencyPenalty, repeatPenalty);
-    }
-
     @Override
     public Task task() {
         return Task.CHAT;

@@ -78,10 +78,6 @@ final class WorkerStatus {
         }
     }
 
-    synchronized WorkerState current() {
-        return state;
-    }
-
     private void phase(Phase phase, String error) {
         synchronized (this) {
             if (state.phase() == phase && java.util.Objects.equals(state.lastError(), error)) {
