@@ -63,8 +63,7 @@ class MosquittoConfigTest {
                     .redirectErrorStream(true).start();
             assertEquals(0, p.waitFor());
         }
-        Process broker = new ProcessBuilder(mosquitto.toString(), "-c", dir.resolve("mosquitto.conf").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
+        Process broker = startMosquitto(mosquitto, dir);
         try {
             awaitPort(port);
             BrokerAddress at = BrokerAddress.loopback(port);
@@ -88,12 +87,37 @@ class MosquittoConfigTest {
             assertEquals("hello lamp", got == null ? null : new String(got.getPayloadAsBytes(), StandardCharsets.UTF_8));
             assertThrows(ExecutionException.class, () -> publish(worker, Topics.jobs("qwen3-1.7b"), "{}"),
                     "a worker does not publish jobs");
+
+            // Persistence: a job queued for a worker that is away survives a broker restart.
+            Mqtt5AsyncClient away = MqttClients.builder(at.withCredentials("worker", "pw-worker"), "worker-away").buildAsync();
+            // As the worker does: clean start off (Mosquitto 2.0.11 does not save clean-start sessions at shutdown).
+            away.connectWith().cleanStart(false).sessionExpiryInterval(3600).send().get(5, TimeUnit.SECONDS);
+            away.subscribeWith().topicFilter(Topics.jobsShared("qwen3-1.7b")).qos(MqttQos.AT_LEAST_ONCE).send().get(5, TimeUnit.SECONDS);
+            away.disconnect().get(5, TimeUnit.SECONDS);
+            publish(device, Topics.jobs("qwen3-1.7b"), "{\"id\":\"kept\"}");
             device.disconnect();
             worker.disconnect();
+            broker.destroy();
+            broker.waitFor(10, TimeUnit.SECONDS);
+            broker = startMosquitto(mosquitto, dir);
+            awaitPort(port);
+            BlockingQueue<Mqtt5Publish> kept = new LinkedBlockingQueue<>();
+            Mqtt5AsyncClient back = MqttClients.builder(at.withCredentials("worker", "pw-worker"), "worker-away").buildAsync();
+            back.publishes(MqttGlobalPublishFilter.ALL, kept::add);
+            back.connectWith().cleanStart(false).sessionExpiryInterval(3600).send().get(5, TimeUnit.SECONDS);
+            Mqtt5Publish job = kept.poll(5, TimeUnit.SECONDS);
+            assertEquals("{\"id\":\"kept\"}", job == null ? null : new String(job.getPayloadAsBytes(), StandardCharsets.UTF_8),
+                    "the queued job survived the restart");
+            back.disconnect();
         } finally {
             broker.destroy();
             broker.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    private static Process startMosquitto(Path binary, Path dir) throws IOException {
+        return new ProcessBuilder(binary.toString(), "-c", dir.resolve("mosquitto.conf").toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("mosquitto.log").toFile())).start();
     }
 
     private static Mqtt5AsyncClient connected(BrokerAddress at, String id) throws Exception {
