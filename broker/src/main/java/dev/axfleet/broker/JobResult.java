@@ -6,6 +6,7 @@ package dev.axfleet.broker;
  * @param queueMs how long the job waited between its creation and the start of its run; null when the
  *                job carried no creation time
  * @param runMs   how long the run took
+ * @param firstTokenMs from the start of the run to the runtime's first text (the prompt's prefill), or null
  */
 public record JobResult(
         String id,
@@ -16,14 +17,16 @@ public record JobResult(
         Usage usage,
         Long queueMs,
         long runMs,
+        Long firstTokenMs,
         JobError error,
         String worker) implements Reply {
 
-    public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, null, worker);
+    public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs,
+                                 Long firstTokenMs, String worker) {
+        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker);
     }
 
     public static JobResult failed(String id, String model, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
-        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, error, worker);
+        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker);
     }
 }

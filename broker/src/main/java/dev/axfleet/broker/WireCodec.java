@@ -274,6 +274,7 @@ public final class WireCodec {
         }
         addIfSet(o, "queue_ms", r.queueMs());
         o.addProperty("run_ms", r.runMs());
+        addIfSet(o, "first_token_ms", r.firstTokenMs());
         if (r.error() != null) {
             JsonObject e = new JsonObject();
             e.addProperty("code", r.error().code());
@@ -316,7 +317,9 @@ public final class WireCodec {
         }
         Long queueMs = o.has("queue_ms") ? o.get("queue_ms").getAsLong() : null;
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
-        return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, error, string(o, "worker"));
+        Long firstTokenMs = o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null;
+        return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, firstTokenMs, error,
+                string(o, "worker"));
     }
 
     // ---- job status, worker state, cancel ----

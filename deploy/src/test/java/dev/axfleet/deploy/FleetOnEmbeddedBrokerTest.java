@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link FleetSuite} on the in-process HiveMQ CE broker. */
-class FleetOnEmbeddedBrokerTest extends FleetSuite {
+/** {@link FleetSuite} (with the Ollama and client suites) on the in-process HiveMQ CE broker. */
+class FleetOnEmbeddedBrokerTest extends ClientsSuite {
     @TempDir
     static Path dir;
 

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link FleetSuite} on a real Mosquitto started on a free loopback port. */
-class FleetOnMosquittoTest extends FleetSuite {
+/** {@link FleetSuite} (with the Ollama and client suites) on a real Mosquitto started on a free loopback port. */
+class FleetOnMosquittoTest extends ClientsSuite {
     @TempDir
     static Path dir;
 

@@ -45,6 +45,14 @@ public final class TextGenerator {
                 out.add(".");
                 sentence = 0;
                 capital = true;
+                // Now and then a stage direction or a hashtag, as chat models write them: the text an
+                // installation's stop sequences ("[", "#") are there to cut.
+                int aside = random.nextInt(16);
+                if (aside == 0 && out.size() < length) {
+                    out.add(" [howls]");
+                } else if (aside == 1 && out.size() < length) {
+                    out.add(" #desert");
+                }
             }
         }
         if (!out.get(out.size() - 1).equals(".")) {

@@ -2,6 +2,7 @@ package dev.axfleet.gateway;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.axfleet.gateway.ollama.OllamaFacade;
 import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.time.Clock;
 import java.util.Map;
@@ -42,6 +43,7 @@ public final class Gateway implements AutoCloseable {
         Service http = Service.ignite().ipAddress(config.bind()).port(config.port()).threadPool(200, 8, 60_000);
         http.before((req, res) -> RequestLog.of(req));
         new OpenAiFacade(runner, registry, config).register(http);
+        new OllamaFacade(runner, registry, config).register(http);
         Health health = new Health(client, registry);
         http.get("/health", health::handle);
         http.get("/metrics", (req, res) -> {
@@ -56,7 +58,7 @@ public final class Gateway implements AutoCloseable {
         http.afterAfter((req, res) -> RequestLog.finish(req, res, metrics));
         http.init();
         http.awaitInitialization();
-        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models; /health, /metrics)",
+        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models; Ollama: /api/chat, /api/generate, /api/tags; /health, /metrics)",
                 config.bind(), http.port());
         return new Gateway(config, client, http);
     }

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.LongAdder;
 /** Counters of this gateway and the workers it hears of, as Prometheus text on {@code GET /metrics}. */
 public final class Metrics {
     /** Paths counted by name; anything else is "other", so random paths cannot grow the series. */
-    private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/models", "/health", "/metrics");
+    private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/models", "/health", "/metrics",
+            "/api/chat", "/api/generate", "/api/tags", "/api/ps", "/api/show", "/api/version", "/");
 
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> jobs = new ConcurrentHashMap<>();

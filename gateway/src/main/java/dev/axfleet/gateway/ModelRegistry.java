@@ -53,6 +53,11 @@ public final class ModelRegistry {
         return workers.values().stream().anyMatch(w -> w.model().equals(model) && w.phase() == WorkerState.Phase.READY);
     }
 
+    /** The model's context length as its workers reported it, or 0 when none has. */
+    public int contextTokens(String model) {
+        return workers.values().stream().filter(w -> w.model().equals(model)).mapToInt(WorkerState::contextTokens).max().orElse(0);
+    }
+
     /** When the model was first announced (seconds since 1970), for /v1/models' "created". */
     public long since(String model) {
         return workers.values().stream().filter(w -> w.model().equals(model) && w.since() != null)

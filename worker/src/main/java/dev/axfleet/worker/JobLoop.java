@@ -162,7 +162,8 @@ final class JobLoop implements Runnable {
                 }
                 Usage usage = out.usage() != null ? out.usage()
                         : new Usage(TokenEstimate.of(params.messages()), generation.tokens(), true);
-                return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), config.workerId());
+                Long firstTokenMs = generation.firstTextNanos() == 0 ? null : (generation.firstTextNanos() - start) / 1_000_000;
+                return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), firstTokenMs, config.workerId());
             } catch (EngineException e) {
                 if (stopping) {
                     return null;

@@ -12,10 +12,8 @@ import dev.axfleet.gateway.JobRunner;
 import dev.axfleet.gateway.Json;
 import dev.axfleet.gateway.ModelRegistry;
 import dev.axfleet.gateway.RequestLog;
+import dev.axfleet.gateway.ResponseStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import javax.servlet.http.HttpServletResponse;
 import spark.Request;
 import spark.Response;
 import spark.Service;
@@ -75,7 +73,8 @@ public final class OpenAiFacade {
     }
 
     private Object stream(Request request, Response response, ChatCompletionRequest chat, String model) {
-        ChunkStream chunks = new ChunkStream(new SseWriter(response.raw()), model, chat.includeUsage(), RequestLog.of(request));
+        ChunkStream chunks = new ChunkStream(new ResponseStream(response.raw(), "text/event-stream"), model, chat.includeUsage(),
+                RequestLog.of(request));
         try {
             JobResult r = runner.stream(model, chat.params(), chunks, RequestLog.of(request));
             if (r != null) {
@@ -86,7 +85,7 @@ public final class OpenAiFacade {
                 return error(response, e);
             }
             // Headers are gone: the error travels as an SSE event, which the OpenAI SDKs raise as an error.
-            chunks.sse.dataQuietly(errorBody(e));
+            chunks.sse.writeQuietly("data: " + errorBody(e) + "\n\n");
         } catch (IOException e) {
             // The caller left after the last token; the job is finished, nothing to cancel.
         }
@@ -98,13 +97,13 @@ public final class OpenAiFacade {
      * usage chunk when asked for, then {@code [DONE]}. Headers are committed at the first chunk or keep-alive.
      */
     private static final class ChunkStream implements JobRunner.StreamSink {
-        final SseWriter sse;
+        final ResponseStream sse;
         private final String model;
         private final boolean includeUsage;
         private final RequestLog requestLog;
         private String id;
 
-        ChunkStream(SseWriter sse, String model, boolean includeUsage, RequestLog requestLog) {
+        ChunkStream(ResponseStream sse, String model, boolean includeUsage, RequestLog requestLog) {
             this.sse = sse;
             this.model = model;
             this.includeUsage = includeUsage;
@@ -116,35 +115,38 @@ public final class OpenAiFacade {
             start();
             JsonObject delta = new JsonObject();
             delta.addProperty("content", text);
-            sse.data(chunk(delta, null));
+            data(chunk(delta, null));
         }
 
         @Override
         public void idle() throws IOException {
             start();
-            sse.comment("keep-alive");
+            sse.write(": keep-alive\n\n");
         }
 
         void finish(JobResult r) throws IOException {
             start();
-            sse.data(chunk(new JsonObject(), r.finishReason().wire()));
+            data(chunk(new JsonObject(), r.finishReason().wire()));
             if (includeUsage) {
                 JsonObject u = envelope(id, "chat.completion.chunk", model);
                 u.add("choices", new JsonArray());
                 u.add("usage", usage(r.usage()));
-                sse.data(u);
+                data(u);
             }
-            sse.done();
+            sse.write("data: [DONE]\n\n");
+        }
+
+        private void data(JsonObject o) throws IOException {
+            sse.write("data: " + o + "\n\n");
         }
 
         private void start() throws IOException {
             if (!sse.started()) {
                 id = "chatcmpl-" + requestLog.jobId();
-                sse.start();
                 JsonObject delta = new JsonObject();
                 delta.addProperty("role", "assistant");
                 delta.addProperty("content", "");
-                sse.data(chunk(delta, null));
+                data(chunk(delta, null));
             }
         }
 
@@ -225,53 +227,5 @@ public final class OpenAiFacade {
         JsonObject o = new JsonObject();
         o.add("error", err);
         return o;
-    }
-
-    /** Server-sent events on the raw servlet response; nothing is committed until {@link #start()}. */
-    private static final class SseWriter {
-        private final HttpServletResponse raw;
-        private OutputStream out;
-
-        SseWriter(HttpServletResponse raw) {
-            this.raw = raw;
-        }
-
-        boolean started() {
-            return out != null;
-        }
-
-        void start() throws IOException {
-            raw.setStatus(200);
-            raw.setContentType("text/event-stream");
-            raw.setCharacterEncoding("UTF-8");
-            raw.setHeader("Cache-Control", "no-cache");
-            raw.setHeader("X-Accel-Buffering", "no");
-            out = raw.getOutputStream();
-        }
-
-        void data(JsonObject o) throws IOException {
-            write("data: " + o + "\n\n");
-        }
-
-        void comment(String text) throws IOException {
-            write(": " + text + "\n\n");
-        }
-
-        void done() throws IOException {
-            write("data: [DONE]\n\n");
-        }
-
-        void dataQuietly(JsonObject o) {
-            try {
-                data(o);
-            } catch (IOException ignored) {
-                // The caller has gone; there is no one left to tell.
-            }
-        }
-
-        private void write(String s) throws IOException {
-            out.write(s.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
     }
 }

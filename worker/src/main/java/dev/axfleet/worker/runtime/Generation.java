@@ -19,6 +19,7 @@ public final class Generation {
     private final StringBuilder text = new StringBuilder();
     private int emitted;
     private int tokens;
+    private long firstTextNanos;
     private boolean ended;
     private FinishReason finish = FinishReason.STOP;
 
@@ -61,6 +62,9 @@ public final class Generation {
             piece = piece.substring(0, keep);
             pieceTokens = maxTokens - tokens;
         }
+        if (firstTextNanos == 0 && !piece.isEmpty()) {
+            firstTextNanos = System.nanoTime();
+        }
         text.append(piece);
         tokens += pieceTokens;
         int stopAt = firstStop();
@@ -97,6 +101,11 @@ public final class Generation {
 
     public boolean isCancelled() {
         return cancelled.getAsBoolean();
+    }
+
+    /** When the runtime's first text arrived ({@link System#nanoTime()}), or 0 before it did. */
+    public long firstTextNanos() {
+        return firstTextNanos;
     }
 
     public String text() {

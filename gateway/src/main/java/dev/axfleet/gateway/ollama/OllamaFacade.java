@@ -1,0 +1,264 @@
+package dev.axfleet.gateway.ollama;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.axfleet.broker.JobResult;
+import dev.axfleet.gateway.ApiException;
+import dev.axfleet.gateway.Bodies;
+import dev.axfleet.gateway.GatewayConfig;
+import dev.axfleet.gateway.JobRunner;
+import dev.axfleet.gateway.Json;
+import dev.axfleet.gateway.ModelRegistry;
+import dev.axfleet.gateway.RequestLog;
+import dev.axfleet.gateway.ResponseStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import spark.Request;
+import spark.Response;
+import spark.Service;
+
+/**
+ * The Ollama facade (ollama/ollama docs/api.md, api/types.go, server/routes.go; ../shared/anchors.md §1b):
+ * {@code /api/chat} and {@code /api/generate} (NDJSON stream by default, or one object with
+ * {@code "stream": false}), {@code /api/tags}, {@code /api/ps}, {@code /api/show}, {@code /api/version} and
+ * {@code GET /}. Errors are {@code {"error": "..."}}; inside a stream, a last line of that shape.
+ */
+public final class OllamaFacade {
+    /** The Ollama API level these routes follow (the version docs/api.md describes). */
+    static final String API_VERSION = "0.5.1";
+    private static final Instant RESIDENT = Instant.parse("9999-12-31T23:59:59Z");
+    private static final Pattern PARAMETER_SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)[bB]");
+
+    private final JobRunner runner;
+    private final ModelRegistry registry;
+    private final GatewayConfig config;
+
+    public OllamaFacade(JobRunner runner, ModelRegistry registry, GatewayConfig config) {
+        this.runner = runner;
+        this.registry = registry;
+        this.config = config;
+    }
+
+    public void register(Service http) {
+        http.post("/api/chat", (req, res) -> answer(req, res, true));
+        http.post("/api/generate", (req, res) -> answer(req, res, false));
+        http.get("/api/tags", this::tags);
+        http.get("/api/ps", this::ps);
+        http.post("/api/show", this::show);
+        http.get("/api/version", (req, res) -> {
+            JsonObject o = new JsonObject();
+            o.addProperty("version", API_VERSION);
+            return Json.respond(res, o);
+        });
+        http.get("/", (req, res) -> {
+            res.type("text/plain");
+            return "Ollama is running";
+        });
+    }
+
+    private Object answer(Request request, Response response, boolean chat) {
+        long start = System.nanoTime();
+        OllamaRequest r;
+        String model;
+        try {
+            JsonObject body = Bodies.json(request, config.maxBodyBytes());
+            r = chat ? OllamaRequest.chat(body) : OllamaRequest.generate(body);
+            model = resolve(r.model());
+        } catch (ApiException e) {
+            return error(response, e);
+        }
+        if (r.empty()) {
+            // Ollama's way to load a model: it is resident already. Nothing is unloaded either (keep_alive 0).
+            JsonObject o = line(r.model(), chat, "");
+            o.addProperty("done", true);
+            o.addProperty("done_reason", "load");
+            return Json.respond(response, o);
+        }
+        if (!r.stream()) {
+            try {
+                JobResult result = runner.call(model, r.params(), RequestLog.of(request));
+                return Json.respond(response, last(r.model(), chat, result.text(), result, start));
+            } catch (ApiException e) {
+                return error(response, e);
+            }
+        }
+        ResponseStream out = new ResponseStream(response.raw(), "application/x-ndjson");
+        try {
+            JobResult result = runner.stream(model, r.params(), new JobRunner.StreamSink() {
+                @Override
+                public void delta(String text) throws IOException {
+                    JsonObject o = line(r.model(), chat, text);
+                    o.addProperty("done", false);
+                    out.write(o + "\n");
+                }
+
+                @Override
+                public void idle() {
+                    // NDJSON has no comment lines: Ollama sends nothing while a request waits, and neither do we.
+                }
+            }, RequestLog.of(request));
+            if (result != null) {
+                out.write(last(r.model(), chat, "", result, start) + "\n");
+            }
+        } catch (ApiException e) {
+            if (!out.started()) {
+                return error(response, e);
+            }
+            out.writeQuietly(errorBody(e) + "\n");
+        } catch (IOException e) {
+            // The caller left after the last piece; the job is finished.
+        }
+        return "";
+    }
+
+    /** A line of the answer: {@code message.content} for chat, {@code response} for generate. */
+    private static JsonObject line(String model, boolean chat, String text) {
+        JsonObject o = new JsonObject();
+        o.addProperty("model", model);
+        o.addProperty("created_at", Instant.now().toString());
+        if (chat) {
+            JsonObject message = new JsonObject();
+            message.addProperty("role", "assistant");
+            message.addProperty("content", text);
+            o.add("message", message);
+        } else {
+            o.addProperty("response", text);
+        }
+        return o;
+    }
+
+    /**
+     * The final object, with Ollama's timings in nanoseconds: the prompt's evaluation is the time to the
+     * runtime's first text, the rest of the run is generation, loading costs nothing (models are resident).
+     */
+    private static JsonObject last(String model, boolean chat, String text, JobResult r, long startNanos) {
+        JsonObject o = line(model, chat, text);
+        o.addProperty("done", true);
+        o.addProperty("done_reason", r.finishReason().wire());
+        long firstToken = r.firstTokenMs() == null ? 0 : r.firstTokenMs();
+        o.addProperty("total_duration", System.nanoTime() - startNanos);
+        o.addProperty("load_duration", 0);
+        o.addProperty("prompt_eval_count", r.usage() == null ? 0 : r.usage().promptTokens());
+        o.addProperty("prompt_eval_duration", firstToken * 1_000_000);
+        o.addProperty("eval_count", r.usage() == null ? 0 : r.usage().completionTokens());
+        o.addProperty("eval_duration", Math.max(0, r.runMs() - firstToken) * 1_000_000);
+        return o;
+    }
+
+    private Object tags(Request request, Response response) {
+        JsonArray models = new JsonArray();
+        for (String m : registry.models()) {
+            models.add(describe(m));
+        }
+        JsonObject o = new JsonObject();
+        o.add("models", models);
+        return Json.respond(response, o);
+    }
+
+    private Object ps(Request request, Response response) {
+        JsonArray models = new JsonArray();
+        for (String m : registry.models()) {
+            if (registry.ready(m)) {
+                JsonObject d = describe(m);
+                d.addProperty("expires_at", RESIDENT.toString());
+                d.addProperty("size_vram", 0);
+                d.addProperty("context_length", registry.contextTokens(m));
+                models.add(d);
+            }
+        }
+        JsonObject o = new JsonObject();
+        o.add("models", models);
+        return Json.respond(response, o);
+    }
+
+    private Object show(Request request, Response response) {
+        try {
+            JsonObject body = Bodies.json(request, config.maxBodyBytes());
+            String name = body.has("model") ? body.get("model").getAsString() : body.has("name") ? body.get("name").getAsString() : null;
+            String model = resolve(name);
+            JsonObject d = describe(model);
+            JsonObject info = new JsonObject();
+            String family = d.getAsJsonObject("details").get("family").getAsString();
+            info.addProperty("general.architecture", family);
+            info.addProperty(family + ".context_length", registry.contextTokens(model));
+            JsonObject o = new JsonObject();
+            o.addProperty("modelfile", "# " + model + ", resident on the AX650 card, served by axfleet"
+                    + (registry.emulated(model) ? " (EMULATED: no card here)" : ""));
+            o.addProperty("parameters", "");
+            o.addProperty("template", "");
+            o.add("details", d.getAsJsonObject("details"));
+            o.add("model_info", info);
+            JsonArray capabilities = new JsonArray();
+            capabilities.add("completion");
+            o.add("capabilities", capabilities);
+            o.addProperty("modified_at", d.get("modified_at").getAsString());
+            return Json.respond(response, o);
+        } catch (ApiException e) {
+            return error(response, e);
+        } catch (RuntimeException e) {
+            return error(response, ApiException.badRequest("model", "must be a string"));
+        }
+    }
+
+    /**
+     * What Ollama lists for a model. Family and parameter size are read from the model's name; there is no
+     * file to measure or hash, so {@code size} is 0 and {@code digest} is the SHA-256 of the name.
+     */
+    private JsonObject describe(String model) {
+        JsonObject details = new JsonObject();
+        details.addProperty("parent_model", "");
+        details.addProperty("format", "axmodel");
+        String family = model.split("[-_:]", 2)[0].toLowerCase(Locale.ROOT);
+        details.addProperty("family", family);
+        JsonArray families = new JsonArray();
+        families.add(family);
+        details.add("families", families);
+        Matcher size = PARAMETER_SIZE.matcher(model);
+        details.addProperty("parameter_size", size.find() ? size.group(1) + "B" : "");
+        details.addProperty("quantization_level", "");
+        JsonObject o = new JsonObject();
+        o.addProperty("name", model + ":latest");
+        o.addProperty("model", model + ":latest");
+        o.addProperty("modified_at", Instant.ofEpochSecond(registry.since(model)).toString());
+        o.addProperty("size", 0);
+        o.addProperty("digest", sha256(model));
+        o.add("details", details);
+        return o;
+    }
+
+    /** A model name as Ollama clients write it ({@code name} or {@code name:latest}), or 404 in Ollama's words. */
+    private String resolve(String name) throws ApiException {
+        String bare = name != null && name.endsWith(":latest") ? name.substring(0, name.length() - ":latest".length()) : name;
+        if (bare == null || !registry.knows(bare)) {
+            throw new ApiException(404, "model \"" + name + "\" not found, try pulling it first (models here: "
+                    + String.join(", ", registry.models()) + ")", "model", "model_not_found", Map.of());
+        }
+        return bare;
+    }
+
+    private static String error(Response response, ApiException e) {
+        return Json.respond(response, e.status(), errorBody(e), e.headers());
+    }
+
+    private static JsonObject errorBody(ApiException e) {
+        JsonObject o = new JsonObject();
+        o.addProperty("error", e.getMessage());
+        return o;
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.axfleet.gateway.ollama;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.axfleet.broker.ChatMessage;
+import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.FieldException;
+import dev.axfleet.broker.JsonFields;
+import dev.axfleet.broker.WireCodec;
+import dev.axfleet.gateway.ApiException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * An Ollama {@code /api/chat} or {@code /api/generate} body (ollama/ollama api/types.go, docs/api.md;
+ * ../shared/anchors.md §1b) translated into a chat job.
+ *
+ * <p>{@code options} honoured: temperature, top_k, top_p, num_predict, repeat_penalty, stop, seed,
+ * presence_penalty, frequency_penalty. Accepted without effect, as documented in docs/ollama.md:
+ * num_ctx and repeat_last_n (the card's runtimes fix both), keep_alive (models are always resident) and the
+ * runner options. Refused by name: images, tools, raw prompts, suffixes, templates, JSON output formats
+ * and thinking, which the card's runtimes cannot honour here.
+ *
+ * @param empty a request with nothing to answer (no prompt, no messages): Ollama's "load" call
+ */
+record OllamaRequest(String model, ChatParams params, boolean stream, boolean empty) {
+    private static final Pattern DURATION = Pattern.compile("-?\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h)?");
+
+    static OllamaRequest chat(JsonObject body) throws ApiException {
+        try {
+            JsonFields f = JsonFields.of(body);
+            String model = common(f);
+            List<ChatMessage> messages = new ArrayList<>();
+            JsonElement list = f.get("messages");
+            if (list != null) {
+                if (!list.isJsonArray()) {
+                    throw new FieldException("messages", "must be an array");
+                }
+                JsonArray array = list.getAsJsonArray();
+                if (array.size() > WireCodec.MAX_MESSAGES) {
+                    throw new FieldException("messages", "at most " + WireCodec.MAX_MESSAGES + " messages");
+                }
+                for (int i = 0; i < array.size(); i++) {
+                    String at = "messages[" + i + "]";
+                    if (!array.get(i).isJsonObject()) {
+                        throw new FieldException(at, "must be an object {role, content}");
+                    }
+                    JsonFields m = new JsonFields(array.get(i).getAsJsonObject(), at + ".");
+                    String role = m.requireString("role");
+                    if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
+                        throw new FieldException(at + ".role", "must be system, user or assistant (tools are not supported here)");
+                    }
+                    refuse(m, "images", "images are not supported by this model");
+                    refuse(m, "tool_calls", "tool calling is not supported here");
+                    String content = m.optString("content", 0, Integer.MAX_VALUE);
+                    messages.add(new ChatMessage(role, content == null ? "" : content));
+                }
+            }
+            boolean empty = messages.isEmpty();
+            return new OllamaRequest(model, params(f, messages), !Boolean.FALSE.equals(f.optBool("stream")), empty);
+        } catch (FieldException e) {
+            throw ApiException.badRequest(e.field(), e.getMessage());
+        }
+    }
+
+    static OllamaRequest generate(JsonObject body) throws ApiException {
+        try {
+            JsonFields f = JsonFields.of(body);
+            String model = common(f);
+            refuse(f, "images", "images are not supported by this model");
+            if (Boolean.TRUE.equals(f.optBool("raw"))) {
+                throw new FieldException("raw", "raw prompts are not supported: the card's runtime applies its own chat template");
+            }
+            String suffix = f.optString("suffix", 0, Integer.MAX_VALUE);
+            if (suffix != null && !suffix.isEmpty()) {
+                throw new FieldException("suffix", "fill-in-the-middle is not supported by this model");
+            }
+            String template = f.optString("template", 0, Integer.MAX_VALUE);
+            if (template != null && !template.isEmpty()) {
+                throw new FieldException("template", "custom templates are not supported: the card's runtime applies its own");
+            }
+            String prompt = f.optString("prompt", 0, Integer.MAX_VALUE);
+            String system = f.optString("system", 0, Integer.MAX_VALUE);
+            List<ChatMessage> messages = new ArrayList<>();
+            if (system != null && !system.isEmpty()) {
+                messages.add(ChatMessage.system(system));
+            }
+            boolean empty = prompt == null || prompt.isEmpty();
+            if (!empty) {
+                messages.add(ChatMessage.user(prompt));
+            }
+            return new OllamaRequest(model, params(f, messages), !Boolean.FALSE.equals(f.optBool("stream")), empty);
+        } catch (FieldException e) {
+            throw ApiException.badRequest(e.field(), e.getMessage());
+        }
+    }
+
+    /** Fields both routes share: model, format, think, tools, keep_alive. */
+    private static String common(JsonFields f) throws FieldException {
+        String model = f.optString("model", 1, 256);
+        if (model == null) {
+            throw new FieldException("model", "model is required");
+        }
+        JsonElement format = f.get("format");
+        if (format != null && !(format.isJsonPrimitive() && format.getAsString().isEmpty())) {
+            throw new FieldException("format", "structured output (\"json\" or a schema) is not supported by the card's runtimes");
+        }
+        JsonElement think = f.get("think");
+        if (think != null && !(think.isJsonPrimitive() && think.getAsJsonPrimitive().isBoolean() && !think.getAsBoolean())) {
+            throw new FieldException("think", "thinking is not supported here yet; send think: false or leave it out");
+        }
+        JsonElement tools = f.get("tools");
+        if (tools != null && (!tools.isJsonArray() || !tools.getAsJsonArray().isEmpty())) {
+            throw new FieldException("tools", "tool calling is not supported here");
+        }
+        JsonElement keepAlive = f.get("keep_alive");
+        if (keepAlive != null && !(keepAlive.isJsonPrimitive()
+                && (keepAlive.getAsJsonPrimitive().isNumber() || DURATION.matcher(keepAlive.getAsString()).matches()))) {
+            throw new FieldException("keep_alive", "must be a number of seconds or a duration such as \"5m\"");
+        }
+        return model;
+    }
+
+    private static ChatParams params(JsonFields f, List<ChatMessage> messages) throws FieldException {
+        JsonElement options = f.get("options");
+        if (options != null && !options.isJsonObject()) {
+            throw new FieldException("options", "must be an object");
+        }
+        JsonFields o = new JsonFields(options == null ? new JsonObject() : options.getAsJsonObject(), "options.");
+        Integer numPredict = o.optInt("num_predict", -2, WireCodec.MAX_TOKENS_LIMIT);
+        o.optInt("num_ctx", 0, Integer.MAX_VALUE);
+        o.optInt("repeat_last_n", -1, Integer.MAX_VALUE);
+        return new ChatParams(
+                messages,
+                o.optDouble("temperature", 0, 2),
+                o.optDouble("top_p", 0, 1),
+                o.optInt("top_k", 0, 1_000_000),
+                numPredict == null || numPredict < 1 ? null : numPredict,
+                o.optStringList("stop", WireCodec.MAX_STOP_SEQUENCES, WireCodec.MAX_STOP_LENGTH),
+                o.optLong("seed"),
+                o.optDouble("presence_penalty", -2, 2),
+                o.optDouble("frequency_penalty", -2, 2),
+                o.optDouble("repeat_penalty", 0, 10));
+    }
+
+    private static void refuse(JsonFields f, String key, String why) throws FieldException {
+        JsonElement e = f.get(key);
+        if (e != null && !(e.isJsonArray() && e.getAsJsonArray().isEmpty())) {
+            throw new FieldException(f.prefix() + key, why);
+        }
+    }
+}
