@@ -1,5 +1,6 @@
 package dev.axfleet.broker;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
@@ -159,6 +160,33 @@ public record JsonFields(JsonObject o, String prefix) {
             throw new FieldException(prefix + key, "must be milliseconds since 1970 (UTC)");
         }
         return Instant.ofEpochMilli(ms);
+    }
+
+    /**
+     * The objects of an array field, each as JsonFields named like {@code messages[2].}; empty when the
+     * field is absent.
+     */
+    public List<JsonFields> optObjects(String key, int max) throws FieldException {
+        JsonElement e = get(key);
+        if (e == null) {
+            return List.of();
+        }
+        if (!e.isJsonArray()) {
+            throw new FieldException(prefix + key, "must be an array");
+        }
+        JsonArray array = e.getAsJsonArray();
+        if (array.size() > max) {
+            throw new FieldException(prefix + key, "at most " + max + " items");
+        }
+        List<JsonFields> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            String at = prefix + key + "[" + i + "]";
+            if (!array.get(i).isJsonObject()) {
+                throw new FieldException(at, "must be an object");
+            }
+            out.add(new JsonFields(array.get(i).getAsJsonObject(), at + "."));
+        }
+        return out;
     }
 
     /** A string or an array of strings (stop sequences), at most {@code maxCount} of 1 to {@code maxLength} characters. */

@@ -174,28 +174,19 @@ public final class WireCodec {
         if (system != null) {
             messages.add(ChatMessage.system(system));
         }
-        JsonElement list = f.get("messages");
+        List<JsonFields> list = f.optObjects("messages", MAX_MESSAGES);
         String prompt = f.optString("prompt", 0, Integer.MAX_VALUE);
-        if (list != null && !list.isJsonNull()) {
+        if (f.get("messages") != null) {
             if (prompt != null) {
                 throw new FieldException(f.prefix() + "prompt", "give either messages or prompt, not both");
             }
-            if (!list.isJsonArray()) {
-                throw new FieldException(f.prefix() + "messages", "must be an array");
-            }
-            JsonArray array = list.getAsJsonArray();
-            if (array.isEmpty() || array.size() > MAX_MESSAGES) {
+            if (list.isEmpty()) {
                 throw new FieldException(f.prefix() + "messages", "must hold 1 to " + MAX_MESSAGES + " messages");
             }
-            for (int i = 0; i < array.size(); i++) {
-                String at = f.prefix() + "messages[" + i + "]";
-                if (!array.get(i).isJsonObject()) {
-                    throw new FieldException(at, "must be an object {role, content}");
-                }
-                JsonFields m = new JsonFields(array.get(i).getAsJsonObject(), at + ".");
+            for (JsonFields m : list) {
                 String role = m.requireString("role");
                 if (!ROLES.contains(role)) {
-                    throw new FieldException(at + ".role", "must be one of " + ROLES);
+                    throw new FieldException(m.prefix() + "role", "must be one of " + ROLES);
                 }
                 messages.add(new ChatMessage(role, m.requireString("content")));
             }

@@ -1,6 +1,5 @@
 package dev.axfleet.gateway.ollama;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.ChatMessage;
@@ -33,30 +32,15 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             JsonFields f = JsonFields.of(body);
             String model = common(f);
             List<ChatMessage> messages = new ArrayList<>();
-            JsonElement list = f.get("messages");
-            if (list != null) {
-                if (!list.isJsonArray()) {
-                    throw new FieldException("messages", "must be an array");
+            for (JsonFields m : f.optObjects("messages", WireCodec.MAX_MESSAGES)) {
+                String role = m.requireString("role");
+                if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
+                    throw new FieldException(m.prefix() + "role", "must be system, user or assistant (tools are not supported here)");
                 }
-                JsonArray array = list.getAsJsonArray();
-                if (array.size() > WireCodec.MAX_MESSAGES) {
-                    throw new FieldException("messages", "at most " + WireCodec.MAX_MESSAGES + " messages");
-                }
-                for (int i = 0; i < array.size(); i++) {
-                    String at = "messages[" + i + "]";
-                    if (!array.get(i).isJsonObject()) {
-                        throw new FieldException(at, "must be an object {role, content}");
-                    }
-                    JsonFields m = new JsonFields(array.get(i).getAsJsonObject(), at + ".");
-                    String role = m.requireString("role");
-                    if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
-                        throw new FieldException(at + ".role", "must be system, user or assistant (tools are not supported here)");
-                    }
-                    refuse(m, "images", "images are not supported by this model");
-                    refuse(m, "tool_calls", "tool calling is not supported here");
-                    String content = m.optString("content", 0, Integer.MAX_VALUE);
-                    messages.add(new ChatMessage(role, content == null ? "" : content));
-                }
+                refuse(m, "images", "images are not supported by this model");
+                refuse(m, "tool_calls", "tool calling is not supported here");
+                String content = m.optString("content", 0, Integer.MAX_VALUE);
+                messages.add(new ChatMessage(role, content == null ? "" : content));
             }
             boolean empty = messages.isEmpty();
             return new OllamaRequest(model, params(f, messages), !Boolean.FALSE.equals(f.optBool("stream")), empty);

@@ -1,6 +1,5 @@
 package dev.axfleet.gateway.openai;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.ChatMessage;
@@ -75,63 +74,48 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
     }
 
     private static List<ChatMessage> messages(JsonFields f) throws FieldException {
-        JsonElement list = f.get("messages");
-        if (list == null || !list.isJsonArray() || list.getAsJsonArray().isEmpty()) {
+        List<JsonFields> list = f.optObjects("messages", WireCodec.MAX_MESSAGES);
+        if (list.isEmpty()) {
             throw new FieldException("messages", "required: a non-empty array");
         }
-        JsonArray array = list.getAsJsonArray();
-        if (array.size() > WireCodec.MAX_MESSAGES) {
-            throw new FieldException("messages", "at most " + WireCodec.MAX_MESSAGES + " messages");
-        }
-        List<ChatMessage> out = new ArrayList<>(array.size());
-        for (int i = 0; i < array.size(); i++) {
-            String at = "messages[" + i + "]";
-            if (!array.get(i).isJsonObject()) {
-                throw new FieldException(at, "must be an object {role, content}");
-            }
-            JsonFields m = new JsonFields(array.get(i).getAsJsonObject(), at + ".");
+        List<ChatMessage> out = new ArrayList<>(list.size());
+        for (JsonFields m : list) {
             String role = m.requireString("role");
             String wireRole = switch (role) {
                 case "system", "developer" -> ChatMessage.SYSTEM;
                 case "user" -> ChatMessage.USER;
                 case "assistant" -> ChatMessage.ASSISTANT;
-                case "tool", "function" -> throw new FieldException(at + ".role", "tool messages are not supported here");
-                default -> throw new FieldException(at + ".role", "must be system, developer, user or assistant");
+                case "tool", "function" -> throw new FieldException(m.prefix() + "role", "tool messages are not supported here");
+                default -> throw new FieldException(m.prefix() + "role", "must be system, developer, user or assistant");
             };
             if (m.get("tool_calls") != null) {
-                throw new FieldException(at + ".tool_calls", "tool calling is not supported here");
+                throw new FieldException(m.prefix() + "tool_calls", "tool calling is not supported here");
             }
-            out.add(new ChatMessage(wireRole, content(m, at, wireRole)));
+            out.add(new ChatMessage(wireRole, content(m, wireRole)));
         }
         return out;
     }
 
     /** A string, or an array of text parts joined by newlines; an assistant turn may have none. */
-    private static String content(JsonFields m, String at, String role) throws FieldException {
+    private static String content(JsonFields m, String role) throws FieldException {
         JsonElement c = m.get("content");
         if (c == null) {
             if (role.equals(ChatMessage.ASSISTANT)) {
                 return "";
             }
-            throw new FieldException(at + ".content", "required");
+            throw new FieldException(m.prefix() + "content", "required");
         }
         if (c.isJsonPrimitive() && c.getAsJsonPrimitive().isString()) {
             return c.getAsString();
         }
         if (!c.isJsonArray()) {
-            throw new FieldException(at + ".content", "must be a string or an array of content parts");
+            throw new FieldException(m.prefix() + "content", "must be a string or an array of content parts");
         }
         List<String> texts = new ArrayList<>();
-        JsonArray parts = c.getAsJsonArray();
-        for (int j = 0; j < parts.size(); j++) {
-            String pat = at + ".content[" + j + "]";
-            if (!parts.get(j).isJsonObject()) {
-                throw new FieldException(pat, "must be an object {type, ...}");
-            }
-            JsonFields p = new JsonFields(parts.get(j).getAsJsonObject(), pat + ".");
+        for (JsonFields p : m.optObjects("content", WireCodec.MAX_MESSAGES)) {
             String type = p.requireString("type");
             if (!type.equals("text")) {
-                throw new FieldException(pat + ".type", "'" + type + "' parts are not supported by this model; send text");
+                throw new FieldException(p.prefix() + "type", "'" + type + "' parts are not supported by this model; send text");
             }
             texts.add(p.requireString("text"));
         }
