@@ -12,15 +12,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import dev.axfleet.broker.testing.TestTools;
 import org.junit.jupiter.api.Test;
 
 /**
  * The clients installations and their devices use, run as they are, against the whole fleet: the official
  * ollama JavaScript client, MQTT.js as an MQTT 3.1.1 device at QoS 0 and as an MQTT 5 client, and the
  * examples in examples/ (paho for Python, the mosquitto clients for shell). Needs node with
- * deploy/src/test/node installed (npm ci), python3-paho-mqtt and mosquitto-clients;
- * {@code AXFLEET_REQUIRE_CLIENTS=1} (CI) fails instead of skipping when one is missing.
+ * deploy/src/test/node installed (npm ci), python3-paho-mqtt and mosquitto-clients ({@link TestTools}).
  */
 abstract class ClientsSuite extends OllamaSuite {
     static final Path NODE_DIR = Path.of("src/test/node").toAbsolutePath();
@@ -54,7 +53,7 @@ abstract class ClientsSuite extends OllamaSuite {
     @Test
     void thePahoExampleAsksAndStreams() throws Exception {
         Path python = Path.of("/usr/bin/python3");
-        require("python3-paho-mqtt", Files.isExecutable(python) && new ProcessBuilder(python.toString(), "-c", "import paho.mqtt")
+        TestTools.require("python3-paho-mqtt", Files.isExecutable(python) && new ProcessBuilder(python.toString(), "-c", "import paho.mqtt")
                 .start().waitFor() == 0);
         String out = run(List.of(python.toString(), EXAMPLES.resolve("paho_chat.py").toString(), "Hello from Python",
                 "--port", String.valueOf(broker.address().port()), "--model", MODEL, "--stream"), null);
@@ -66,7 +65,7 @@ abstract class ClientsSuite extends OllamaSuite {
 
     @Test
     void theShellExampleAsks() throws Exception {
-        require("mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")));
+        TestTools.require("mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")));
         String out = run(List.of("bash", EXAMPLES.resolve("ask.sh").toString(), "Hello \"shell\"", "127.0.0.1",
                 String.valueOf(broker.address().port()), MODEL), null);
         JsonObject result = JsonParser.parseString(out.trim()).getAsJsonObject();
@@ -75,7 +74,7 @@ abstract class ClientsSuite extends OllamaSuite {
 
     private static List<String> node() {
         Path nodeBin = Path.of("/usr/bin/node");
-        require("node and deploy/src/test/node/node_modules (npm ci --prefix deploy/src/test/node)",
+        TestTools.require("node and deploy/src/test/node/node_modules (npm ci --prefix deploy/src/test/node)",
                 Files.isExecutable(nodeBin) && Files.isDirectory(NODE_DIR.resolve("node_modules")));
         return List.of(nodeBin.toString());
     }
@@ -95,14 +94,5 @@ abstract class ClientsSuite extends OllamaSuite {
 
     private static JsonObject json(String out) {
         return JsonParser.parseString(out.trim()).getAsJsonObject();
-    }
-
-    private static void require(String what, boolean present) {
-        if (!present) {
-            if ("1".equals(System.getenv("AXFLEET_REQUIRE_CLIENTS"))) {
-                throw new IllegalStateException("AXFLEET_REQUIRE_CLIENTS=1 but " + what + " is missing");
-            }
-            Assumptions.abort(what + " is not installed");
-        }
     }
 }

@@ -22,6 +22,7 @@ import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
+import dev.axfleet.broker.testing.TestTools;
 import dev.axfleet.config.Settings;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -40,7 +41,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -206,13 +206,7 @@ abstract class FleetSuite {
 
     @Test
     void mosquittoPubAndSubWorkAsTheProtocolDocumentSays() throws Exception {
-        Path sub = Path.of("/usr/bin/mosquitto_sub");
-        if (!Files.isExecutable(sub)) {
-            if ("1".equals(System.getenv("AXFLEET_REQUIRE_MOSQUITTO"))) {
-                throw new IllegalStateException("AXFLEET_REQUIRE_MOSQUITTO=1 but mosquitto_sub is missing (apt-get install mosquitto-clients)");
-            }
-            Assumptions.abort("mosquitto-clients not installed");
-        }
+        TestTools.require("mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_sub")));
         String port = String.valueOf(broker.address().port());
         Process listener = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-q", "1",
                 "-t", "axfleet/v1/reply/doc/j1", "-C", "1", "-W", "30").redirectErrorStream(true).start();

@@ -12,6 +12,7 @@ import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.testing.TestBroker;
+import dev.axfleet.broker.testing.TestTools;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -22,7 +23,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,12 +37,7 @@ class MosquittoConfigTest {
     void theShippedConfigLoadsAndItsAclKeepsEachUserToItsPart(@TempDir Path dir) throws Exception {
         Path mosquitto = Path.of("/usr/sbin/mosquitto");
         Path passwd = Path.of("/usr/bin/mosquitto_passwd");
-        if (!Files.isExecutable(mosquitto) || !Files.isExecutable(passwd)) {
-            if ("1".equals(System.getenv("AXFLEET_REQUIRE_MOSQUITTO"))) {
-                throw new IllegalStateException("AXFLEET_REQUIRE_MOSQUITTO=1 but mosquitto is not installed");
-            }
-            Assumptions.abort("mosquitto is not installed");
-        }
+        TestTools.require("mosquitto", Files.isExecutable(mosquitto) && Files.isExecutable(passwd));
         Path shipped = Path.of("mosquitto").toAbsolutePath();
         int port = TestBroker.freePort();
         Files.createDirectories(dir.resolve("conf.d"));

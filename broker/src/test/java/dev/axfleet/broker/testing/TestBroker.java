@@ -12,12 +12,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real MQTT broker for tests, on a free loopback port: HiveMQ CE in this JVM, or a Mosquitto child
- * process when the binary is installed. Set {@code AXFLEET_REQUIRE_MOSQUITTO=1} (CI does) to fail
- * instead of skipping when Mosquitto is missing.
+ * process when the binary is installed (see {@link TestTools} for when it is not).
  */
 public abstract class TestBroker implements AutoCloseable {
 
@@ -44,12 +42,7 @@ public abstract class TestBroker implements AutoCloseable {
     public static TestBroker mosquitto(Path dir) {
         Path binary = List.of(Path.of("/usr/sbin/mosquitto"), Path.of("/usr/bin/mosquitto"), Path.of("/usr/local/sbin/mosquitto"))
                 .stream().filter(Files::isExecutable).findFirst().orElse(null);
-        if (binary == null) {
-            if ("1".equals(System.getenv("AXFLEET_REQUIRE_MOSQUITTO"))) {
-                throw new IllegalStateException("AXFLEET_REQUIRE_MOSQUITTO=1 but no mosquitto binary is installed");
-            }
-            Assumptions.abort("mosquitto is not installed (apt-get install mosquitto)");
-        }
+        TestTools.require("mosquitto (apt-get install mosquitto)", binary != null);
         return new Mosquitto(binary, dir);
     }
 

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# axfleet installer for Raspberry Pi OS Bookworm (64-bit) on a Raspberry Pi 5 with the M5Stack LLM-8850 card.
+#
+#   sudo deploy/install.sh [--models qwen3-1.7b,...] [--dry-run] [--prefix DIR]
+#
+#   --models    resident chat models to enable as services (default: qwen3-1.7b)
+#   --dry-run   print every action, change nothing
+#   --prefix    install the files under DIR instead of /, and only print system actions (for tests)
+#
+# Safe to run again: files you may have edited (/etc/axfleet/axfleet.conf) and generated secrets are kept;
+# axfleet's own files are replaced only when they changed.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+DRY=0
+PREFIX=""
+MODELS="qwen3-1.7b"
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --dry-run) DRY=1 ;;
+    --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
+    --models) MODELS="${2:?--models needs a list}"; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ -n "$PREFIX" ]]; then
+  PREFIX="$(cd "$PREFIX" && pwd)"
+fi
+if [[ $DRY -eq 0 && -z "$PREFIX" && "$(id -u)" -ne 0 ]]; then
+  echo "run as root (sudo), or with --dry-run to see what it would do" >&2
+  exit 1
+fi
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*"; }
+
+# An action on the files being installed: printed, then done unless --dry-run.
+act() {
+  say "+ $*"
+  if [[ $DRY -eq 0 ]]; then "$@"; fi
+}
+
+# An action on the system itself (packages, users, services): printed, done only for a real install.
+sys() {
+  if [[ $DRY -eq 1 || -n "$PREFIX" ]]; then
+    say "+ (not run) $*"
+  else
+    say "+ $*"
+    "$@"
+  fi
+}
+
+# Installs SRC as DEST with MODE; "keep" leaves an existing DEST alone (the operator may have edited it).
+install_file() {
+  local src="$1" dest="$PREFIX$2" mode="$3" keep="${4:-}"
+  if [[ -e "$dest" && "$keep" == keep ]]; then
+    say "  kept $dest"
+  elif [[ -e "$dest" ]] && cmp -s "$src" "$dest"; then
+    say "  unchanged $dest"
+  else
+    act install -D -m "$mode" "$src" "$dest"
+  fi
+}
+
+# ---- 1. the machine: board, card, driver (warnings only: without the card axfleet runs its emulator) ----
+say "== checking the machine"
+board=""
+if [[ -r /proc/device-tree/model ]]; then
+  board="$(tr -d '\0' < /proc/device-tree/model)"
+fi
+if [[ "$board" == *"Raspberry Pi 5"* ]]; then
+  say "  board: $board"
+else
+  warn "not a Raspberry Pi 5 (${board:-unknown board}); continuing"
+fi
+# lspci names the card "Axera Semiconductor Co., Ltd Device 0650" (M5 docs software_install).
+if command -v lspci >/dev/null && lspci 2>/dev/null | grep -qiE 'axera.*0650'; then
+  say "  card: $(lspci | grep -iE 'axera.*0650' | head -n 1)"
+else
+  warn "no AX650 card on PCIe (lspci shows no 'Axera ... Device 0650'): check the card is seated, the power
+  supply (27 W PD with the LLM-8850 PiHat), and dtparam=pciex1 + dtoverlay=pciex1-compat-pi5,no-mip in
+  /boot/firmware/config.txt (docs/hardware.md). Without the card, axfleet up runs its emulator."
+fi
+if command -v axcl-smi >/dev/null || [[ -x /usr/bin/axcl/axcl-smi ]]; then
+  say "  driver: axcl-smi found"
+else
+  warn "the card's driver (axclhost) is not installed. As M5Stack documents it (M5 docs software_install):
+    sudo wget -qO /etc/apt/keyrings/StackFlow.gpg https://repo.llm.m5stack.com/m5stack-apt-repo/key/StackFlow.gpg
+    echo 'deb [signed-by=/etc/apt/keyrings/StackFlow.gpg] https://repo.llm.m5stack.com/m5stack-apt-repo axclhost main' | sudo tee /etc/apt/sources.list.d/axclhost.list
+    sudo apt update && sudo apt install dkms axclhost && sudo apt-mark hold axclhost
+  then run this installer again."
+fi
+
+# ---- 2. packages ----
+say "== packages"
+sys apt-get install -y mosquitto mosquitto-clients openjdk-17-jre-headless
+
+# ---- 3. the service user ----
+say "== user"
+if id axfleet >/dev/null 2>&1; then
+  say "  user axfleet exists"
+else
+  sys useradd --system --home-dir /var/lib/axfleet --shell /usr/sbin/nologin axfleet
+fi
+
+# ---- 4. axfleet itself ----
+say "== axfleet"
+jar="$here/target/axfleet.jar"
+if [[ ! -f "$jar" ]]; then
+  command -v mvn >/dev/null || { echo "build axfleet first (mvn -DskipTests package) or install maven" >&2; exit 1; }
+  act mvn -q -B -f "$repo/pom.xml" -DskipTests package
+fi
+install_file "$jar" /opt/axfleet/axfleet.jar 0644
+for lib in "$here"/target/lib/*.jar; do
+  install_file "$lib" "/opt/axfleet/lib/$(basename "$lib")" 0644
+done
+for doc in "$repo"/docs/*.md; do
+  install_file "$doc" "/opt/axfleet/docs/$(basename "$doc")" 0644
+done
+# The settings file, with the chosen models accepted by the gateway before their workers finish loading.
+conf="$(mktemp)"
+sed "s|^# gateway.models =.*|gateway.models = $MODELS|" "$here/axfleet.conf" > "$conf"
+install_file "$conf" /etc/axfleet/axfleet.conf 0644 keep
+rm -f "$conf"
+install_file "$here/systemd/axfleet-gateway.service" /etc/systemd/system/axfleet-gateway.service 0644
+install_file "$here/systemd/axfleet-worker@.service" /etc/systemd/system/axfleet-worker@.service 0644
+sys install -d -o axfleet -g axfleet /var/lib/axfleet/models
+
+# ---- 5. the broker: settings, ACL, users ----
+say "== mosquitto"
+install_file "$here/mosquitto/axfleet.conf" /etc/mosquitto/conf.d/axfleet.conf 0644
+install_file "$here/mosquitto/axfleet.acl" /etc/mosquitto/axfleet.acl 0644
+passwd="$PREFIX/etc/mosquitto/axfleet.passwd"
+secrets="$PREFIX/etc/axfleet/secrets.env"
+if [[ -e "$passwd" && -e "$secrets" ]]; then
+  say "  kept $passwd and $secrets (delete both to make new passwords)"
+else
+  # One password per ACL user; services read theirs from secrets.env, people from files only root reads.
+  new_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=' ; }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  : > "$work/passwd"
+  for user in device gateway worker monitor; do
+    pw="$(new_password)"
+    printf '%s' "$pw" > "$work/$user-password"
+    if [[ $DRY -eq 0 ]]; then
+      mosquitto_passwd -b "$work/passwd" "$user" "$pw"
+    fi
+  done
+  {
+    printf 'AXFLEET_GATEWAY_MQTT_USERNAME=gateway\nAXFLEET_GATEWAY_MQTT_PASSWORD=%s\n' "$(cat "$work/gateway-password")"
+    printf 'AXFLEET_WORKER_MQTT_USERNAME=worker\nAXFLEET_WORKER_MQTT_PASSWORD=%s\n' "$(cat "$work/worker-password")"
+  } > "$work/secrets.env"
+  say "+ mosquitto_passwd -b $passwd device|gateway|worker|monitor <new passwords>"
+  act install -D -m 0600 "$work/passwd" "$passwd"
+  act install -D -m 0600 "$work/secrets.env" "$secrets"
+  act install -D -m 0600 "$work/device-password" "$PREFIX/etc/axfleet/device-password"
+  act install -D -m 0600 "$work/monitor-password" "$PREFIX/etc/axfleet/monitor-password"
+fi
+# Mosquitto reads its password file after dropping to its own user.
+sys chown mosquitto:mosquitto /etc/mosquitto/axfleet.passwd
+
+# ---- 6. services ----
+say "== services"
+sys systemctl daemon-reload
+sys systemctl restart mosquitto
+sys systemctl enable --now axfleet-gateway.service
+IFS=',' read -r -a models <<< "$MODELS"
+for model in "${models[@]}"; do
+  sys systemctl enable --now "axfleet-worker@$model.service"
+  if [[ ! -d "$PREFIX/var/lib/axfleet/models/$model" ]]; then
+    say "  the model folder /var/lib/axfleet/models/$model is missing: download the model's folder from the"
+    say "  manufacturer's model host into it (hf download AXERA-TECH/<model repo> --local-dir ...), and check its"
+    say "  files are not 132-byte Git LFS pointers (docs/hardware.md F15)"
+  fi
+done
+
+say "== done"
+say "  OpenAI API: http://127.0.0.1:8080/v1   Ollama API: http://127.0.0.1:8080/api   MQTT: 127.0.0.1:1883"
+say "  devices log in to MQTT as 'device' with the password in /etc/axfleet/device-password"
+say "  logs: journalctl -u axfleet-gateway -u 'axfleet-worker@*' -f"

@@ -1,0 +1,134 @@
+package dev.axfleet.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.axfleet.broker.testing.TestTools;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * deploy/install.sh as a person runs it, into a folder instead of / (--prefix), after `package` built the
+ * jar; ShellCheck on every script; systemd-analyze on every unit; the settings file against its reference.
+ */
+class InstallScriptIT {
+    static final Path DEPLOY = Path.of("").toAbsolutePath();
+    static final Path REPO = DEPLOY.getParent();
+
+    record Run(int exit, String output) {
+    }
+
+    static Run run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        return new Run(p.exitValue(), out);
+    }
+
+    static Run install(Path prefix, String... more) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("bash", DEPLOY.resolve("install.sh").toString(), "--prefix", prefix.toString(),
+                "--models", "qwen3-1.7b,qwen3-0.6b"));
+        command.addAll(List.of(more));
+        return run(command);
+    }
+
+    @Test
+    void aDryRunPrintsEveryActionAndChangesNothing(@TempDir Path prefix) throws Exception {
+        Run r = install(prefix, "--dry-run");
+        assertEquals(0, r.exit(), r.output());
+        for (String action : List.of("apt-get install -y mosquitto mosquitto-clients openjdk-17-jre-headless",
+                "useradd --system", "/opt/axfleet/axfleet.jar", "/etc/systemd/system/axfleet-worker@.service",
+                "/etc/mosquitto/conf.d/axfleet.conf", "systemctl enable --now axfleet-gateway.service",
+                "systemctl enable --now axfleet-worker@qwen3-1.7b.service", "systemctl enable --now axfleet-worker@qwen3-0.6b.service")) {
+            assertTrue(r.output().contains(action), "prints: " + action);
+        }
+        try (Stream<Path> files = Files.walk(prefix)) {
+            assertEquals(1, files.count(), "nothing written");
+        }
+    }
+
+    @Test
+    void anInstallWritesTheFilesAndASecondRunKeepsThem(@TempDir Path prefix) throws Exception {
+        TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        Run first = install(prefix);
+        assertEquals(0, first.exit(), first.output());
+        assertTrue(first.output().contains("(not run) systemctl"), "system actions are only printed under --prefix");
+        for (String file : List.of("opt/axfleet/axfleet.jar", "opt/axfleet/docs/configuration.md", "etc/axfleet/axfleet.conf",
+                "etc/systemd/system/axfleet-gateway.service", "etc/systemd/system/axfleet-worker@.service",
+                "etc/mosquitto/conf.d/axfleet.conf", "etc/mosquitto/axfleet.acl")) {
+            assertTrue(Files.isRegularFile(prefix.resolve(file)), file);
+        }
+        try (Stream<Path> libs = Files.list(prefix.resolve("opt/axfleet/lib"))) {
+            assertTrue(libs.anyMatch(p -> p.getFileName().toString().startsWith("axfleet-worker")), "the jar's class path is there");
+        }
+        assertTrue(Files.readString(prefix.resolve("etc/axfleet/axfleet.conf")).contains("\ngateway.models = qwen3-1.7b,qwen3-0.6b\n"));
+        for (String secret : List.of("etc/mosquitto/axfleet.passwd", "etc/axfleet/secrets.env", "etc/axfleet/device-password",
+                "etc/axfleet/monitor-password")) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve(secret))), secret);
+        }
+        List<String> users = Files.readAllLines(prefix.resolve("etc/mosquitto/axfleet.passwd")).stream()
+                .map(l -> l.substring(0, l.indexOf(':'))).toList();
+        assertEquals(List.of("device", "gateway", "worker", "monitor"), users, "one broker user per ACL user");
+        String secrets = Files.readString(prefix.resolve("etc/axfleet/secrets.env"));
+        assertTrue(secrets.matches("(?s)AXFLEET_GATEWAY_MQTT_USERNAME=gateway\nAXFLEET_GATEWAY_MQTT_PASSWORD=\\w{20,}\n"
+                + "AXFLEET_WORKER_MQTT_USERNAME=worker\nAXFLEET_WORKER_MQTT_PASSWORD=\\w{20,}\n"), secrets);
+
+        Files.writeString(prefix.resolve("etc/axfleet/axfleet.conf"), "gateway.port = 9090\n", java.nio.file.StandardOpenOption.APPEND);
+        Run second = install(prefix);
+        assertEquals(0, second.exit(), second.output());
+        assertFalse(second.output().contains("+ install"), "nothing rewritten:\n" + second.output());
+        assertTrue(second.output().contains("kept " + prefix.resolve("etc/axfleet/axfleet.conf")));
+        assertTrue(Files.readString(prefix.resolve("etc/axfleet/axfleet.conf")).endsWith("gateway.port = 9090\n"), "the operator's edit stays");
+        assertEquals(secrets, Files.readString(prefix.resolve("etc/axfleet/secrets.env")), "passwords stay");
+    }
+
+    @Test
+    void shellCheckFindsNothingInAnyScript() throws Exception {
+        TestTools.require("shellcheck", Files.isExecutable(Path.of("/usr/bin/shellcheck")));
+        Run r = run(List.of("shellcheck", DEPLOY.resolve("install.sh").toString(), REPO.resolve("axfleet").toString(),
+                REPO.resolve(".ci/run").toString(), REPO.resolve("bench/run").toString(), REPO.resolve("examples/ask.sh").toString()));
+        assertEquals(0, r.exit(), r.output());
+        assertEquals("", r.output());
+    }
+
+    @Test
+    void systemdAcceptsEveryUnitWithoutAWarning(@TempDir Path dir) throws Exception {
+        TestTools.require("systemd-analyze", Files.isExecutable(Path.of("/usr/bin/systemd-analyze")));
+        Files.copy(DEPLOY.resolve("systemd/axfleet-worker@.service"), dir.resolve("axfleet-worker@qwen3-1.7b.service"));
+        for (Path unit : List.of(DEPLOY.resolve("systemd/axfleet-gateway.service"), DEPLOY.resolve("systemd/axfleet-worker@.service"),
+                dir.resolve("axfleet-worker@qwen3-1.7b.service"))) {
+            Run r = run(List.of("systemd-analyze", "verify", unit.toString()));
+            assertEquals(0, r.exit(), r.output());
+            assertEquals("", r.output(), unit + " is verified without warnings");
+        }
+    }
+
+    @Test
+    void theSettingsFileListsExactlyTheSettingsTheReferenceDocuments() throws Exception {
+        Set<String> inFile = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^# ([a-z_]+\\.[a-z_.]+) =").matcher(Files.readString(DEPLOY.resolve("axfleet.conf")));
+        while (m.find()) {
+            inFile.add(m.group(1));
+        }
+        Set<String> inDocs = new TreeSet<>();
+        Matcher d = Pattern.compile("`([a-z_]+\\.[a-z_.]+)`").matcher(Files.readString(REPO.resolve("docs/configuration.md")));
+        while (d.find()) {
+            inDocs.add(d.group(1));
+        }
+        assertEquals(inDocs, inFile, "deploy/axfleet.conf and docs/configuration.md list the same settings");
+    }
+}
