@@ -30,6 +30,8 @@ def main():
     p.add_argument("--model", default="qwen3-1.7b")
     p.add_argument("--stream", action="store_true")
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--username", help="with the shipped ACL: device")
+    p.add_argument("--password", help="with the shipped ACL: the content of /etc/axfleet/device-password")
     args = p.parse_args()
 
     job_id = "py" + uuid.uuid4().hex[:12]
@@ -48,6 +50,8 @@ def main():
 
     client = make_client("paho-" + job_id)
     client.on_message = on_message
+    if args.username:
+        client.username_pw_set(args.username, args.password)
     client.connect(args.host, args.port)
     client.loop_start()
     # The subscription goes out before the job on the same connection, so no reply can be missed.
