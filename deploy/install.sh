@@ -126,6 +126,7 @@ conf="$(mktemp)"
 sed "s|^# gateway.models =.*|gateway.models = $MODELS|" "$here/axfleet.conf" > "$conf"
 install_file "$conf" /etc/axfleet/axfleet.conf 0644 keep
 rm -f "$conf"
+install_file "$here/bin/axfleet" /usr/local/bin/axfleet 0755
 install_file "$here/systemd/axfleet-gateway.service" /etc/systemd/system/axfleet-gateway.service 0644
 install_file "$here/systemd/axfleet-worker@.service" /etc/systemd/system/axfleet-worker@.service 0644
 sys install -d -o axfleet -g axfleet /var/lib/axfleet/models
@@ -173,9 +174,7 @@ IFS=',' read -r -a models <<< "$MODELS"
 for model in "${models[@]}"; do
   sys systemctl enable --now "axfleet-worker@$model.service"
   if [[ ! -d "$PREFIX/var/lib/axfleet/models/$model" ]]; then
-    say "  the model folder /var/lib/axfleet/models/$model is missing: download the model's folder from the"
-    say "  manufacturer's model host into it (hf download AXERA-TECH/<model repo> --local-dir ...), and check its"
-    say "  files are not 132-byte Git LFS pointers (docs/hardware.md F15)"
+    say "  the model folder /var/lib/axfleet/models/$model is missing: sudo axfleet models pull $model"
   fi
 done
 

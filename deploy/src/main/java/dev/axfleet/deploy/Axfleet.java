@@ -1,6 +1,7 @@
 package dev.axfleet.deploy;
 
 import dev.axfleet.config.Settings;
+import dev.axfleet.deploy.models.ModelsCommand;
 import dev.axfleet.gateway.GatewayMain;
 import dev.axfleet.worker.WorkerMain;
 import java.util.Arrays;
@@ -13,6 +14,8 @@ import org.slf4j.LoggerFactory;
  * axfleet up        the whole fleet in one process (broker, workers, gateway)
  * axfleet worker    one resident worker (systemd: axfleet-worker@MODEL)
  * axfleet gateway   the REST facades (systemd: axfleet-gateway)
+ * axfleet models    list | pull | verify | remove model folders
+ * axfleet plan      whether models fit on the card together
  * </pre>
  * Settings come from {@code /etc/axfleet/axfleet.conf} (or {@code AXFLEET_CONFIG}) and {@code AXFLEET_*}
  * environment variables.
@@ -30,11 +33,15 @@ public final class Axfleet {
             case "up" -> up();
             case "worker" -> WorkerMain.main(rest);
             case "gateway" -> GatewayMain.main(rest);
+            case "models" -> System.exit(new ModelsCommand(Settings.fromEnvironment(), System.out).models(Arrays.asList(rest)));
+            case "plan" -> System.exit(new ModelsCommand(Settings.fromEnvironment(), System.out).plan(Arrays.asList(rest)));
             default -> {
-                System.err.println("usage: axfleet up | worker | gateway");
+                System.err.println("usage: axfleet up | worker | gateway | models | plan");
                 System.err.println("  up       the whole fleet in one process; without the AX650 card it runs the emulator");
                 System.err.println("  worker   one resident worker for worker.model (AXFLEET_WORKER_MODEL)");
-                System.err.println("  gateway  the REST facades (OpenAI /v1/chat/completions, /v1/models, /health, /metrics)");
+                System.err.println("  gateway  the REST facades (OpenAI /v1, Ollama /api, /health, /metrics)");
+                System.err.println("  models   list | pull MODEL | verify MODEL | remove MODEL: model folders from the manufacturer's host");
+                System.err.println("  plan     [MODEL...]: whether the models fit on the card together");
                 System.exit(command.equals("help") || command.equals("--help") ? 0 : 2);
             }
         }

@@ -76,6 +76,8 @@ class InstallScriptIT {
             assertTrue(libs.anyMatch(p -> p.getFileName().toString().startsWith("axfleet-worker")), "the jar's class path is there");
         }
         assertTrue(Files.readString(prefix.resolve("etc/axfleet/axfleet.conf")).contains("\ngateway.models = qwen3-1.7b,qwen3-0.6b\n"));
+        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve("usr/local/bin/axfleet"))),
+                "the axfleet command (models, plan) is installed");
         for (String secret : List.of("etc/mosquitto/axfleet.passwd", "etc/axfleet/secrets.env", "etc/axfleet/device-password",
                 "etc/axfleet/monitor-password")) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve(secret))), secret);
@@ -99,7 +101,8 @@ class InstallScriptIT {
     @Test
     void shellCheckFindsNothingInAnyScript() throws Exception {
         TestTools.require("shellcheck", Files.isExecutable(Path.of("/usr/bin/shellcheck")));
-        Run r = run(List.of("shellcheck", DEPLOY.resolve("install.sh").toString(), REPO.resolve("axfleet").toString(),
+        Run r = run(List.of("shellcheck", DEPLOY.resolve("install.sh").toString(), DEPLOY.resolve("bin/axfleet").toString(),
+                REPO.resolve("axfleet").toString(),
                 REPO.resolve(".ci/run").toString(), REPO.resolve("bench/run").toString(), REPO.resolve("examples/ask.sh").toString()));
         assertEquals(0, r.exit(), r.output());
         assertEquals("", r.output());

@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  * <li>A full context answers {@code error: SetKVCache failed...}: the job fails with a context error;
  *     if the runtime then stays "running" (the wedge seen in the field) it is restarted.</li>
  * <li>The tokenizer binds its uid at start, so a restart always restarts both processes.</li>
+ * <li>A poll drains the token queue before it reads the running flag, so a "done" can leave the last token
+ *     queued: the adapter polls once more after "done", and once before each job.</li>
  * <li>The poll route is {@code /api/generate_provider} in the binaries M5Stack ships and
  *     {@code /api/content} in AXERA's docs/http_api.md: probed once at start.</li>
  * </ul>
@@ -158,6 +160,8 @@ public final class MainApiRuntime implements ChatRuntime {
         String system = params.messages().stream().filter(m -> m.role().equals(ChatMessage.SYSTEM))
                 .map(ChatMessage::content).reduce((a, b) -> a + "\n" + b).orElse(config.defaultSystemPrompt());
         String prompt = LegacyPrompt.render(params.messages());
+        // Whatever an earlier, stopped answer left in the runtime's queue is not this job's.
+        get(pollRoute);
         JsonObject reset = new JsonObject();
         reset.addProperty("system_prompt", system);
         postUntilAccepted("/api/reset", reset, generation);
@@ -211,6 +215,12 @@ public final class MainApiRuntime implements ChatRuntime {
             // An empty "done" right after a request can come before the runtime even started it: only a
             // "done" that lasts earlyDoneGrace since the runtime was last seen busy ends an empty answer.
             if (done && (sawText || now - lastBusy > config.earlyDoneGrace().toNanos())) {
+                // The runtime drains its queue before it reads its running flag, and its generating thread
+                // pushes the last token before it clears that flag: a "done" can leave the last token queued.
+                String rest = json(get(pollRoute)).get("response").getAsString();
+                if (!rest.isEmpty() && !stopSent) {
+                    generation.accept(rest, TokenEstimate.of(rest));
+                }
                 break;
             }
             Duration limit = sawText ? config.stallTimeout() : config.firstTokenTimeout();

@@ -1,0 +1,57 @@
+package dev.axfleet.deploy.models;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The models axfleet knows how to fetch and run: their repository on the manufacturer's model host, the
+ * runtime that serves them, and the card memory they take (catalog.json, with its sources).
+ */
+public final class ModelCatalog {
+    /** The card's memory for models: 7040 MiB of CMM (axcl-smi on the 8 GB card; ../shared/axera.md §3). */
+    public static final int CARD_CMM_MIB = 7040;
+
+    /** One model. {@code estimated} footprints were inferred, not measured. */
+    public record Entry(String id, String repo, String task, String runtime, int cmmMib, boolean estimated, int contextTokens,
+                        String source) {
+    }
+
+    private final List<Entry> entries;
+
+    private ModelCatalog(List<Entry> entries) {
+        this.entries = List.copyOf(entries);
+    }
+
+    public static ModelCatalog builtIn() {
+        try (InputStream in = ModelCatalog.class.getResourceAsStream("catalog.json")) {
+            JsonObject root = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+            List<Entry> out = new ArrayList<>();
+            for (JsonElement e : root.getAsJsonArray("models")) {
+                JsonObject m = e.getAsJsonObject();
+                out.add(new Entry(m.get("id").getAsString(), m.get("repo").getAsString(), m.get("task").getAsString(),
+                        m.get("runtime").getAsString(), m.get("cmm_mib").getAsInt(),
+                        m.has("estimated") && m.get("estimated").getAsBoolean(), m.get("context_tokens").getAsInt(),
+                        m.get("source").getAsString()));
+            }
+            return new ModelCatalog(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    public Optional<Entry> find(String id) {
+        return entries.stream().filter(e -> e.id().equals(id)).findFirst();
+    }
+}
