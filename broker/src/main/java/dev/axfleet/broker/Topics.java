@@ -13,6 +13,10 @@ import java.util.regex.Pattern;
  * axfleet/v1/workers/{model}/{worker}   retained worker state, "offline" as last will
  * axfleet/v1/reply/{client}/{job}       reply topics for clients that have no own namespace
  * axfleet/v1/results/{model}/{job}      where results go when a job names no reply topic
+ * axfleet/v1/cards/{host}/{card}        retained card health from the monitor, "lost" as its last will
+ * axfleet/v1/events/cards/{host}/{card} what the monitor did for a card (recovery steps), QoS 1
+ * axfleet/v1/control/cards/{host}/{card}       reset requests; only the monitor acts on them
+ * axfleet/v1/control/workers/{model}/{worker}  requests to one worker (restart its runtime), from the monitor
  * </pre>
  */
 public final class Topics {
@@ -63,6 +67,45 @@ public final class Topics {
 
     public static String defaultResult(String model, String jobId) {
         return ROOT + "/results/" + segment("model", model) + "/" + segment("id", jobId);
+    }
+
+    public static String card(CardRef card) {
+        return ROOT + "/cards/" + segment("host", card.host()) + "/" + card.index();
+    }
+
+    public static String cards() {
+        return ROOT + "/cards/+/+";
+    }
+
+    public static String cardEvents(CardRef card) {
+        return ROOT + "/events/cards/" + segment("host", card.host()) + "/" + card.index();
+    }
+
+    public static String cardEventsAll() {
+        return ROOT + "/events/cards/+/+";
+    }
+
+    public static String cardControl(CardRef card) {
+        return ROOT + "/control/cards/" + segment("host", card.host()) + "/" + card.index();
+    }
+
+    /** Reset requests for every card of one host: what that host's monitor subscribes to. */
+    public static String cardControls(String host) {
+        return ROOT + "/control/cards/" + segment("host", host) + "/+";
+    }
+
+    /** The card a {@link #card}, {@link #cardEvents} or {@link #cardControl} topic names, or empty. */
+    public static Optional<CardRef> cardOfTopic(String topic) {
+        String[] parts = topic.split("/");
+        if (parts.length < 4 || !parts[parts.length - 1].matches("\\d{1,3}") || !isSegment(parts[parts.length - 2])) {
+            return Optional.empty();
+        }
+        int index = Integer.parseInt(parts[parts.length - 1]);
+        return index > 255 ? Optional.empty() : Optional.of(new CardRef(parts[parts.length - 2], index));
+    }
+
+    public static String workerControl(String model, String workerId) {
+        return ROOT + "/control/workers/" + segment("model", model) + "/" + segment("worker", workerId);
     }
 
     /** The model named by a job topic, or empty when the topic is not a job topic. */

@@ -339,17 +339,33 @@ public final class WireCodec {
         o.addProperty("context_tokens", s.contextTokens());
         o.addProperty("jobs_done", s.jobsDone());
         o.addProperty("jobs_failed", s.jobsFailed());
+        o.addProperty("strikes", s.strikes());
+        o.addProperty("queued", s.queued());
         if (s.lastError() != null) {
             o.addProperty("last_error", s.lastError());
         }
         if (s.since() != null) {
             o.addProperty("since", s.since().toEpochMilli());
         }
+        if (s.card() != null) {
+            o.addProperty("host", s.card().host());
+            o.addProperty("card", s.card().index());
+        }
+        if (s.held() != null) {
+            o.addProperty("held", s.held());
+        }
+        JsonArray pids = new JsonArray();
+        s.runtimePids().forEach(pids::add);
+        o.add("runtime_pids", pids);
         return bytes(o);
     }
 
     public static WorkerState decodeWorkerState(byte[] payload) {
         JsonObject o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
+        List<Long> pids = new ArrayList<>();
+        if (o.has("runtime_pids") && o.get("runtime_pids").isJsonArray()) {
+            o.getAsJsonArray("runtime_pids").forEach(e -> pids.add(e.getAsLong()));
+        }
         return new WorkerState(
                 string(o, "worker"),
                 string(o, "model"),
@@ -359,8 +375,13 @@ public final class WireCodec {
                 o.has("context_tokens") ? o.get("context_tokens").getAsInt() : 0,
                 o.has("jobs_done") ? o.get("jobs_done").getAsLong() : 0,
                 o.has("jobs_failed") ? o.get("jobs_failed").getAsLong() : 0,
+                o.has("strikes") ? o.get("strikes").getAsLong() : 0,
                 string(o, "last_error"),
-                o.has("since") ? Instant.ofEpochMilli(o.get("since").getAsLong()) : null);
+                o.has("since") ? Instant.ofEpochMilli(o.get("since").getAsLong()) : null,
+                o.has("host") && o.has("card") ? new CardRef(string(o, "host"), o.get("card").getAsInt()) : null,
+                string(o, "held"),
+                pids,
+                o.has("queued") ? o.get("queued").getAsInt() : 0);
     }
 
     public static byte[] encodeCancel(String jobId) {

@@ -1,6 +1,7 @@
 package dev.axfleet.broker;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * A worker's retained state on {@link Topics#workerState}. The broker publishes {@code offline} as the
@@ -9,6 +10,11 @@ import java.time.Instant;
  * @param runtime       which manufacturer runtime serves the model ({@code axllm-serve}, {@code main-api})
  * @param emulated      true when the runtime is axfleet's emulator, not the card
  * @param contextTokens the model's context length in tokens, or 0 when unknown
+ * @param strikes       jobs that ran past their time limit (the runtime stalled or hung) since the worker started
+ * @param card          the card the worker's runtime uses, or null when not known
+ * @param held          why the worker takes no jobs right now (card hot, lost, resetting), or null when it takes them
+ * @param runtimePids   the runtime's processes, so the monitor can tell a worker's runtime from a stray
+ * @param queued        jobs the broker handed to this worker that are not answered yet (0 or 1: Receive Maximum 1)
  */
 public record WorkerState(
         String worker,
@@ -19,15 +25,52 @@ public record WorkerState(
         int contextTokens,
         long jobsDone,
         long jobsFailed,
+        long strikes,
         String lastError,
-        Instant since) {
+        Instant since,
+        CardRef card,
+        String held,
+        List<Long> runtimePids,
+        int queued) {
+
+    public WorkerState {
+        runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
+    }
 
     /** Where the worker is in its life. */
     public enum Phase implements WireName {
-        STARTING, LOADING, READY, RESTARTING, STOPPING, OFFLINE
+        STARTING, LOADING, READY, RESTARTING,
+        /** The runtime was stopped on purpose because its card is lost or being reset; it starts again when the card is back. */
+        PAUSED,
+        STOPPING, OFFLINE
     }
 
-    public static WorkerState offline(String worker, String model) {
-        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, null, null);
+    public static WorkerState offline(String worker, String model, CardRef card) {
+        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0);
+    }
+
+    public WorkerState withPhase(Phase phase, String lastError, Instant since) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued);
+    }
+
+    public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued);
+    }
+
+    public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued);
+    }
+
+    public WorkerState withHeld(String held) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued);
+    }
+
+    public WorkerState withQueued(int queued) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued);
     }
 }

@@ -94,10 +94,11 @@ public final class AxllmServe {
     void run(int port) throws IOException {
         say("EMULATOR: axfleet's stand-in for axllm serve, not the AX650 card (time scale " + time.scale() + ")");
         say("[I] model_name: " + modelName + ", loading " + profile.name() + " profile");
+        Integer remain = CardLink.attach("axllm", profile, control);
         if (!time.sleep(profile.loadMs())) {
             return;
         }
-        say("[I] init post axmodel ok,remain_cmm(" + (7040 - profile.cmmMiB()) + " MB)");
+        say("[I] init post axmodel ok,remain_cmm(" + (remain != null ? remain : 7040 - profile.cmmMiB()) + " MB)");
         say("[I] max_token_len : " + profile.contextTokens());
         say("[I] LLM init ok");
         say("server request/queue timeout: " + timeoutMs + " ms");

@@ -72,6 +72,13 @@ public final class EmulatedModel {
     }
 
     private static List<String> command(String... args) {
+        List<String> out = javaCommand();
+        out.addAll(List.of(args));
+        return out;
+    }
+
+    /** {@code java ... dev.axfleet.emulator.Emulator}: the emulator's programs start with this. */
+    public static List<String> javaCommand() {
         List<String> out = new ArrayList<>();
         out.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         out.add("-Xmx64m");
@@ -83,7 +90,6 @@ public final class EmulatedModel {
                 .map(p -> Path.of(p).toAbsolutePath().toString())
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator)));
         out.add(Emulator.class.getName());
-        out.addAll(List.of(args));
         return out;
     }
 }

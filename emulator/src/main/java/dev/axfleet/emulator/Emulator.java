@@ -9,6 +9,8 @@ import java.util.List;
  * Emulator axllm serve &lt;model_dir&gt; [--port N] [--server_timeout_ms MS]
  * Emulator main_api --system_prompt ... --url_tokenizer_model http://127.0.0.1:12345 ... --devices 0
  * Emulator tokenizer [--host H] [--port P]
+ * Emulator axcl-smi --card-dir DIR [info --cmm|--temp] [reboot] [-d N]
+ * Emulator modprobe --card-dir DIR [-r] module...
  * </pre>
  * Environment: {@code AXFLEET_EMULATOR_TIME_SCALE} (1 = the card's measured speed),
  * {@code AXFLEET_EMULATOR_FAULT} (a fault from the start, e.g. {@code crash:0}), {@code AXFLEET_EMULATOR_PORT}
@@ -24,8 +26,10 @@ public final class Emulator {
             case "axllm" -> AxllmServe.main(rest);
             case "main_api" -> MainApi.main(rest);
             case "tokenizer" -> TokenizerServer.main(rest);
+            case "axcl-smi" -> System.exit(dev.axfleet.emulator.card.SmiTool.run(rest, System.in, System.out));
+            case "modprobe" -> System.exit(dev.axfleet.emulator.card.ModprobeTool.run(rest, System.out));
             default -> {
-                System.err.println("usage: Emulator axllm|main_api|tokenizer <the runtime's own arguments>");
+                System.err.println("usage: Emulator axllm|main_api|tokenizer|axcl-smi|modprobe <the runtime's own arguments>");
                 System.exit(2);
             }
         }

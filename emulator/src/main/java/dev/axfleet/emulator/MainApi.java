@@ -97,8 +97,9 @@ public final class MainApi {
         uid = got.get("uid").getAsString();
         AxllmServe.say("[I] connect " + tokenizerUrl + " ok");
         AxllmServe.say("[I] uid: " + uid);
+        Integer remain = CardLink.attach("main_api_axcl_aarch64", profile, control);
         time.sleep(profile.loadMs());
-        AxllmServe.say("[I] init post axmodel ok,remain_cmm(" + (7040 - profile.cmmMiB()) + " MB)");
+        AxllmServe.say("[I] init post axmodel ok,remain_cmm(" + (remain != null ? remain : 7040 - profile.cmmMiB()) + " MB)");
         AxllmServe.say("[I] max_token_len : " + profile.contextTokens());
         resetSync(systemPrompt);
         initialised = true;

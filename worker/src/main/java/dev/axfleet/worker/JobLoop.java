@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -46,13 +47,16 @@ final class JobLoop implements Runnable {
     private final Cancellations cancellations;
     private final WorkerStatus status;
     private final Clock clock;
+    private final CardGate card;
     private final BlockingQueue<Mqtt5Publish> inbox = new LinkedBlockingQueue<>();
     private volatile boolean stopping;
+    private volatile String restartRequest;
     private boolean runtimeReady;
     private int startFailures;
 
     JobLoop(WorkerConfig config, ChatRuntime runtime, Replies replies, AnsweredJobs answered, Cancellations cancellations,
-            WorkerStatus status, Clock clock) {
+            WorkerStatus status, CardGate card, Clock clock) {
+        this.card = card;
         this.config = config;
         this.runtime = runtime;
         this.replies = replies;
@@ -65,6 +69,11 @@ final class JobLoop implements Runnable {
     /** Hands over a job as the broker delivered it; called on the MQTT client's thread. */
     void offer(Mqtt5Publish publish) {
         inbox.add(publish);
+    }
+
+    /** Asks for the runtime to be restarted once no job is running (the monitor's first recovery step). */
+    void requestRestart(String why) {
+        restartRequest = why;
     }
 
     /** Ends the loop; a job that is running ends unanswered and unacknowledged, so the broker keeps it. */
@@ -83,14 +92,32 @@ final class JobLoop implements Runnable {
                 break;
             }
             if (p == null) {
-                probeWhileIdle();
+                idle();
             } else {
+                status.queued(1);
                 handle(p);
+                status.queued(inbox.size());
             }
         }
     }
 
-    private void probeWhileIdle() {
+    /** Between jobs: follow the card, restart the runtime when asked, probe it, start it when it is down. */
+    private void idle() {
+        Optional<String> hold = card.holdReason();
+        status.held(hold.orElse(null));
+        if (card.cardDown()) {
+            release(hold.orElse("the card is down"));
+            return;
+        }
+        String why = restartRequest;
+        if (why != null) {
+            restartRequest = null;
+            if (runtimeReady) {
+                log.warn("restarting the runtime on request: {}", why);
+                restart(why);
+                return;
+            }
+        }
         if (runtimeReady && !runtime.healthy()) {
             log.warn("the runtime failed its health probe while idle; restarting it");
             runtimeReady = false;
@@ -120,7 +147,9 @@ final class JobLoop implements Runnable {
         }
         Long queueMs = job.createdAt() == null ? null : Math.max(0, received.toEpochMilli() - job.createdAt().toEpochMilli());
         JobResult result;
-        if (cancellations.contains(job.id())) {
+        if (!awaitCard(job)) {
+            result = stopping ? null : ended(job, queueMs, 0);
+        } else if (cancellations.contains(job.id())) {
             result = failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled before it ran"), queueMs, 0);
         } else if (job.isExpired(received)) {
             result = failed(job, Outcome.EXPIRED, JobError.of("expired", "expired at " + job.expiresAt() + " before a worker took it"),
@@ -131,6 +160,41 @@ final class JobLoop implements Runnable {
         if (result != null) {
             complete(p, job.replyTo(), job.correlation(), result);
         }
+    }
+
+    /**
+     * Holds a job, unacknowledged, while the card is hot, lost or being reset; the broker keeps the jobs
+     * behind it queued. False when the job expired or was cancelled meanwhile, or the worker stops.
+     */
+    private boolean awaitCard(Job job) {
+        Optional<String> why;
+        while (!stopping && (why = card.holdReason()).isPresent()) {
+            if (job.isExpired(clock.instant()) || cancellations.contains(job.id())) {
+                return false;
+            }
+            status.held(why.get());
+            if (card.cardDown()) {
+                release(why.get());
+            }
+            try {
+                card.await(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        status.held(null);
+        return !stopping;
+    }
+
+    /** Stops the runtime because its card is lost or being reset; it starts again when the card is back. */
+    private void release(String why) {
+        if (runtimeReady || !runtime.pids().isEmpty()) {
+            log.warn("stopping the runtime: {}", why);
+            runtime.close();
+            runtimeReady = false;
+        }
+        status.paused(why);
     }
 
     /** Runs a job on the runtime; null when the worker is stopping and the job must stay with the broker. */
@@ -177,6 +241,9 @@ final class JobLoop implements Runnable {
                 }
                 // Retried once on a fresh runtime, unless deltas already went out (a retry would repeat them).
                 log.warn("job={} {}; restarting the runtime", job.id(), e.getMessage());
+                if (e.kind() == EngineException.Kind.STALLED) {
+                    status.strike("job " + job.id() + ": " + e.getMessage());
+                }
                 restart(e.getMessage());
                 if (attempt > 0 || seq[0] > 0) {
                     return failed(job, Outcome.ERROR, JobError.of(JobError.RUNTIME_ERROR,
@@ -196,6 +263,10 @@ final class JobLoop implements Runnable {
 
     private void restart(String why) {
         runtimeReady = false;
+        if (card.cardDown()) {
+            release(why + "; " + card.holdReason().orElse("the card is down"));
+            return;
+        }
         status.restarting(why);
         try {
             runtime.restart(why, config.loadTimeout());
@@ -218,8 +289,22 @@ final class JobLoop implements Runnable {
             if (pending != null && (pending.isExpired(clock.instant()) || cancellations.contains(pending.id()))) {
                 return false;
             }
+            if (card.cardDown()) {
+                release(card.holdReason().orElse("the card is down"));
+                try {
+                    card.await(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+                continue;
+            }
+            Optional<String> shortfall = card.cmmShortfall(config.cmmMiB(), runtime.pids());
             status.loading();
             try {
+                if (shortfall.isPresent()) {
+                    throw new RuntimeStartException(shortfall.get());
+                }
                 runtime.start(config.loadTimeout());
                 runtimeReady = true;
                 startFailures = 0;

@@ -4,6 +4,8 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.CardCodec;
+import dev.axfleet.broker.Command;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
@@ -33,6 +35,7 @@ public final class Worker implements AutoCloseable {
     private final Mqtt5AsyncClient client;
     private final Mqtt5AsyncClient control;
     private final Cancellations cancellations;
+    private final CardGate card;
     private final AnsweredJobs answered;
     private final WorkerStatus status;
     private final JobLoop loop;
@@ -53,14 +56,20 @@ public final class Worker implements AutoCloseable {
         // Cancels travel on a connection of their own: a broker may hold back every message, QoS 0 included,
         // behind the job in flight on the Receive-Maximum-1 connection (HiveMQ does), and a cancel must
         // reach the job while it runs.
+        // The card's health and requests for this worker travel there too, for the same reason.
         this.control = MqttClients.builder(config.broker(), "axfleet-worker-" + config.workerId() + "-control")
-                .addConnectedListener(ctx -> control().subscribeWith().topicFilter(Topics.cancel(config.model()))
-                        .qos(MqttQos.AT_LEAST_ONCE).send())
+                .addConnectedListener(ctx -> control().subscribeWith()
+                        .addSubscription().topicFilter(Topics.cancel(config.model())).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                        .addSubscription().topicFilter(Topics.card(config.card())).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                        .addSubscription().topicFilter(Topics.workerControl(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE)
+                        .applySubscription()
+                        .send())
                 .buildAsync();
+        this.card = new CardGate(config.card(), config.cardStale(), clock);
         this.cancellations = new Cancellations(clock, Duration.ofHours(1), 10_000);
         this.answered = new AnsweredJobs(config.stateDir().resolve("answered-jobs.txt"), 10_000);
         this.status = new WorkerStatus(client, config, runtime.kind(), clock);
-        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, clock);
+        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock);
         this.loopThread = new Thread(loop, "jobs-" + config.model());
     }
 
@@ -69,7 +78,7 @@ public final class Worker implements AutoCloseable {
     }
 
     public void start() {
-        control.publishes(MqttGlobalPublishFilter.ALL, this::onCancel);
+        control.publishes(MqttGlobalPublishFilter.ALL, this::onControl);
         control.connectWith().cleanStart(true).send();
         client.publishes(MqttGlobalPublishFilter.ALL, loop::offer, true);
         client.connectWith()
@@ -100,11 +109,27 @@ public final class Worker implements AutoCloseable {
         status.publish();
     }
 
-    private void onCancel(Mqtt5Publish p) {
-        WireCodec.decodeCancel(p.getPayloadAsBytes()).ifPresent(id -> {
-            log.info("job={} cancel requested", id);
-            cancellations.add(id);
-        });
+    private void onControl(Mqtt5Publish p) {
+        String topic = p.getTopic().toString();
+        if (topic.equals(Topics.card(config.card()))) {
+            try {
+                card.update(CardCodec.decodeHealth(p.getPayloadAsBytes()));
+            } catch (RuntimeException e) {
+                log.warn("unreadable card health on {}: {}", topic, e.toString());
+            }
+        } else if (topic.equals(Topics.workerControl(config.model(), config.workerId()))) {
+            CardCodec.decodeCommand(p.getPayloadAsBytes())
+                    .filter(c -> Command.RESTART_RUNTIME.equals(c.action()))
+                    .ifPresent(c -> {
+                        log.warn("runtime restart requested by {}: {}", c.by(), c.reason());
+                        loop.requestRestart(c.reason() == null ? "requested by " + c.by() : c.reason());
+                    });
+        } else {
+            WireCodec.decodeCancel(p.getPayloadAsBytes()).ifPresent(id -> {
+                log.info("job={} cancel requested", id);
+                cancellations.add(id);
+            });
+        }
     }
 
     /** Stops taking jobs, leaves a running job with the broker, says "offline", stops the runtime gracefully. */

@@ -1,6 +1,7 @@
 package dev.axfleet.worker;
 
 import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.config.Settings;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
@@ -18,6 +19,9 @@ import java.util.Map;
  * @param defaultMaxTokens token limit for jobs that set none
  * @param sessionExpiry    how long the broker keeps this worker's queue while it is away
  * @param healthInterval   how often an idle worker probes its runtime (without side effects)
+ * @param card             the card this worker's runtime runs on; its health (from the monitor) gates intake
+ * @param cardStale        card health older than this is ignored (the monitor is gone; work goes on without it)
+ * @param cmmMiB           the model's CMM footprint: the runtime is not started while the card has less free
  */
 public record WorkerConfig(
         String model,
@@ -28,7 +32,10 @@ public record WorkerConfig(
         Duration sessionExpiry,
         Duration healthInterval,
         Duration loadTimeout,
-        RuntimeSpec runtime) {
+        RuntimeSpec runtime,
+        CardRef card,
+        Duration cardStale,
+        long cmmMiB) {
 
     public WorkerConfig {
         if (!Topics.isSegment(model)) {
@@ -112,7 +119,10 @@ public record WorkerConfig(
                 s.integer("worker.default_max_tokens", 512),
                 s.duration("worker.session_expiry", Duration.ofDays(1)),
                 s.duration("worker.health_interval", Duration.ofSeconds(5)),
-                loadTimeout, spec);
+                loadTimeout, spec,
+                new CardRef(s.string("card.host", Settings.hostname()), s.integer("card.index", 0)),
+                s.duration("worker.card_stale", Duration.ofSeconds(20)),
+                s.integer("runtime.cmm_mib", 0));
     }
 
     /** {@code runtime.env}: extra environment for the runtime, as {@code NAME=value NAME2=value2}. */
@@ -137,6 +147,8 @@ public record WorkerConfig(
                 "worker.state_dir=" + stateDir,
                 "worker.default_max_tokens=" + defaultMaxTokens,
                 "worker.session_expiry=" + sessionExpiry,
+                "card=" + card + " (health older than " + cardStale + " is ignored)",
+                "runtime.cmm_mib=" + (cmmMiB > 0 ? cmmMiB : "0 (unknown: free CMM is not checked before start)"),
                 "runtime=" + runtime);
     }
 }

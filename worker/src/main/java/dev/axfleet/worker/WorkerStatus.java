@@ -31,12 +31,13 @@ final class WorkerStatus {
         this.client = client;
         this.topic = Topics.workerState(config.model(), config.workerId());
         this.clock = clock;
-        this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtimeKind, false, 0, 0, 0, null, clock.instant());
+        this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtimeKind, false, 0, 0, 0, 0, null,
+                clock.instant(), config.card(), null, java.util.List.of(), 0);
     }
 
     /** What the broker publishes for this worker when its connection dies. */
     static byte[] offline(WorkerConfig config) {
-        return WireCodec.encodeWorkerState(WorkerState.offline(config.workerId(), config.model()));
+        return WireCodec.encodeWorkerState(WorkerState.offline(config.workerId(), config.model(), config.card()));
     }
 
     void loading() {
@@ -45,8 +46,8 @@ final class WorkerStatus {
 
     void ready(ChatRuntime runtime) {
         synchronized (this) {
-            state = new WorkerState(state.worker(), state.model(), Phase.READY, runtime.kind(), runtime.emulated(),
-                    runtime.contextTokens(), state.jobsDone(), state.jobsFailed(), state.lastError(), clock.instant());
+            state = state.withRuntime(runtime.kind(), runtime.emulated(), runtime.contextTokens(), runtime.pids())
+                    .withPhase(Phase.READY, state.lastError(), clock.instant());
         }
         publish();
     }
@@ -55,15 +56,48 @@ final class WorkerStatus {
         phase(Phase.RESTARTING, why);
     }
 
+    /** The runtime was stopped because the card is lost or being reset. */
+    void paused(String why) {
+        synchronized (this) {
+            state = state.withRuntime(state.runtime(), state.emulated(), state.contextTokens(), java.util.List.of());
+        }
+        phase(Phase.PAUSED, why);
+    }
+
+    /** Why intake is held (null: taking jobs); published at once when it changes. */
+    void held(String why) {
+        synchronized (this) {
+            if (java.util.Objects.equals(state.held(), why)) {
+                return;
+            }
+            state = state.withHeld(why);
+        }
+        publish();
+    }
+
+    synchronized void queued(int jobs) {
+        if (state.queued() != jobs) {
+            state = state.withQueued(jobs);
+            dirty = true;
+        }
+    }
+
+    /** A job ran past its time limit (the runtime stalled); the monitor counts these. */
+    void strike(String why) {
+        synchronized (this) {
+            state = state.withCounts(state.jobsDone(), state.jobsFailed(), state.strikes() + 1, why);
+        }
+        publish();
+    }
+
     void stopping() {
         phase(Phase.STOPPING, state.lastError());
     }
 
     synchronized void count(JobResult r) {
         boolean ok = r.outcome() == Outcome.DONE;
-        state = new WorkerState(state.worker(), state.model(), state.phase(), state.runtime(), state.emulated(), state.contextTokens(),
-                state.jobsDone() + (ok ? 1 : 0), state.jobsFailed() + (r.outcome() == Outcome.ERROR ? 1 : 0),
-                r.error() != null && r.outcome() == Outcome.ERROR ? r.error().message() : state.lastError(), state.since());
+        state = state.withCounts(state.jobsDone() + (ok ? 1 : 0), state.jobsFailed() + (r.outcome() == Outcome.ERROR ? 1 : 0),
+                state.strikes(), r.error() != null && r.outcome() == Outcome.ERROR ? r.error().message() : state.lastError());
         dirty = true;
     }
 
@@ -83,8 +117,7 @@ final class WorkerStatus {
             if (state.phase() == phase && java.util.Objects.equals(state.lastError(), error)) {
                 return;
             }
-            state = new WorkerState(state.worker(), state.model(), phase, state.runtime(), state.emulated(), state.contextTokens(),
-                    state.jobsDone(), state.jobsFailed(), error, clock.instant());
+            state = state.withPhase(phase, error, clock.instant());
         }
         publish();
     }

@@ -2,6 +2,7 @@ package dev.axfleet.worker;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
@@ -19,6 +20,7 @@ import java.util.Map;
 /** Worker configurations that run the emulator where the card's runtime would run, fast (time scale 0.01). */
 final class EmulatedWorkers {
     static final Map<String, String> FAST = Map.of("AXFLEET_EMULATOR_TIME_SCALE", "0.01");
+    static final CardRef CARD = new CardRef("test-host", 0);
 
     private EmulatedWorkers() {
     }
@@ -47,7 +49,7 @@ final class EmulatedWorkers {
                 modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
                 Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
-                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc));
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc), CARD, Duration.ofSeconds(20), 0);
     }
 
     static WorkerConfig mainApi(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
@@ -60,6 +62,6 @@ final class EmulatedWorkers {
                 Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1),
                 Duration.ofMillis(20), Duration.ofMillis(300), "You are a test persona.", MainApiRuntime.Sampling.SHIPPED);
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
-                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.MainApi(rc));
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.MainApi(rc), CARD, Duration.ofSeconds(20), 0);
     }
 }

@@ -84,6 +84,11 @@ public final class AxllmServeRuntime implements ChatRuntime {
     }
 
     @Override
+    public java.util.List<Long> pids() {
+        return process.alive() ? java.util.List.of(process.pid()) : java.util.List.of();
+    }
+
+    @Override
     public boolean emulated() {
         return runtimeLog.emulated();
     }

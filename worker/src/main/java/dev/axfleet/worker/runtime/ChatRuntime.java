@@ -32,6 +32,9 @@ public interface ChatRuntime extends AutoCloseable {
     /** True when the runtime announced itself as axfleet's emulator rather than the card's software. */
     boolean emulated();
 
+    /** The runtime's live processes, so the monitor can tell them from strays on the card. */
+    java.util.List<Long> pids();
+
     /** The model's context length as the runtime logged it, or 0 before it said. */
     int contextTokens();
 

@@ -96,6 +96,11 @@ public final class MainApiRuntime implements ChatRuntime {
     }
 
     @Override
+    public java.util.List<Long> pids() {
+        return java.util.stream.Stream.of(mainApi, tokenizer).filter(RuntimeProcess::alive).map(RuntimeProcess::pid).toList();
+    }
+
+    @Override
     public boolean emulated() {
         return runtimeLog.emulated();
     }

@@ -1,7 +1,6 @@
 package dev.axfleet.worker.runtime;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
+import dev.axfleet.os.Signals;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RuntimeProcess {
     private static final Logger log = LoggerFactory.getLogger(RuntimeProcess.class);
-    private static final int SIGINT = 2;
-    private static final int SIGTERM = 15;
     private static final int KEEP_LINES = 40;
     private static final int MAX_LINE = 4096;
 
@@ -149,12 +145,12 @@ public final class RuntimeProcess {
         if (!h.isAlive()) {
             return;
         }
-        signal(h, SIGINT);
+        Signals.send(h.pid(), Signals.SIGINT);
         if (waitExit(h, stillLoading ? loadGrace : stopGrace)) {
             return;
         }
         log.warn("{} (pid {}) ignored SIGINT; sending SIGTERM", name, h.pid());
-        signal(h, SIGTERM);
+        Signals.send(h.pid(), Signals.SIGTERM);
         if (waitExit(h, stopGrace)) {
             return;
         }
@@ -296,21 +292,6 @@ public final class RuntimeProcess {
     }
 
     private static boolean waitExit(ProcessHandle h, Duration d) {
-        try {
-            h.onExit().get(d.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (Exception e) {
-            return !h.isAlive();
-        }
-    }
-
-    private static void signal(ProcessHandle h, int sig) {
-        LibC.INSTANCE.kill((int) h.pid(), sig);
-    }
-
-    private interface LibC extends Library {
-        LibC INSTANCE = Native.load("c", LibC.class);
-
-        int kill(int pid, int sig);
+        return Signals.awaitExit(h, d);
     }
 }

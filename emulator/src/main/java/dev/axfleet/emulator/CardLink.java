@@ -1,0 +1,79 @@
+package dev.axfleet.emulator;
+
+import dev.axfleet.emulator.card.EmulatedCard;
+import java.nio.file.Path;
+
+/**
+ * Ties an emulated runtime to the emulated card named by {@code AXFLEET_EMULATOR_CARD}, as a real runtime is
+ * tied to the real one: it does not start on a lost card (the documented 0x8030010b) or without the CMM
+ * for its model (axllm's mem guard), it holds its CMM while it lives, it hangs when the card stops answering,
+ * and it dies when the card is reset under it (its models are gone).
+ */
+final class CardLink {
+    private static final long WATCH_MS = 200;
+    /** Held open for the life of the process, as a runtime holds /dev/axcl_host. */
+    private static java.nio.channels.FileChannel deviceNode;
+
+    private CardLink() {
+    }
+
+    /** Registers this process on the card, or exits the way the runtime would when it cannot. No-op without a card. */
+    static Integer attach(String program, ModelProfile profile, Control control) {
+        String dir = System.getenv("AXFLEET_EMULATOR_CARD");
+        if (dir == null || dir.isBlank()) {
+            return null;
+        }
+        EmulatedCard card = EmulatedCard.open(Path.of(dir));
+        EmulatedCard.Snapshot s = card.snapshot();
+        if (s.hung()) {
+            AxllmServe.say("[E] axcl_pcie_port_create: Recv port ack timeout");
+            System.exit(1);
+        }
+        if (!s.visible()) {
+            AxllmServe.say("open /dev/axcl_host fail, errno: 2");
+            AxllmServe.say("axcl init fail, ret = 0x8030010b");
+            System.exit(1);
+        }
+        long needKiB = profile.cmmMiB() * 1024L;
+        if (s.cmmFreeKiB() < needKiB) {
+            AxllmServe.say("[E] mem guard: model needs " + profile.cmmMiB() + " MB of CMM, card has " + s.cmmFreeKiB() / 1024
+                    + " MB free; not loading");
+            System.exit(1);
+        }
+        long pid = ProcessHandle.current().pid();
+        try {
+            deviceNode = java.nio.channels.FileChannel.open(card.deviceNode(), java.nio.file.StandardOpenOption.READ);
+        } catch (java.io.IOException e) {
+            AxllmServe.say("open /dev/axcl_host fail: " + e.getMessage());
+            System.exit(1);
+        }
+        card.register(pid, program, needKiB);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> card.unregister(pid)));
+        long boot = s.boot();
+        Thread watcher = new Thread(() -> watch(card, boot, control), "emulated-card");
+        watcher.setDaemon(true);
+        watcher.start();
+        return (int) ((s.cmmFreeKiB() - needKiB) / 1024);
+    }
+
+    private static void watch(EmulatedCard card, long boot, Control control) {
+        boolean hanging = false;
+        while (true) {
+            try {
+                Thread.sleep(WATCH_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            EmulatedCard.Snapshot s = card.snapshot();
+            if (s.boot() != boot) {
+                AxllmServe.say("[E] device 1 is dead");
+                Runtime.getRuntime().halt(1);
+            }
+            if (!s.answering() && !hanging) {
+                hanging = true;
+                AxllmServe.say("[E] heartbeat_recv_thread: device 1: dead!");
+                control.set(new Fault(Fault.Mode.HANG, 0, Integer.MAX_VALUE));
+            }
+        }
+    }
+}

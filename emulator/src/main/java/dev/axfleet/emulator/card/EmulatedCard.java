@@ -1,0 +1,314 @@
+package dev.axfleet.emulator.card;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * An emulated AX650 card whose state lives in a folder, so that every process that "uses" it (the
+ * {@code axcl-smi} stand-in, the fake {@code libaxcl_rt.so}, the emulated runtimes, the {@code modprobe}
+ * stand-in) and the test driving it see the same card:
+ * <pre>
+ * state.properties   the card: present, hang, temperature, memory, CMM, load, boot count, faults
+ * users/&lt;pid&gt;        processes using the card: "name cmm_kib" (dead pids are ignored)
+ * bin/axcl-smi       prints the manufacturer's documented formats (../shared/axera.md §3)
+ * bin/modprobe       unloads and loads the driver modules; refuses while a process uses the card
+ * dev/axcl_host      the device node: emulated runtimes hold it open, as real ones hold /dev/axcl_host
+ * </pre>
+ * Faults: {@link #lose()} (not found, 0x8030010b), {@link #hang()} (the card and axcl-smi stop answering),
+ * {@link #setTemperature}, {@link #reserveCmm} (CMM full), {@link #failReboots} (a reboot that does not
+ * bring it back). {@link #cureAt} says which recovery step brings a lost or hung card back.
+ */
+public final class EmulatedCard {
+    /** The recovery step that cures a lost or hung card. */
+    public enum Cure { REBOOT, RELOAD, NEVER }
+
+    public static final long CMM_TOTAL_KIB = 7_208_960;
+    static final long MEM_TOTAL_KIB = 945 * 1024;
+
+    private final Path dir;
+
+    private EmulatedCard(Path dir) {
+        this.dir = dir.toAbsolutePath();
+    }
+
+    /** A healthy idle card (41 °C, 18 MiB of CMM used), with its tools in {@code dir/bin}. */
+    public static EmulatedCard create(Path dir) {
+        EmulatedCard card = new EmulatedCard(dir);
+        try {
+            Files.createDirectories(card.dir.resolve("users"));
+            Files.createDirectories(card.dir.resolve("bin"));
+            Files.createDirectories(card.dir.resolve("dev"));
+            if (!Files.exists(card.deviceNode())) {
+                Files.createFile(card.deviceNode());
+            }
+            Properties p = new Properties();
+            p.setProperty("present", "true");
+            p.setProperty("hang", "false");
+            p.setProperty("driver_loaded", "true");
+            p.setProperty("temp_mc", "41000");
+            p.setProperty("mem_used_kib", String.valueOf(149 * 1024));
+            p.setProperty("cmm_base_kib", "18876");
+            p.setProperty("cmm_reserved_kib", "0");
+            p.setProperty("cpu", "1");
+            p.setProperty("npu", "0");
+            p.setProperty("boot", "1");
+            p.setProperty("cure", Cure.REBOOT.name());
+            p.setProperty("reboot_failures", "0");
+            p.setProperty("reboot_ms", "1500");
+            p.setProperty("resetting_until", "0");
+            p.setProperty("reboots", "0");
+            p.setProperty("reloads", "0");
+            card.write(p);
+            card.script("axcl-smi", "axcl-smi");
+            card.script("modprobe", "modprobe");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return card;
+    }
+
+    public static EmulatedCard open(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("state.properties"))) {
+            throw new IllegalArgumentException("no emulated card in " + dir);
+        }
+        return new EmulatedCard(dir);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path axclSmi() {
+        return dir.resolve("bin/axcl-smi");
+    }
+
+    public Path deviceNode() {
+        return dir.resolve("dev/axcl_host");
+    }
+
+    public Path modprobe() {
+        return dir.resolve("bin/modprobe");
+    }
+
+    // ---- faults, as tests set them ----
+
+    public void lose() {
+        update(p -> p.setProperty("present", "false"));
+    }
+
+    public void hang() {
+        update(p -> p.setProperty("hang", "true"));
+    }
+
+    public void setTemperature(double celsius) {
+        update(p -> p.setProperty("temp_mc", String.valueOf(Math.round(celsius * 1000))));
+    }
+
+    /** Takes CMM as another process would, e.g. a second model loaded by hand. */
+    public void reserveCmm(long kib) {
+        update(p -> p.setProperty("cmm_reserved_kib", String.valueOf(kib)));
+    }
+
+    public void failReboots(int times) {
+        update(p -> p.setProperty("reboot_failures", String.valueOf(times)));
+    }
+
+    public void cureAt(Cure cure) {
+        update(p -> p.setProperty("cure", cure.name()));
+    }
+
+    public void rebootTakes(long millis) {
+        update(p -> p.setProperty("reboot_ms", String.valueOf(millis)));
+    }
+
+    // ---- what the card is now ----
+
+    /** A snapshot of the card, with a finished reboot settled first. */
+    public Snapshot snapshot() {
+        Properties p = update(q -> { });
+        List<User> users = users();
+        long cmmUsed = Long.parseLong(p.getProperty("cmm_base_kib")) + Long.parseLong(p.getProperty("cmm_reserved_kib"))
+                + users.stream().mapToLong(User::cmmKiB).sum();
+        boolean resetting = Long.parseLong(p.getProperty("resetting_until")) > 0;
+        boolean visible = bool(p, "present") && bool(p, "driver_loaded") && !resetting;
+        return new Snapshot(visible, bool(p, "hang"), resetting, Long.parseLong(p.getProperty("temp_mc")),
+                Long.parseLong(p.getProperty("mem_used_kib")), cmmUsed, Integer.parseInt(p.getProperty("cpu")),
+                Integer.parseInt(p.getProperty("npu")), Long.parseLong(p.getProperty("boot")), users,
+                Integer.parseInt(p.getProperty("reboots")), Integer.parseInt(p.getProperty("reloads")));
+    }
+
+    /**
+     * The card as one moment saw it.
+     *
+     * @param visible whether the driver sees the card (present, driver loaded, not rebooting)
+     * @param boot    counts card resets; a runtime that loaded before a reset has lost its models
+     */
+    public record Snapshot(boolean visible, boolean hung, boolean resetting, long tempMilliC, long memUsedKiB, long cmmUsedKiB,
+                           int cpu, int npu, long boot, List<User> users, int reboots, int reloads) {
+        public boolean answering() {
+            return visible && !hung;
+        }
+
+        public long cmmFreeKiB() {
+            return CMM_TOTAL_KIB - cmmUsedKiB;
+        }
+    }
+
+    /** A process using the card. */
+    public record User(long pid, String name, long cmmKiB) {
+    }
+
+    /** Registers a process as a user of the card, with the CMM it holds; the entry dies with the process. */
+    public void register(long pid, String name, long cmmKiB) {
+        try {
+            Files.writeString(dir.resolve("users/" + pid), name.replace('\n', ' ') + "\n" + cmmKiB + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void unregister(long pid) {
+        try {
+            Files.deleteIfExists(dir.resolve("users/" + pid));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private List<User> users() {
+        List<User> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir.resolve("users"))) {
+            for (Path f : files.toList()) {
+                long pid;
+                try {
+                    pid = Long.parseLong(f.getFileName().toString());
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    try {
+                        List<String> lines = Files.readAllLines(f);
+                        out.add(new User(pid, lines.get(0), Long.parseLong(lines.get(1).trim())));
+                    } catch (IOException | RuntimeException e) {
+                        // Being written right now; it is counted on the next look.
+                    }
+                } else {
+                    Files.deleteIfExists(f);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    // ---- what the tools do to it ----
+
+    /** {@code axcl-smi reboot}: the card goes away and comes back after {@code reboot_ms}, cured unless a failure is due. */
+    void reboot() {
+        update(p -> {
+            p.setProperty("reboots", String.valueOf(Integer.parseInt(p.getProperty("reboots")) + 1));
+            p.setProperty("resetting_until", String.valueOf(System.currentTimeMillis() + Long.parseLong(p.getProperty("reboot_ms"))));
+            int failures = Integer.parseInt(p.getProperty("reboot_failures"));
+            boolean cures = failures == 0 && Cure.valueOf(p.getProperty("cure")) == Cure.REBOOT;
+            p.setProperty("reboot_failures", String.valueOf(Math.max(0, failures - 1)));
+            p.setProperty("reboot_cures", String.valueOf(cures));
+        });
+    }
+
+    /** {@code modprobe -r}: fails while a process uses the card, as the real driver does. */
+    String unloadDriver() {
+        List<User> users = users();
+        if (!users.isEmpty()) {
+            return "modprobe: FATAL: Module axcl_host is in use.";
+        }
+        update(p -> p.setProperty("driver_loaded", "false"));
+        return null;
+    }
+
+    /** {@code modprobe axcl_host} after an unload: every card is reset; cured when the cure is a reload or less. */
+    void loadDriver() {
+        update(p -> {
+            if (bool(p, "driver_loaded")) {
+                return;
+            }
+            p.setProperty("driver_loaded", "true");
+            p.setProperty("reloads", String.valueOf(Integer.parseInt(p.getProperty("reloads")) + 1));
+            p.setProperty("boot", String.valueOf(Long.parseLong(p.getProperty("boot")) + 1));
+            if (Cure.valueOf(p.getProperty("cure")) != Cure.NEVER) {
+                p.setProperty("present", "true");
+                p.setProperty("hang", "false");
+            }
+        });
+    }
+
+    // ---- storage ----
+
+    /** Reads, changes and writes the state under a file lock; settles a reboot whose time is up. */
+    private Properties update(Consumer<Properties> change) {
+        try (FileChannel lock = FileChannel.open(dir.resolve("state.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = lock.lock()) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(dir.resolve("state.properties"))) {
+                p.load(r);
+            }
+            long until = Long.parseLong(p.getProperty("resetting_until"));
+            if (until > 0 && System.currentTimeMillis() >= until) {
+                p.setProperty("resetting_until", "0");
+                p.setProperty("boot", String.valueOf(Long.parseLong(p.getProperty("boot")) + 1));
+                if (Boolean.parseBoolean(p.getProperty("reboot_cures", "false"))) {
+                    p.setProperty("present", "true");
+                    p.setProperty("hang", "false");
+                }
+            }
+            change.accept(p);
+            write(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void write(Properties p) throws IOException {
+        Path tmp = dir.resolve("state.properties.tmp");
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            p.store(w, "axfleet emulated AX650 card (not a real card)");
+        }
+        Files.move(tmp, dir.resolve("state.properties"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void script(String name, String subcommand) throws IOException {
+        Path f = dir.resolve("bin/" + name);
+        List<String> java = dev.axfleet.emulator.EmulatedModel.javaCommand();
+        StringBuilder sb = new StringBuilder("#!/bin/sh\n# axfleet's emulated " + name + " (not the card's tool)\nexec");
+        for (String word : java) {
+            sb.append(' ').append(quote(word));
+        }
+        sb.append(' ').append(subcommand).append(" --card-dir ").append(quote(dir.toString())).append(" \"$@\"\n");
+        Files.writeString(f, sb.toString());
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    private static boolean bool(Properties p, String key) {
+        return Boolean.parseBoolean(p.getProperty(key));
+    }
+}

@@ -1,0 +1,75 @@
+package dev.axfleet.monitor.probe;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Probes a card with {@code axcl-smi} (≈ 0.47 s per call on a Pi 5: ../shared/axera.md §8.1, so once every
+ * few seconds, never per job). The default table gives everything; when a field is missing from it the
+ * {@code info --temp} / {@code info --cmm} forms are asked for that field. Each call has a time limit: a tool
+ * that does not answer in time means the card does not.
+ */
+public final class SmiProbe implements DeviceProbe {
+    private final List<String> smi;
+    private final Duration timeout;
+
+    /** @param smi the command that runs axcl-smi (e.g. {@code /usr/bin/axcl/axcl-smi}) */
+    public SmiProbe(List<String> smi, Duration timeout) {
+        this.smi = List.copyOf(smi);
+        this.timeout = timeout;
+    }
+
+    @Override
+    public String name() {
+        return "axcl-smi";
+    }
+
+    @Override
+    public boolean holdsCard() {
+        return false;
+    }
+
+    @Override
+    public DeviceHealth probe(int card) {
+        Tool.Result table = Tool.run(smi, null, timeout);
+        if (table.startError() != null) {
+            return DeviceHealth.failed(DeviceHealth.Status.NOT_FOUND, "axcl-smi cannot run: " + table.startError(), List.of());
+        }
+        if (table.timedOut()) {
+            return DeviceHealth.failed(DeviceHealth.Status.HUNG, "axcl-smi did not answer within " + timeout.toMillis() + " ms", List.of());
+        }
+        DeviceHealth h = SmiParser.table(table.output(), card);
+        if (h.status() != DeviceHealth.Status.ANSWERING) {
+            return h;
+        }
+        List<String> warnings = new ArrayList<>(h.warnings());
+        Double temp = h.temperatureC();
+        Long cmmUsed = h.cmmUsedMiB();
+        Long cmmTotal = h.cmmTotalMiB();
+        Integer deviceId = null;
+        if (temp == null) {
+            OptionalLong milli = info(card, "--temp").map(SmiParser::tempMilliC).orElse(OptionalLong.empty());
+            temp = milli.isPresent() ? milli.getAsLong() / 1000.0 : null;
+        }
+        if (cmmUsed == null || cmmTotal == null) {
+            SmiParser.CmmInfo cmm = info(card, "--cmm").map(SmiParser::cmm).orElse(new SmiParser.CmmInfo(null, null, null));
+            deviceId = cmm.deviceId();
+            cmmUsed = cmm.usedMiB();
+            cmmTotal = cmm.totalMiB();
+        }
+        if (temp == null) {
+            warnings.add("axcl-smi: temperature not found in the table or in info --temp");
+        }
+        return new DeviceHealth(h.status(), deviceId, temp, h.memoryUsedMiB(), h.memoryTotalMiB(), cmmUsed, cmmTotal, h.cpuPercent(),
+                h.npuPercent(), h.processes(), null, warnings);
+    }
+
+    private java.util.Optional<String> info(int card, String what) {
+        List<String> command = new ArrayList<>(smi);
+        command.addAll(List.of("info", what, "-d", String.valueOf(card)));
+        Tool.Result r = Tool.run(command, null, timeout);
+        return r.ok() ? java.util.Optional.of(r.output()) : java.util.Optional.empty();
+    }
+}

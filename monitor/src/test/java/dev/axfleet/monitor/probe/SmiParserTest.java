@@ -1,0 +1,155 @@
+package dev.axfleet.monitor.probe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.axfleet.broker.CardProcess;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The manufacturer's documented outputs (../shared/axera.md §3), the documented error forms, and damaged output. */
+class SmiParserTest {
+
+    static String fixture(String name) {
+        try (InputStream in = SmiParserTest.class.getResourceAsStream("/axcl-smi/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void theDocumentedIdleTable() {
+        DeviceHealth h = SmiParser.table(fixture("table-idle.txt"), 0);
+        assertEquals(DeviceHealth.Status.ANSWERING, h.status());
+        assertEquals(41.0, h.temperatureC());
+        assertEquals(149L, h.memoryUsedMiB());
+        assertEquals(945L, h.memoryTotalMiB());
+        assertEquals(18L, h.cmmUsedMiB());
+        assertEquals(7040L, h.cmmTotalMiB());
+        assertEquals(1, h.cpuPercent());
+        assertEquals(0, h.npuPercent());
+        assertEquals(List.of(), h.processes());
+        assertEquals(List.of(), h.warnings());
+    }
+
+    @Test
+    void theDocumentedProcessRow() {
+        DeviceHealth h = SmiParser.table(fixture("table-loaded.txt"), 0);
+        assertEquals(List.of(new CardProcess(84643, "/home/axera/samples/qwen3-4b/main_axcl_aarch64", 4894032)), h.processes());
+    }
+
+    @Test
+    void anotherCardsRowsAreNotThisCards() {
+        DeviceHealth h = SmiParser.table(fixture("table-loaded.txt"), 1);
+        assertEquals(DeviceHealth.Status.NOT_FOUND, h.status());
+    }
+
+    @Test
+    void cardNotFound() {
+        DeviceHealth h = SmiParser.table(fixture("init-fail.txt"), 0);
+        assertEquals(DeviceHealth.Status.NOT_FOUND, h.status());
+        assertTrue(h.detail().contains("0x8030010b"), h.detail());
+        assertTrue(h.detail().contains("driver not loaded"), h.detail());
+    }
+
+    @Test
+    void anEmptyTableIsALostCard() {
+        DeviceHealth h = SmiParser.table(fixture("empty-table.txt"), 0);
+        assertEquals(DeviceHealth.Status.NOT_FOUND, h.status());
+        DeviceHealth both = SmiParser.table(fixture("init-fail.txt") + fixture("empty-table.txt"), 0);
+        assertTrue(both.detail().contains("0x8030010b"));
+    }
+
+    @Test
+    void infoCmmWithTheManufacturersLowerCaseKiB() {
+        SmiParser.CmmInfo c = SmiParser.cmm(fixture("info-cmm.txt"));
+        assertEquals(1, c.deviceId());
+        assertEquals(7040L, c.totalMiB());
+        assertEquals(18L, c.usedMiB());
+        SmiParser.CmmInfo noUsed = SmiParser.cmm("CMM Total : 7208960 KiB\nCMM Remain : 7190084 kiB\n");
+        assertEquals(18L, noUsed.usedMiB(), "used = total - remain when the Used line is missing");
+    }
+
+    @Test
+    void infoTempTakesTheLastIntegerInMilliDegrees() {
+        assertEquals(OptionalLong.of(49263), SmiParser.tempMilliC(fixture("info-temp.txt")));
+        assertEquals(OptionalLong.of(41000), SmiParser.tempMilliC("41"), "a bare °C value");
+        assertEquals(OptionalLong.empty(), SmiParser.tempMilliC(fixture("init-fail.txt")));
+        assertEquals(OptionalLong.empty(), SmiParser.tempMilliC("temperature: 99999999"), "out of any physical range");
+        assertEquals(OptionalLong.empty(), SmiParser.tempMilliC(""));
+    }
+
+    @Test
+    void aChangedColumnLosesThatFieldOnlyAndSaysSo() {
+        String changed = fixture("table-idle.txt").replace("|   --   41C                      -- / -- | 1%        0% |",
+                "|   --   41°C                     -- / -- | 1 %       0 % |");
+        DeviceHealth h = SmiParser.table(changed, 0);
+        assertEquals(DeviceHealth.Status.ANSWERING, h.status());
+        assertEquals(149L, h.memoryUsedMiB(), "the card row still reads");
+        assertEquals(null, h.temperatureC());
+        assertEquals(null, h.cmmUsedMiB());
+        assertFalse(h.warnings().isEmpty());
+    }
+
+    @Test
+    void somethingElseEntirelyIsUnreadableNotACrash() {
+        DeviceHealth h = SmiParser.table("Segmentation fault\n", 0);
+        assertEquals(DeviceHealth.Status.UNREADABLE, h.status());
+        assertFalse(h.warnings().isEmpty());
+    }
+
+    /**
+     * Property: for any truncation or corruption of any documented output, the parsers return (never throw),
+     * and every number they report appears in the input (nothing invented). Bounded: 4 × 2,500 cases.
+     */
+    @Test
+    void damagedOutputNeverThrowsAndNeverInventsNumbers() {
+        Random random = new Random(650);
+        List<String> fixtures = List.of(fixture("table-idle.txt"), fixture("table-loaded.txt"), fixture("info-cmm.txt"),
+                fixture("init-fail.txt") + fixture("empty-table.txt"));
+        for (String original : fixtures) {
+            for (int i = 0; i < 2500; i++) {
+                String damaged = damage(original, random);
+                DeviceHealth h = SmiParser.table(damaged, 0);
+                assertNotNull(h.status());
+                if (h.temperatureC() != null) {
+                    assertTrue(damaged.contains(Math.round(h.temperatureC()) + "C"), damaged);
+                }
+                if (h.cmmTotalMiB() != null) {
+                    assertTrue(damaged.contains(h.cmmTotalMiB() + " MiB"), damaged);
+                }
+                for (CardProcess p : h.processes()) {
+                    assertTrue(damaged.contains(String.valueOf(p.pid())), damaged);
+                }
+                SmiParser.CmmInfo c = SmiParser.cmm(damaged);
+                if (c.totalMiB() != null) {
+                    assertTrue(c.totalMiB() >= 0);
+                }
+                SmiParser.tempMilliC(damaged);
+            }
+        }
+    }
+
+    private static String damage(String s, Random r) {
+        StringBuilder b = new StringBuilder(s.substring(0, r.nextInt(s.length() + 1)));
+        int edits = r.nextInt(6);
+        for (int e = 0; e < edits && b.length() > 0; e++) {
+            int at = r.nextInt(b.length());
+            switch (r.nextInt(4)) {
+                case 0 -> b.deleteCharAt(at);
+                case 1 -> b.insert(at, (char) (r.nextInt(95) + 32));
+                case 2 -> b.setCharAt(at, "|%0123456789 \n".charAt(r.nextInt(14)));
+                default -> b.insert(at, "\u0000\uFFFD\r\n".charAt(r.nextInt(4)));
+            }
+        }
+        return b.toString();
+    }
+}

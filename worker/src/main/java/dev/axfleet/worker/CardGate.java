@@ -1,0 +1,83 @@
+package dev.axfleet.worker;
+
+import dev.axfleet.broker.CardHealth;
+import dev.axfleet.broker.CardProcess;
+import dev.axfleet.broker.CardRef;
+import dev.axfleet.broker.CardState;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The worker's view of its card, from the monitor's retained health: whether to take jobs (not while the
+ * card is hot, lost or being reset), whether to keep the runtime (not while the card is lost or being reset:
+ * hammering a dead channel turns a transient drop into a deep wedge, ../shared/axera.md §8.3), and whether
+ * the model fits in the card's free CMM. Health older than {@code stale} is ignored: without a monitor the
+ * worker works as if the card were fine.
+ */
+final class CardGate {
+    private final CardRef card;
+    private final Duration stale;
+    private final Clock clock;
+    private CardHealth health;
+
+    CardGate(CardRef card, Duration stale, Clock clock) {
+        this.card = card;
+        this.stale = stale;
+        this.clock = clock;
+    }
+
+    synchronized void update(CardHealth h) {
+        if (card.equals(h.card())) {
+            health = h;
+            notifyAll();
+        }
+    }
+
+    private synchronized Optional<CardHealth> fresh() {
+        if (health == null || health.at() == null || health.at().plus(stale).isBefore(clock.instant())) {
+            return Optional.empty();
+        }
+        return Optional.of(health);
+    }
+
+    /** Why no job should start now, or empty when jobs may run. */
+    Optional<String> holdReason() {
+        return fresh().filter(h -> h.state().holdsIntake()).map(this::describe);
+    }
+
+    /** True while the card is lost or being reset: the runtime must be stopped and not started. */
+    boolean cardDown() {
+        return fresh().map(h -> h.state().down()).orElse(false);
+    }
+
+    /**
+     * Why the model does not fit on the card now, or empty when it fits or nothing is known. CMM held by this
+     * worker's own runtime processes counts as free (they are about to be replaced).
+     */
+    Optional<String> cmmShortfall(long footprintMiB, List<Long> ownPids) {
+        if (footprintMiB <= 0) {
+            return Optional.empty();
+        }
+        return fresh().filter(h -> h.cmmFreeMiB() != null).flatMap(h -> {
+            long own = h.processes().stream().filter(p -> ownPids.contains(p.pid())).mapToLong(CardProcess::npuMemoryKiB).sum() / 1024;
+            long free = h.cmmFreeMiB() + own;
+            return free >= footprintMiB ? Optional.empty()
+                    : Optional.of("not enough free CMM on card " + card + ": " + free + " MiB free, the model needs " + footprintMiB + " MiB");
+        });
+    }
+
+    /** Waits up to {@code millis} for news about the card. */
+    synchronized void await(long millis) throws InterruptedException {
+        wait(millis);
+    }
+
+    private String describe(CardHealth h) {
+        String base = "card " + card + " is " + h.state().wire();
+        if (h.state() == CardState.HOT && h.temperatureC() != null) {
+            return base + " (" + h.temperatureC() + " °C)";
+        }
+        return h.detail() == null ? base : base + " (" + h.detail() + ")";
+    }
+}
