@@ -31,7 +31,7 @@ public final class Gateway implements AutoCloseable {
 
     /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
     public static Gateway start(GatewayConfig config) {
-        ModelRegistry registry = new ModelRegistry(config.models());
+        ModelRegistry registry = new ModelRegistry(config.models(), config.cardStale(), Clock.systemUTC());
         Metrics metrics = new Metrics();
         JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC());
         try {
@@ -46,6 +46,8 @@ public final class Gateway implements AutoCloseable {
         new OllamaFacade(runner, registry, config).register(http);
         Health health = new Health(client, registry);
         http.get("/health", health::handle);
+        Admin admin = new Admin(client, config.adminTokenFile(), Clock.systemUTC());
+        http.post("/admin/cards/:host/:card/reset", admin::resetCard);
         http.get("/metrics", (req, res) -> {
             res.type("text/plain; version=0.0.4");
             return metrics.render(registry, client);

@@ -16,6 +16,8 @@ import java.util.UUID;
  * @param maxPendingPerModel jobs of this gateway waiting or running per model before 503 + Retry-After
  * @param keepAlive         idle time after which a streaming response sends an SSE comment, which also
  *                          reveals a client that has gone (its job is then cancelled)
+ * @param cardStale         card health older than this is ignored (its monitor is gone)
+ * @param adminTokenFile    file holding the admin token for {@code /admin/...} (mode 0600); null disables admin routes
  */
 public record GatewayConfig(
         String bind,
@@ -26,7 +28,9 @@ public record GatewayConfig(
         Duration requestTimeout,
         int maxPendingPerModel,
         int maxBodyBytes,
-        Duration keepAlive) {
+        Duration keepAlive,
+        Duration cardStale,
+        java.nio.file.Path adminTokenFile) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -44,7 +48,9 @@ public record GatewayConfig(
                 s.duration("gateway.request_timeout", Duration.ofSeconds(300)),
                 s.integer("gateway.max_pending_per_model", 64),
                 s.integer("gateway.max_body_bytes", 1 << 20),
-                s.duration("gateway.keep_alive", Duration.ofSeconds(10)));
+                s.duration("gateway.keep_alive", Duration.ofSeconds(10)),
+                s.duration("gateway.card_stale", Duration.ofSeconds(20)),
+                java.util.Optional.ofNullable(s.string("gateway.admin_token_file", null)).map(java.nio.file.Path::of).orElse(null));
     }
 
     public List<String> describe() {
@@ -57,6 +63,8 @@ public record GatewayConfig(
                 "gateway.request_timeout=" + requestTimeout,
                 "gateway.max_pending_per_model=" + maxPendingPerModel,
                 "gateway.max_body_bytes=" + maxBodyBytes,
-                "gateway.keep_alive=" + keepAlive);
+                "gateway.keep_alive=" + keepAlive,
+                "gateway.card_stale=" + cardStale,
+                "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }

@@ -2,7 +2,11 @@ package dev.axfleet.gateway;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.axfleet.broker.CardCodec;
+import dev.axfleet.broker.CardHealth;
+import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.WorkerState;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import spark.Request;
@@ -11,7 +15,8 @@ import spark.Response;
 /**
  * {@code GET /health}, honest in the llama.cpp server's way: 200 {@code ok} only when the broker is
  * connected and every known model has a ready worker, otherwise 503 with what is missing. Says when
- * any model runs on axfleet's emulator instead of the card. Reads state only; probes nothing.
+ * any model runs on axfleet's emulator instead of the card, and what the monitors said about each card
+ * ({@code card_down} while one is lost or being reset). Reads state only; probes nothing.
  */
 final class Health {
     private final JobClient client;
@@ -46,8 +51,16 @@ final class Health {
                 wo.addProperty("context_tokens", w.contextTokens());
                 wo.addProperty("jobs_done", w.jobsDone());
                 wo.addProperty("jobs_failed", w.jobsFailed());
+                wo.addProperty("strikes", w.strikes());
+                wo.addProperty("queued", w.queued());
                 if (w.lastError() != null) {
                     wo.addProperty("last_error", w.lastError());
+                }
+                if (w.card() != null) {
+                    wo.addProperty("card", w.card().toString());
+                }
+                if (w.held() != null) {
+                    wo.addProperty("held", w.held());
                 }
                 workers.add(wo);
             }
@@ -55,14 +68,25 @@ final class Health {
             models.add(model, m);
         }
         allReady &= !registry.models().isEmpty();
+        boolean cardDown = false;
+        JsonObject cards = new JsonObject();
+        for (CardHealth h : registry.cards().values()) {
+            boolean fresh = registry.freshCard(h.card()).isPresent();
+            cardDown |= fresh && h.state().down();
+            JsonObject c = JsonFields.parseObject(new String(CardCodec.encodeHealth(h), StandardCharsets.UTF_8));
+            c.remove("v");
+            c.addProperty("stale", !fresh);
+            cards.add(h.card().toString(), c);
+        }
         JsonObject body = new JsonObject();
-        body.addProperty("status", !broker ? "broker_unreachable" : allReady ? "ok" : "loading");
+        body.addProperty("status", !broker ? "broker_unreachable" : cardDown ? "card_down" : allReady ? "ok" : "loading");
         body.addProperty("broker", broker ? "connected" : "disconnected");
         body.addProperty("emulated", emulated);
         if (emulated) {
             body.addProperty("note", "EMULATED: no AX650 card; answers come from axfleet's emulator");
         }
         body.add("models", models);
+        body.add("cards", cards);
         return Json.respond(response, allReady ? 200 : 503, body, Map.of());
     }
 }

@@ -9,6 +9,9 @@ import dev.axfleet.broker.ChatParams;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Reply;
+import dev.axfleet.broker.CardCodec;
+import dev.axfleet.broker.CardRef;
+import dev.axfleet.broker.Command;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import java.nio.charset.StandardCharsets;
@@ -54,6 +57,7 @@ public final class JobClient implements AutoCloseable {
         return client.connectWith().cleanStart(true).send()
                 .thenCompose(ack -> client.subscribeWith().topicFilter(Topics.replies(gatewayId)).qos(MqttQos.AT_LEAST_ONCE).send())
                 .thenCompose(ack -> client.subscribeWith().topicFilter(Topics.workerStates()).qos(MqttQos.AT_LEAST_ONCE).send())
+                .thenCompose(ack -> client.subscribeWith().topicFilter(Topics.cards()).qos(MqttQos.AT_LEAST_ONCE).send())
                 .thenApply(ack -> null);
     }
 
@@ -99,6 +103,12 @@ public final class JobClient implements AutoCloseable {
         return s;
     }
 
+    /** Publishes a control request for a card (the monitor of its host acts on it); completes when the broker has it. */
+    java.util.concurrent.CompletableFuture<?> control(CardRef card, Command command) {
+        return client.publishWith().topic(Topics.cardControl(card)).qos(MqttQos.AT_LEAST_ONCE).payload(CardCodec.encodeCommand(command))
+                .send();
+    }
+
     /** Asks the model's workers to drop the job, queued or running, and forgets it here. */
     void cancel(Submission s) {
         client.publishWith().topic(Topics.cancel(s.model())).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(s.id())).send();
@@ -117,6 +127,12 @@ public final class JobClient implements AutoCloseable {
             if (topic.startsWith(Topics.ROOT + "/workers/")) {
                 if (p.getPayloadAsBytes().length > 0) {
                     registry.update(WireCodec.decodeWorkerState(p.getPayloadAsBytes()));
+                }
+                return;
+            }
+            if (topic.startsWith(Topics.ROOT + "/cards/")) {
+                if (p.getPayloadAsBytes().length > 0) {
+                    registry.updateCard(CardCodec.decodeHealth(p.getPayloadAsBytes()));
                 }
                 return;
             }

@@ -119,6 +119,10 @@ public final class JobRunner {
         if (!client.connected()) {
             throw ApiException.busy("the MQTT broker is not reachable; try again shortly", 5);
         }
+        java.util.Optional<String> down = registry.cardsDown(model);
+        if (down.isPresent()) {
+            throw ApiException.busy(model + " cannot run now: " + down.get() + "; the monitor is recovering it", 30);
+        }
         if (client.pending(model) >= config.maxPendingPerModel()) {
             throw ApiException.busy("server busy: " + client.pending(model) + " jobs for " + model
                     + " are already waiting (gateway.max_pending_per_model)", 5);

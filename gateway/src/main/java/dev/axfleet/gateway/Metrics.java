@@ -1,5 +1,7 @@
 package dev.axfleet.gateway;
 
+import dev.axfleet.broker.CardHealth;
+import dev.axfleet.broker.CardState;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.WorkerState;
 import java.util.List;
@@ -66,7 +68,51 @@ public final class Metrics {
         header(sb, "axfleet_worker_jobs_failed_total", "counter", "Jobs a worker failed, as it last reported.");
         workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_jobs_failed_total{").append(workerLabels(w))
                 .append("} ").append(w.jobsFailed()).append('\n')));
+        header(sb, "axfleet_worker_strikes_total", "counter", "Jobs that ran past their time limit on a worker, as it last reported.");
+        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_strikes_total{").append(workerLabels(w))
+                .append("} ").append(w.strikes()).append('\n')));
+        header(sb, "axfleet_worker_held", "gauge", "1 while a worker holds jobs back because its card is hot, lost or resetting.");
+        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_held{").append(workerLabels(w))
+                .append("} ").append(w.held() == null ? 0 : 1).append('\n')));
+        cards(sb, registry);
         return sb.toString();
+    }
+
+    private static void cards(StringBuilder sb, ModelRegistry registry) {
+        Map<String, CardHealth> cards = new TreeMap<>();
+        registry.cards().values().forEach(h -> cards.put(label("host", h.card().host()) + "," + label("card", String.valueOf(h.card().index()))
+                + "," + label("emulated", String.valueOf(h.emulated())), h));
+        header(sb, "axfleet_card_state", "gauge", "1 for the state the monitor last reported for the card.");
+        cards.forEach((l, h) -> {
+            for (CardState s : CardState.values()) {
+                sb.append("axfleet_card_state{").append(l).append(',').append(label("state", s.wire())).append("} ")
+                        .append(h.state() == s ? 1 : 0).append('\n');
+            }
+        });
+        gauge(sb, cards, "axfleet_card_temperature_celsius", "Junction temperature.", CardHealth::temperatureC);
+        gauge(sb, cards, "axfleet_card_cmm_used_bytes", "CMM (NPU memory) in use.", h -> mib(h.cmmUsedMiB()));
+        gauge(sb, cards, "axfleet_card_cmm_total_bytes", "CMM (NPU memory) in all.", h -> mib(h.cmmTotalMiB()));
+        gauge(sb, cards, "axfleet_card_memory_used_bytes", "Card system memory in use.", h -> mib(h.memoryUsedMiB()));
+        gauge(sb, cards, "axfleet_card_memory_total_bytes", "Card system memory in all.", h -> mib(h.memoryTotalMiB()));
+        gauge(sb, cards, "axfleet_card_cpu_ratio", "Card CPU load (0..1).", h -> h.cpuPercent() == null ? null : h.cpuPercent() / 100.0);
+        gauge(sb, cards, "axfleet_card_npu_ratio", "NPU load (0..1).", h -> h.npuPercent() == null ? null : h.npuPercent() / 100.0);
+        gauge(sb, cards, "axfleet_card_needs_person", "1 when the recovery ladder ran out of steps.", h -> h.needsPerson() == null ? 0 : 1);
+    }
+
+    private static Long mib(Long value) {
+        return value == null ? null : value * 1024 * 1024;
+    }
+
+    /** One gauge per card; cards whose value is unknown are left out rather than reported as 0. */
+    private static void gauge(StringBuilder sb, Map<String, CardHealth> cards, String name, String help,
+                              java.util.function.Function<CardHealth, Number> value) {
+        header(sb, name, "gauge", help);
+        cards.forEach((l, h) -> {
+            Number v = value.apply(h);
+            if (v != null) {
+                sb.append(name).append('{').append(l).append("} ").append(v).append('\n');
+            }
+        });
     }
 
     private static String workerLabels(WorkerState w) {

@@ -1,6 +1,11 @@
 package dev.axfleet.gateway;
 
+import dev.axfleet.broker.CardHealth;
+import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.WorkerState;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -17,9 +22,52 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ModelRegistry {
     private final Set<String> configured;
     private final Map<String, WorkerState> workers = new ConcurrentHashMap<>();
+    private final Map<CardRef, CardHealth> cards = new ConcurrentHashMap<>();
+    private final Duration cardStale;
+    private final Clock clock;
 
-    public ModelRegistry(Collection<String> configured) {
+    public ModelRegistry(Collection<String> configured, Duration cardStale, Clock clock) {
         this.configured = Set.copyOf(configured);
+        this.cardStale = cardStale;
+        this.clock = clock;
+    }
+
+    void updateCard(CardHealth health) {
+        cards.put(health.card(), health);
+    }
+
+    /** Every card last heard of, by host/index. */
+    public Map<CardRef, CardHealth> cards() {
+        Map<CardRef, CardHealth> out = new TreeMap<>(java.util.Comparator.comparing(CardRef::toString));
+        out.putAll(cards);
+        return out;
+    }
+
+    /** A card's health when the monitor said it recently enough to trust it. */
+    public Optional<CardHealth> freshCard(CardRef card) {
+        CardHealth h = card == null ? null : cards.get(card);
+        return h == null || h.at() == null || h.at().plus(cardStale).isBefore(clock.instant()) ? Optional.empty() : Optional.of(h);
+    }
+
+    /**
+     * Why the model cannot run anything now: every live worker of it is on a card that is lost or being
+     * reset. Empty when any worker could run it (or none is known: the broker keeps the job for later).
+     */
+    public Optional<String> cardsDown(String model) {
+        List<WorkerState> live = workers.values().stream()
+                .filter(w -> w.model().equals(model) && w.phase() != WorkerState.Phase.OFFLINE).toList();
+        if (live.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> down = new ArrayList<>();
+        for (WorkerState w : live) {
+            Optional<CardHealth> h = freshCard(w.card()).filter(c -> c.state().down());
+            if (h.isEmpty()) {
+                return Optional.empty();
+            }
+            down.add("card " + w.card() + " is " + h.get().state().wire());
+        }
+        return Optional.of(String.join(", ", new TreeSet<>(down)));
     }
 
     void update(WorkerState state) {
