@@ -129,6 +129,7 @@ rm -f "$conf"
 install_file "$here/bin/axfleet" /usr/local/bin/axfleet 0755
 install_file "$here/systemd/axfleet-gateway.service" /etc/systemd/system/axfleet-gateway.service 0644
 install_file "$here/systemd/axfleet-worker@.service" /etc/systemd/system/axfleet-worker@.service 0644
+install_file "$here/systemd/axfleet-monitor.service" /etc/systemd/system/axfleet-monitor.service 0644
 sys install -d -o axfleet -g axfleet /var/lib/axfleet/models
 
 # ---- 5. the broker: settings, ACL, users ----
@@ -155,6 +156,7 @@ else
   {
     printf 'AXFLEET_GATEWAY_MQTT_USERNAME=gateway\nAXFLEET_GATEWAY_MQTT_PASSWORD=%s\n' "$(cat "$work/gateway-password")"
     printf 'AXFLEET_WORKER_MQTT_USERNAME=worker\nAXFLEET_WORKER_MQTT_PASSWORD=%s\n' "$(cat "$work/worker-password")"
+    printf 'AXFLEET_MONITOR_MQTT_USERNAME=monitor\nAXFLEET_MONITOR_MQTT_PASSWORD=%s\n' "$(cat "$work/monitor-password")"
   } > "$work/secrets.env"
   say "+ mosquitto_passwd -b $passwd device|gateway|worker|monitor <new passwords>"
   act install -D -m 0600 "$work/passwd" "$passwd"
@@ -170,6 +172,7 @@ say "== services"
 sys systemctl daemon-reload
 sys systemctl restart mosquitto
 sys systemctl enable --now axfleet-gateway.service
+sys systemctl enable --now axfleet-monitor.service
 IFS=',' read -r -a models <<< "$MODELS"
 for model in "${models[@]}"; do
   sys systemctl enable --now "axfleet-worker@$model.service"
@@ -181,4 +184,5 @@ done
 say "== done"
 say "  OpenAI API: http://127.0.0.1:8080/v1   Ollama API: http://127.0.0.1:8080/api   MQTT: 127.0.0.1:1883"
 say "  devices log in to MQTT as 'device' with the password in /etc/axfleet/device-password"
-say "  logs: journalctl -u axfleet-gateway -u 'axfleet-worker@*' -f"
+say "  card health: mosquitto_sub -u monitor -P \"\$(sudo cat /etc/axfleet/monitor-password)\" -t 'axfleet/v1/cards/#' -v"
+say "  logs: journalctl -u axfleet-gateway -u axfleet-monitor -u 'axfleet-worker@*' -f"

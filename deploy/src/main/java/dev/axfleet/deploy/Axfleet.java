@@ -3,6 +3,7 @@ package dev.axfleet.deploy;
 import dev.axfleet.config.Settings;
 import dev.axfleet.deploy.models.ModelsCommand;
 import dev.axfleet.gateway.GatewayMain;
+import dev.axfleet.monitor.MonitorMain;
 import dev.axfleet.worker.WorkerMain;
 import java.util.Arrays;
 import org.slf4j.Logger;
@@ -14,6 +15,7 @@ import org.slf4j.LoggerFactory;
  * axfleet up        the whole fleet in one process (broker, workers, gateway)
  * axfleet worker    one resident worker (systemd: axfleet-worker@MODEL)
  * axfleet gateway   the REST facades (systemd: axfleet-gateway)
+ * axfleet monitor   card health, thermal guard and recovery (systemd: axfleet-monitor)
  * axfleet models    list | pull | verify | remove model folders
  * axfleet plan      whether models fit on the card together
  * </pre>
@@ -33,13 +35,15 @@ public final class Axfleet {
             case "up" -> up();
             case "worker" -> WorkerMain.main(rest);
             case "gateway" -> GatewayMain.main(rest);
+            case "monitor" -> MonitorMain.main(rest);
             case "models" -> System.exit(new ModelsCommand(Settings.fromEnvironment(), System.out).models(Arrays.asList(rest)));
             case "plan" -> System.exit(new ModelsCommand(Settings.fromEnvironment(), System.out).plan(Arrays.asList(rest)));
             default -> {
-                System.err.println("usage: axfleet up | worker | gateway | models | plan");
+                System.err.println("usage: axfleet up | worker | gateway | monitor | models | plan");
                 System.err.println("  up       the whole fleet in one process; without the AX650 card it runs the emulator");
                 System.err.println("  worker   one resident worker for worker.model (AXFLEET_WORKER_MODEL)");
                 System.err.println("  gateway  the REST facades (OpenAI /v1, Ollama /api, /health, /metrics)");
+                System.err.println("  monitor  card health on MQTT, thermal guard, recovery ladder (axcl-smi)");
                 System.err.println("  models   list | pull MODEL | verify MODEL | remove MODEL: model folders from the manufacturer's host");
                 System.err.println("  plan     [MODEL...]: whether the models fit on the card together");
                 System.exit(command.equals("help") || command.equals("--help") ? 0 : 2);

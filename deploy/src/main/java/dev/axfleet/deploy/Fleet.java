@@ -3,6 +3,10 @@ package dev.axfleet.deploy;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.embedded.EmbeddedBroker;
 import dev.axfleet.emulator.EmulatedModel;
+import dev.axfleet.emulator.ModelProfile;
+import dev.axfleet.emulator.card.EmulatedCard;
+import dev.axfleet.monitor.Monitor;
+import dev.axfleet.monitor.MonitorConfig;
 import dev.axfleet.gateway.Gateway;
 import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.worker.Worker;
@@ -30,12 +34,14 @@ public final class Fleet implements AutoCloseable {
     private final BrokerAddress address;
     private final List<Worker> workers;
     private final Gateway gateway;
+    private final Monitor monitor;
 
-    private Fleet(EmbeddedBroker broker, BrokerAddress address, List<Worker> workers, Gateway gateway) {
+    private Fleet(EmbeddedBroker broker, BrokerAddress address, List<Worker> workers, Gateway gateway, Monitor monitor) {
         this.broker = broker;
         this.address = address;
         this.workers = workers;
         this.gateway = gateway;
+        this.monitor = monitor;
     }
 
     public static Fleet start(FleetConfig config) {
@@ -62,9 +68,12 @@ public final class Fleet implements AutoCloseable {
         }
         // Workers and gateway read the same broker URL as stand-alone processes would (credentials included).
         String brokerUrl = config.brokerUrl() != null ? config.brokerUrl() : "mqtt://" + address.host() + ":" + address.port();
+        // Without the card, an emulated one: its axcl-smi and modprobe stand-ins serve the monitor, and the
+        // emulated runtimes hold it, so the whole recovery path runs on any machine.
+        EmulatedCard card = config.emulate() ? EmulatedCard.create(config.home().resolve("emulated-card")) : null;
         List<Worker> workers = new ArrayList<>();
         for (Map.Entry<String, String> m : config.models().entrySet()) {
-            WorkerConfig wc = config.emulate() ? emulatedWorker(config, brokerUrl, m.getKey(), m.getValue())
+            WorkerConfig wc = config.emulate() ? emulatedWorker(config, brokerUrl, m.getKey(), m.getValue(), card)
                     : cardWorker(config, brokerUrl, m.getKey());
             Worker w = new Worker(wc, wc.runtime().create());
             w.start();
@@ -73,7 +82,18 @@ public final class Fleet implements AutoCloseable {
         Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(Map.of(
                 "broker.url", brokerUrl,
                 "gateway.models", String.join(",", config.models().keySet())))));
-        Fleet fleet = new Fleet(broker, address, workers, gateway);
+        Monitor monitor = null;
+        if (config.monitor()) {
+            monitor = new Monitor(MonitorConfig.from(config.emulate() ? config.settings().with(Map.of(
+                    "broker.url", brokerUrl,
+                    "monitor.axcl_smi", card.axclSmi().toString(),
+                    "monitor.modprobe", card.modprobe().toString(),
+                    "monitor.device_node", card.deviceNode().toString(),
+                    "monitor.emulated", "true"))
+                    : config.settings().with(Map.of("broker.url", brokerUrl))));
+            monitor.start();
+        }
+        Fleet fleet = new Fleet(broker, address, workers, gateway, monitor);
         fleet.summary(config);
         return fleet;
     }
@@ -82,7 +102,7 @@ public final class Fleet implements AutoCloseable {
      * A worker whose runtime is the emulator, configured through the same settings a worker on the Pi reads;
      * only the runtime's command differs.
      */
-    private static WorkerConfig emulatedWorker(FleetConfig config, String brokerUrl, String model, String modelName) {
+    private static WorkerConfig emulatedWorker(FleetConfig config, String brokerUrl, String model, String modelName, EmulatedCard card) {
         Path modelDir = EmulatedModel.writeModelDir(config.home().resolve("emulated-models"), model, modelName);
         int port = freePort();
         String command = EmulatedModel.axllmServe(modelDir, port).stream().map(a -> "'" + a + "'").collect(Collectors.joining(" "));
@@ -95,7 +115,8 @@ public final class Fleet implements AutoCloseable {
                 "runtime.model_dir", modelDir.toString(),
                 "runtime.port", String.valueOf(port),
                 "runtime.command", command,
-                "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale())));
+                "runtime.cmm_mib", String.valueOf(ModelProfile.forName(modelName).cmmMiB()),
+                "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'")));
     }
 
     /** A worker for the real card, configured like a stand-alone worker process (runtime.* settings). */
@@ -112,6 +133,10 @@ public final class Fleet implements AutoCloseable {
         log.info("  MQTT broker:   {}{}", address, broker != null ? " (embedded)" : "");
         log.info("  OpenAI API:    {}/v1  (models: {})", http, String.join(", ", config.models().keySet()));
         log.info("  health:        {}/health   metrics: {}/metrics", http, http);
+        if (monitor != null) {
+            log.info("  card health:   mosquitto_sub -h {} -p {} -t 'axfleet/v1/cards/#' -v{}", address.host(), address.port(),
+                    config.emulate() ? "   (EMULATED card)" : "");
+        }
         String model = config.models().keySet().iterator().next();
         log.info("  try:  curl {}/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"{}\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
                 http, model);
@@ -130,6 +155,9 @@ public final class Fleet implements AutoCloseable {
 
     @Override
     public void close() {
+        if (monitor != null) {
+            monitor.close();
+        }
         gateway.close();
         workers.forEach(Worker::close);
         if (broker != null) {

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param models      chat models to keep resident, each as {@code id=ModelName} (e.g. {@code qwen3-1.7b=Qwen3-1.7B})
  * @param cardPresent whether the AX650 card's device node exists
  * @param emulate     run the emulator: when no card is present, or when asked explicitly
+ * @param monitor     run the device monitor too (against the emulated card when emulating)
  */
 public record FleetConfig(
         Path home,
@@ -25,6 +26,7 @@ public record FleetConfig(
         boolean cardPresent,
         boolean emulate,
         double emulatorTimeScale,
+        boolean monitor,
         Settings settings) {
 
     /** The device node the AXCL driver creates (axclhost package, axcl_host.rules; ../shared/axera.md §2.1). */
@@ -50,6 +52,7 @@ public record FleetConfig(
                 card,
                 !card || forced,
                 s.decimal("emulator.time_scale", 1.0),
+                s.bool("fleet.monitor", true),
                 s);
     }
 }

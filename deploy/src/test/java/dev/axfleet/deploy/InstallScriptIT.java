@@ -53,6 +53,7 @@ class InstallScriptIT {
         for (String action : List.of("apt-get install -y mosquitto mosquitto-clients openjdk-17-jre-headless",
                 "useradd --system", "/opt/axfleet/axfleet.jar", "/etc/systemd/system/axfleet-worker@.service",
                 "/etc/mosquitto/conf.d/axfleet.conf", "systemctl enable --now axfleet-gateway.service",
+                "systemctl enable --now axfleet-monitor.service",
                 "systemctl enable --now axfleet-worker@qwen3-1.7b.service", "systemctl enable --now axfleet-worker@qwen3-0.6b.service")) {
             assertTrue(r.output().contains(action), "prints: " + action);
         }
@@ -69,7 +70,7 @@ class InstallScriptIT {
         assertTrue(first.output().contains("(not run) systemctl"), "system actions are only printed under --prefix");
         for (String file : List.of("opt/axfleet/axfleet.jar", "opt/axfleet/docs/configuration.md", "etc/axfleet/axfleet.conf",
                 "etc/systemd/system/axfleet-gateway.service", "etc/systemd/system/axfleet-worker@.service",
-                "etc/mosquitto/conf.d/axfleet.conf", "etc/mosquitto/axfleet.acl")) {
+                "etc/systemd/system/axfleet-monitor.service", "etc/mosquitto/conf.d/axfleet.conf", "etc/mosquitto/axfleet.acl")) {
             assertTrue(Files.isRegularFile(prefix.resolve(file)), file);
         }
         try (Stream<Path> libs = Files.list(prefix.resolve("opt/axfleet/lib"))) {
@@ -87,7 +88,8 @@ class InstallScriptIT {
         assertEquals(List.of("device", "gateway", "worker", "monitor"), users, "one broker user per ACL user");
         String secrets = Files.readString(prefix.resolve("etc/axfleet/secrets.env"));
         assertTrue(secrets.matches("(?s)AXFLEET_GATEWAY_MQTT_USERNAME=gateway\nAXFLEET_GATEWAY_MQTT_PASSWORD=\\w{20,}\n"
-                + "AXFLEET_WORKER_MQTT_USERNAME=worker\nAXFLEET_WORKER_MQTT_PASSWORD=\\w{20,}\n"), secrets);
+                + "AXFLEET_WORKER_MQTT_USERNAME=worker\nAXFLEET_WORKER_MQTT_PASSWORD=\\w{20,}\n"
+                + "AXFLEET_MONITOR_MQTT_USERNAME=monitor\nAXFLEET_MONITOR_MQTT_PASSWORD=\\w{20,}\n"), secrets);
 
         Files.writeString(prefix.resolve("etc/axfleet/axfleet.conf"), "gateway.port = 9090\n", java.nio.file.StandardOpenOption.APPEND);
         Run second = install(prefix);
@@ -114,6 +116,7 @@ class InstallScriptIT {
         TestTools.require("systemd-analyze", Files.isExecutable(Path.of("/usr/bin/systemd-analyze")));
         Files.copy(DEPLOY.resolve("systemd/axfleet-worker@.service"), dir.resolve("axfleet-worker@qwen3-1.7b.service"));
         for (Path unit : List.of(DEPLOY.resolve("systemd/axfleet-gateway.service"), DEPLOY.resolve("systemd/axfleet-worker@.service"),
+                DEPLOY.resolve("systemd/axfleet-monitor.service"),
                 dir.resolve("axfleet-worker@qwen3-1.7b.service"))) {
             Run r = run(List.of("systemd-analyze", "verify", unit.toString()));
             assertEquals(0, r.exit(), r.output());

@@ -10,6 +10,7 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.MqttClients;
+import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestTools;
@@ -82,6 +83,24 @@ class MosquittoConfigTest {
             assertEquals("hello lamp", got == null ? null : new String(got.getPayloadAsBytes(), StandardCharsets.UTF_8));
             assertThrows(ExecutionException.class, () -> publish(worker, Topics.jobs("qwen3-1.7b"), "{}"),
                     "a worker does not publish jobs");
+
+            // Card control: devices cannot reach it, the gateway's admin route can, the monitor reads it.
+            CardRef card = new CardRef("pi-1", 0);
+            Mqtt5AsyncClient monitor = connected(at.withCredentials("monitor", "pw-monitor"), "monitor-1");
+            Mqtt5AsyncClient gateway = connected(at.withCredentials("gateway", "pw-gateway"), "gateway-1");
+            BlockingQueue<Mqtt5Publish> control = new LinkedBlockingQueue<>();
+            monitor.publishes(MqttGlobalPublishFilter.SUBSCRIBED, control::add);
+            monitor.subscribeWith().topicFilter(Topics.cardControls("pi-1")).qos(MqttQos.AT_LEAST_ONCE).send().get(5, TimeUnit.SECONDS);
+            assertThrows(ExecutionException.class, () -> publish(device, Topics.cardControl(card), "{\"action\":\"reset\"}"),
+                    "a device may not reset the card");
+            publish(gateway, Topics.cardControl(card), "{\"action\":\"reset\",\"by\":\"admin-http\"}");
+            Mqtt5Publish reset = control.poll(5, TimeUnit.SECONDS);
+            assertEquals("{\"action\":\"reset\",\"by\":\"admin-http\"}",
+                    reset == null ? null : new String(reset.getPayloadAsBytes(), StandardCharsets.UTF_8));
+            assertThrows(ExecutionException.class, () -> publish(gateway, Topics.card(card), "{}"), "only the monitor reports cards");
+            publish(monitor, Topics.card(card), "{}");
+            monitor.disconnect();
+            gateway.disconnect();
 
             // Persistence: a job queued for a worker that is away survives a broker restart.
             Mqtt5AsyncClient away = MqttClients.builder(at.withCredentials("worker", "pw-worker"), "worker-away").buildAsync();
