@@ -24,16 +24,17 @@ public final class CardCodec {
         o.addProperty("host", h.card().host());
         o.addProperty("card", h.card().index());
         o.addProperty("state", h.state().wire());
-        put(o, "device_id", h.deviceId());
-        put(o, "temperature_c", h.temperatureC());
-        put(o, "memory_used_mib", h.memoryUsedMiB());
-        put(o, "memory_total_mib", h.memoryTotalMiB());
-        put(o, "cmm_used_mib", h.cmmUsedMiB());
-        put(o, "cmm_total_mib", h.cmmTotalMiB());
-        put(o, "cpu_percent", h.cpuPercent());
-        put(o, "npu_percent", h.npuPercent());
+        CardReadings r = h.readings();
+        put(o, "device_id", r.deviceId());
+        put(o, "temperature_c", r.temperatureC());
+        put(o, "memory_used_mib", r.memoryUsedMiB());
+        put(o, "memory_total_mib", r.memoryTotalMiB());
+        put(o, "cmm_used_mib", r.cmmUsedMiB());
+        put(o, "cmm_total_mib", r.cmmTotalMiB());
+        put(o, "cpu_percent", r.cpuPercent());
+        put(o, "npu_percent", r.npuPercent());
         JsonArray ps = new JsonArray();
-        for (CardProcess p : h.processes()) {
+        for (CardProcess p : r.processes()) {
             JsonObject po = new JsonObject();
             po.addProperty("pid", p.pid());
             po.addProperty("name", p.name());
@@ -66,9 +67,7 @@ public final class CardCodec {
                 processes.add(new CardProcess(p.get("pid").getAsLong(), string(p, "name"), p.get("npu_memory_kib").getAsLong()));
             }
         }
-        return new CardHealth(
-                new CardRef(string(o, "host"), o.get("card").getAsInt()),
-                WireName.parse(CardState.class, string(o, "state")).orElse(CardState.UNKNOWN),
+        CardReadings readings = new CardReadings(
                 o.has("device_id") ? o.get("device_id").getAsInt() : null,
                 o.has("temperature_c") ? o.get("temperature_c").getAsDouble() : null,
                 longOrNull(o, "memory_used_mib"),
@@ -77,7 +76,11 @@ public final class CardCodec {
                 longOrNull(o, "cmm_total_mib"),
                 o.has("cpu_percent") ? o.get("cpu_percent").getAsInt() : null,
                 o.has("npu_percent") ? o.get("npu_percent").getAsInt() : null,
-                processes,
+                processes);
+        return new CardHealth(
+                new CardRef(string(o, "host"), o.get("card").getAsInt()),
+                WireName.parse(CardState.class, string(o, "state")).orElse(CardState.UNKNOWN),
+                readings,
                 string(o, "probe"),
                 o.has("emulated") && o.get("emulated").getAsBoolean(),
                 string(o, "detail"),
@@ -87,8 +90,7 @@ public final class CardCodec {
 
     /** What the broker publishes for a card whose monitor's connection died: nobody is watching it. */
     public static byte[] unwatched(CardRef card) {
-        return encodeHealth(new CardHealth(card, CardState.UNKNOWN, null, null, null, null, null, null, null, null, List.of(),
-                null, false, "the monitor is offline", null, null));
+        return encodeHealth(new CardHealth(card, CardState.UNKNOWN, CardReadings.NONE, null, false, "the monitor is offline", null, null));
     }
 
     public static byte[] encodeEvent(CardEvent e) {

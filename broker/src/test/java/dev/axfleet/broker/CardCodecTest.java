@@ -14,15 +14,15 @@ class CardCodecTest {
 
     @Test
     void healthSurvivesEncodeAndDecode() {
-        CardHealth full = new CardHealth(CARD, CardState.HOT, 1, 81.5, 149L, 945L, 3300L, 7040L, 1, 97,
-                List.of(new CardProcess(84643, "/home/axera/main_axcl_aarch64", 4894032)), "axcl-smi", true, "hot", null,
+        CardHealth full = new CardHealth(CARD, CardState.HOT, new CardReadings(1, 81.5, 149L, 945L, 3300L, 7040L, 1, 97,
+                List.of(new CardProcess(84643, "/home/axera/main_axcl_aarch64", 4894032))), "axcl-smi", true, "hot", null,
                 Instant.ofEpochMilli(5));
         assertEquals(full, CardCodec.decodeHealth(CardCodec.encodeHealth(full)));
-        assertEquals(3740L, full.cmmFreeMiB());
-        CardHealth bare = new CardHealth(CARD, CardState.LOST, null, null, null, null, null, null, null, null, List.of(), "axcl-smi",
+        assertEquals(3740L, full.readings().cmmFreeMiB());
+        CardHealth bare = new CardHealth(CARD, CardState.LOST, CardReadings.NONE, "axcl-smi",
                 false, "axcl init fail, ret = 0x8030010b", "power-cycle the Pi", Instant.ofEpochMilli(6));
         assertEquals(bare, CardCodec.decodeHealth(CardCodec.encodeHealth(bare)));
-        assertEquals(null, bare.cmmFreeMiB());
+        assertEquals(null, bare.readings().cmmFreeMiB());
     }
 
     @Test

@@ -89,14 +89,18 @@ public final class Metrics {
                         .append(h.state() == s ? 1 : 0).append('\n');
             }
         });
-        gauge(sb, cards, "axfleet_card_temperature_celsius", "Junction temperature.", CardHealth::temperatureC);
-        gauge(sb, cards, "axfleet_card_cmm_used_bytes", "CMM (NPU memory) in use.", h -> mib(h.cmmUsedMiB()));
-        gauge(sb, cards, "axfleet_card_cmm_total_bytes", "CMM (NPU memory) in all.", h -> mib(h.cmmTotalMiB()));
-        gauge(sb, cards, "axfleet_card_memory_used_bytes", "Card system memory in use.", h -> mib(h.memoryUsedMiB()));
-        gauge(sb, cards, "axfleet_card_memory_total_bytes", "Card system memory in all.", h -> mib(h.memoryTotalMiB()));
-        gauge(sb, cards, "axfleet_card_cpu_ratio", "Card CPU load (0..1).", h -> h.cpuPercent() == null ? null : h.cpuPercent() / 100.0);
-        gauge(sb, cards, "axfleet_card_npu_ratio", "NPU load (0..1).", h -> h.npuPercent() == null ? null : h.npuPercent() / 100.0);
+        gauge(sb, cards, "axfleet_card_temperature_celsius", "Junction temperature.", h -> h.readings().temperatureC());
+        gauge(sb, cards, "axfleet_card_cmm_used_bytes", "CMM (NPU memory) in use.", h -> mib(h.readings().cmmUsedMiB()));
+        gauge(sb, cards, "axfleet_card_cmm_total_bytes", "CMM (NPU memory) in all.", h -> mib(h.readings().cmmTotalMiB()));
+        gauge(sb, cards, "axfleet_card_memory_used_bytes", "Card system memory in use.", h -> mib(h.readings().memoryUsedMiB()));
+        gauge(sb, cards, "axfleet_card_memory_total_bytes", "Card system memory in all.", h -> mib(h.readings().memoryTotalMiB()));
+        gauge(sb, cards, "axfleet_card_cpu_ratio", "Card CPU load (0..1).", h -> ratio(h.readings().cpuPercent()));
+        gauge(sb, cards, "axfleet_card_npu_ratio", "NPU load (0..1).", h -> ratio(h.readings().npuPercent()));
         gauge(sb, cards, "axfleet_card_needs_person", "1 when the recovery ladder ran out of steps.", h -> h.needsPerson() == null ? 0 : 1);
+    }
+
+    private static Double ratio(Integer percent) {
+        return percent == null ? null : percent / 100.0;
     }
 
     private static Long mib(Long value) {

@@ -125,15 +125,14 @@ final class CardWatch implements Runnable, RecoveryLadder.Card {
 
     private CardHealth health(DeviceHealth d) {
         CardState state = switch (d.status()) {
-            case ANSWERING -> thermal.assess(d.temperatureC());
+            case ANSWERING -> thermal.assess(d.readings().temperatureC());
             case NOT_FOUND, HUNG -> CardState.LOST;
             case UNREADABLE -> CardState.UNKNOWN;
         };
         if (resetting) {
             state = CardState.RESETTING;
         }
-        return new CardHealth(ref, state, d.deviceId(), d.temperatureC(), d.memoryUsedMiB(), d.memoryTotalMiB(), d.cmmUsedMiB(),
-                d.cmmTotalMiB(), d.cpuPercent(), d.npuPercent(), d.processes(), probe.name(), config.emulated(),
+        return new CardHealth(ref, state, d.readings(), probe.name(), config.emulated(),
                 d.detail() != null ? d.detail() : d.warnings().isEmpty() ? null : String.join("; ", d.warnings()), needsPerson,
                 clock.instant());
     }
@@ -236,7 +235,7 @@ final class CardWatch implements Runnable, RecoveryLadder.Card {
 
     @Override
     public synchronized List<Long> listedUsers() {
-        return last == null ? List.of() : last.processes().stream().map(CardProcess::pid).toList();
+        return last == null ? List.of() : last.readings().processes().stream().map(CardProcess::pid).toList();
     }
 
     @Override

@@ -60,7 +60,7 @@ class CardRecoveryTest {
         f.startWorker(Map.of());
         f.startMonitor(Map.of());
         f.awaitWorker("ready", w -> w.phase() == Phase.READY);
-        f.awaitCard("ok", h -> h.state() == CardState.OK && h.temperatureC() == 41.0 && h.emulated());
+        f.awaitCard("ok", h -> h.state() == CardState.OK && h.readings().temperatureC() == 41.0 && h.emulated());
 
         f.card.setTemperature(85);
         f.awaitCard("hot", h -> h.state() == CardState.HOT);
@@ -69,7 +69,7 @@ class CardRecoveryTest {
         assertNull(inboxes.get(0).poll(1500, TimeUnit.MILLISECONDS), "no job runs while the card is hot");
 
         f.card.setTemperature(75);
-        f.awaitCard("still hot between the thresholds", h -> h.temperatureC() == 75.0);
+        f.awaitCard("still hot between the thresholds", h -> h.readings().temperatureC() == 75.0);
         assertEquals(CardState.HOT, f.awaitCard("hot at 75", h -> true).state(), "hysteresis: hot until below 70 °C");
 
         f.card.setTemperature(65);
@@ -187,8 +187,8 @@ class CardRecoveryTest {
     void aModelIsNotStartedWhileTheCardLacksTheCmmForIt() throws Exception {
         f.card.reserveCmm(6_000L * 1024);
         f.startMonitor(Map.of());
-        CardHealth full = f.awaitCard("full", h -> h.cmmUsedMiB() != null && h.cmmUsedMiB() > 6000);
-        assertNotNull(full.cmmFreeMiB());
+        CardHealth full = f.awaitCard("full", h -> h.readings().cmmUsedMiB() != null && h.readings().cmmUsedMiB() > 6000);
+        assertNotNull(full.readings().cmmFreeMiB());
         f.startWorker(Map.of("runtime.cmm_mib", "3300"));
         assertTrue(f.awaitWorker("refused", w -> w.lastError() != null && w.lastError().contains("not enough free CMM"))
                 .runtimePids().isEmpty());

@@ -60,9 +60,9 @@ final class CardGate {
         if (footprintMiB <= 0) {
             return Optional.empty();
         }
-        return fresh().filter(h -> h.cmmFreeMiB() != null).flatMap(h -> {
-            long own = h.processes().stream().filter(p -> ownPids.contains(p.pid())).mapToLong(CardProcess::npuMemoryKiB).sum() / 1024;
-            long free = h.cmmFreeMiB() + own;
+        return fresh().map(CardHealth::readings).filter(r -> r.cmmFreeMiB() != null).flatMap(r -> {
+            long own = r.processes().stream().filter(p -> ownPids.contains(p.pid())).mapToLong(CardProcess::npuMemoryKiB).sum() / 1024;
+            long free = r.cmmFreeMiB() + own;
             return free >= footprintMiB ? Optional.empty()
                     : Optional.of("not enough free CMM on card " + card + ": " + free + " MiB free, the model needs " + footprintMiB + " MiB");
         });
@@ -75,8 +75,8 @@ final class CardGate {
 
     private String describe(CardHealth h) {
         String base = "card " + card + " is " + h.state().wire();
-        if (h.state() == CardState.HOT && h.temperatureC() != null) {
-            return base + " (" + h.temperatureC() + " °C)";
+        if (h.state() == CardState.HOT && h.readings().temperatureC() != null) {
+            return base + " (" + h.readings().temperatureC() + " °C)";
         }
         return h.detail() == null ? base : base + " (" + h.detail() + ")";
     }

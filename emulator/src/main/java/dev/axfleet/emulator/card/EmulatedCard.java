@@ -27,6 +27,7 @@ import java.util.stream.Stream;
  * bin/axcl-smi       prints the manufacturer's documented formats (../shared/axera.md §3)
  * bin/modprobe       unloads and loads the driver modules; refuses while a process uses the card
  * dev/axcl_host      the device node: emulated runtimes hold it open, as real ones hold /dev/axcl_host
+ * lib/libaxcl_rt.so  built on request ({@link #buildLibrary}): the functions the JNA probe calls
  * </pre>
  * Faults: {@link #lose()} (not found, 0x8030010b), {@link #hang()} (the card and axcl-smi stop answering),
  * {@link #setTemperature}, {@link #reserveCmm} (CMM full), {@link #failReboots} (a reboot that does not
@@ -98,6 +99,35 @@ public final class EmulatedCard {
 
     public Path deviceNode() {
         return dir.resolve("dev/axcl_host");
+    }
+
+    /**
+     * Compiles the emulated {@code libaxcl_rt.so} for this card with {@code cc} and returns its path. The
+     * library answers the monitor's JNA probe from this card's state (the C source is in the emulator's
+     * resources: card/libaxcl_rt.c).
+     */
+    public Path buildLibrary() {
+        try {
+            Path lib = Files.createDirectories(dir.resolve("lib"));
+            Path source = lib.resolve("libaxcl_rt.c");
+            try (var in = EmulatedCard.class.getResourceAsStream("libaxcl_rt.c")) {
+                Files.write(source, in.readAllBytes());
+            }
+            Path out = lib.resolve("libaxcl_rt.so");
+            Process cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror",
+                    "-DAXFLEET_CARD_DIR=\"" + dir.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"",
+                    "-o", out.toString(), source.toString()).redirectErrorStream(true).start();
+            String output = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (cc.waitFor() != 0) {
+                throw new IllegalStateException("cc failed to build the emulated libaxcl_rt.so:\n" + output);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while building libaxcl_rt.so", e);
+        }
     }
 
     public Path modprobe() {

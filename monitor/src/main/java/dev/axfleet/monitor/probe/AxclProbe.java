@@ -3,6 +3,7 @@ package dev.axfleet.monitor.probe;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Structure;
+import dev.axfleet.broker.CardReadings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,12 +114,12 @@ public final class AxclProbe implements DeviceProbe {
             warnings.add("libaxcl_rt: temperature " + p.temperature + " out of range; unit unknown");
             temp = null;
         }
-        long memTotal = Integer.toUnsignedLong(p.totalMemSize) / 1024;
-        long memFree = Integer.toUnsignedLong(p.freeMemSize) / 1024;
-        long cmmTotal = Integer.toUnsignedLong(p.totalCmmSize) / 1024;
-        long cmmFree = Integer.toUnsignedLong(p.freeCmmSize) / 1024;
-        return new DeviceHealth(DeviceHealth.Status.ANSWERING, deviceId, temp, memTotal - memFree, memTotal, cmmTotal - cmmFree, cmmTotal,
-                load(p.cpuLoading), load(p.npuLoading), List.of(), null, warnings);
+        long memTotal = Integer.toUnsignedLong(p.totalMemSize);
+        long memFree = Integer.toUnsignedLong(p.freeMemSize);
+        long cmmTotal = Integer.toUnsignedLong(p.totalCmmSize);
+        long cmmFree = Integer.toUnsignedLong(p.freeCmmSize);
+        return new DeviceHealth(DeviceHealth.Status.ANSWERING, new CardReadings(deviceId, temp, (memTotal - memFree) / 1024, memTotal / 1024,
+                (cmmTotal - cmmFree) / 1024, cmmTotal / 1024, load(p.cpuLoading), load(p.npuLoading), List.of()), null, warnings);
     }
 
     private static Integer load(int raw) {

@@ -1,6 +1,7 @@
 package dev.axfleet.monitor.probe;
 
 import dev.axfleet.broker.CardProcess;
+import dev.axfleet.broker.CardReadings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -87,8 +88,8 @@ public final class SmiParser {
             warnings.add("axcl-smi: no card table in the output: " + brief(output));
             return DeviceHealth.failed(DeviceHealth.Status.UNREADABLE, "axcl-smi output not recognised", warnings);
         }
-        return new DeviceHealth(DeviceHealth.Status.ANSWERING, null, temp, memUsed, memTotal, cmmUsed, cmmTotal, cpu, npu, processes,
-                null, warnings);
+        return new DeviceHealth(DeviceHealth.Status.ANSWERING,
+                new CardReadings(null, temp, memUsed, memTotal, cmmUsed, cmmTotal, cpu, npu, processes), null, warnings);
     }
 
     /** {@code axcl-smi info --cmm -d N}: total and used CMM in MiB (KiB in the output) and the device id. */

@@ -1,5 +1,6 @@
 package dev.axfleet.monitor.probe;
 
+import dev.axfleet.broker.CardReadings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,9 +46,10 @@ public final class SmiProbe implements DeviceProbe {
             return h;
         }
         List<String> warnings = new ArrayList<>(h.warnings());
-        Double temp = h.temperatureC();
-        Long cmmUsed = h.cmmUsedMiB();
-        Long cmmTotal = h.cmmTotalMiB();
+        CardReadings r = h.readings();
+        Double temp = r.temperatureC();
+        Long cmmUsed = r.cmmUsedMiB();
+        Long cmmTotal = r.cmmTotalMiB();
         Integer deviceId = null;
         if (temp == null) {
             OptionalLong milli = info(card, "--temp").map(SmiParser::tempMilliC).orElse(OptionalLong.empty());
@@ -62,8 +64,8 @@ public final class SmiProbe implements DeviceProbe {
         if (temp == null) {
             warnings.add("axcl-smi: temperature not found in the table or in info --temp");
         }
-        return new DeviceHealth(h.status(), deviceId, temp, h.memoryUsedMiB(), h.memoryTotalMiB(), cmmUsed, cmmTotal, h.cpuPercent(),
-                h.npuPercent(), h.processes(), null, warnings);
+        return new DeviceHealth(h.status(), new CardReadings(deviceId, temp, r.memoryUsedMiB(), r.memoryTotalMiB(), cmmUsed, cmmTotal,
+                r.cpuPercent(), r.npuPercent(), r.processes()), null, warnings);
     }
 
     private java.util.Optional<String> info(int card, String what) {

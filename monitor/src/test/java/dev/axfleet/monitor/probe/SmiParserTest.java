@@ -29,21 +29,21 @@ class SmiParserTest {
     void theDocumentedIdleTable() {
         DeviceHealth h = SmiParser.table(fixture("table-idle.txt"), 0);
         assertEquals(DeviceHealth.Status.ANSWERING, h.status());
-        assertEquals(41.0, h.temperatureC());
-        assertEquals(149L, h.memoryUsedMiB());
-        assertEquals(945L, h.memoryTotalMiB());
-        assertEquals(18L, h.cmmUsedMiB());
-        assertEquals(7040L, h.cmmTotalMiB());
-        assertEquals(1, h.cpuPercent());
-        assertEquals(0, h.npuPercent());
-        assertEquals(List.of(), h.processes());
+        assertEquals(41.0, h.readings().temperatureC());
+        assertEquals(149L, h.readings().memoryUsedMiB());
+        assertEquals(945L, h.readings().memoryTotalMiB());
+        assertEquals(18L, h.readings().cmmUsedMiB());
+        assertEquals(7040L, h.readings().cmmTotalMiB());
+        assertEquals(1, h.readings().cpuPercent());
+        assertEquals(0, h.readings().npuPercent());
+        assertEquals(List.of(), h.readings().processes());
         assertEquals(List.of(), h.warnings());
     }
 
     @Test
     void theDocumentedProcessRow() {
         DeviceHealth h = SmiParser.table(fixture("table-loaded.txt"), 0);
-        assertEquals(List.of(new CardProcess(84643, "/home/axera/samples/qwen3-4b/main_axcl_aarch64", 4894032)), h.processes());
+        assertEquals(List.of(new CardProcess(84643, "/home/axera/samples/qwen3-4b/main_axcl_aarch64", 4894032)), h.readings().processes());
     }
 
     @Test
@@ -93,9 +93,9 @@ class SmiParserTest {
                 "|   --   41°C                     -- / -- | 1 %       0 % |");
         DeviceHealth h = SmiParser.table(changed, 0);
         assertEquals(DeviceHealth.Status.ANSWERING, h.status());
-        assertEquals(149L, h.memoryUsedMiB(), "the card row still reads");
-        assertEquals(null, h.temperatureC());
-        assertEquals(null, h.cmmUsedMiB());
+        assertEquals(149L, h.readings().memoryUsedMiB(), "the card row still reads");
+        assertEquals(null, h.readings().temperatureC());
+        assertEquals(null, h.readings().cmmUsedMiB());
         assertFalse(h.warnings().isEmpty());
     }
 
@@ -120,13 +120,13 @@ class SmiParserTest {
                 String damaged = damage(original, random);
                 DeviceHealth h = SmiParser.table(damaged, 0);
                 assertNotNull(h.status());
-                if (h.temperatureC() != null) {
-                    assertTrue(damaged.contains(Math.round(h.temperatureC()) + "C"), damaged);
+                if (h.readings().temperatureC() != null) {
+                    assertTrue(damaged.contains(Math.round(h.readings().temperatureC()) + "C"), damaged);
                 }
-                if (h.cmmTotalMiB() != null) {
-                    assertTrue(damaged.contains(h.cmmTotalMiB() + " MiB"), damaged);
+                if (h.readings().cmmTotalMiB() != null) {
+                    assertTrue(damaged.contains(h.readings().cmmTotalMiB() + " MiB"), damaged);
                 }
-                for (CardProcess p : h.processes()) {
+                for (CardProcess p : h.readings().processes()) {
                     assertTrue(damaged.contains(String.valueOf(p.pid())), damaged);
                 }
                 SmiParser.CmmInfo c = SmiParser.cmm(damaged);
