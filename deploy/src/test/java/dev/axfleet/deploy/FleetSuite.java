@@ -163,6 +163,23 @@ abstract class FleetSuite {
     }
 
     @Test
+    void theMonitorWatchesTheEmulatedCardAndHealthAndMetricsShowIt() throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String health = get("/health").body();
+        while (!health.contains("\"probe\":\"axcl-smi\"")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no card in /health: " + health);
+            }
+            Thread.sleep(200);
+            health = get("/health").body();
+        }
+        assertTrue(health.contains("\"state\":\"ok\"") && health.contains("\"emulated\":true") && health.contains("\"temperature_c\":41.0"),
+                health);
+        String metrics = get("/metrics").body();
+        assertTrue(metrics.contains("axfleet_card_temperature_celsius{") && metrics.contains("emulated=\"true\"} 41.0"), metrics);
+    }
+
+    @Test
     void anUnknownModelIsA404InOpenAisShape() {
         NotFoundException e = assertThrows(NotFoundException.class,
                 () -> openai.chat().completions().create(ChatCompletionCreateParams.builder().model("gpt-4o").addUserMessage("hi").build()));
