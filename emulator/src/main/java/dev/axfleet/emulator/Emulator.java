@@ -11,6 +11,7 @@ import java.util.List;
  * Emulator tokenizer [--host H] [--port P]
  * Emulator axcl-smi --card-dir DIR [info --cmm|--temp] [reboot] [-d N]
  * Emulator modprobe --card-dir DIR [-r] module...
+ * Emulator card DIR        creates an emulated card in DIR and prints its tools' paths
  * </pre>
  * Environment: {@code AXFLEET_EMULATOR_TIME_SCALE} (1 = the card's measured speed),
  * {@code AXFLEET_EMULATOR_FAULT} (a fault from the start, e.g. {@code crash:0}), {@code AXFLEET_EMULATOR_PORT}
@@ -28,8 +29,14 @@ public final class Emulator {
             case "tokenizer" -> TokenizerServer.main(rest);
             case "axcl-smi" -> System.exit(dev.axfleet.emulator.card.SmiTool.run(rest, System.in, System.out));
             case "modprobe" -> System.exit(dev.axfleet.emulator.card.ModprobeTool.run(rest, System.out));
+            case "card" -> {
+                dev.axfleet.emulator.card.EmulatedCard card = dev.axfleet.emulator.card.EmulatedCard.create(java.nio.file.Path.of(rest.get(0)));
+                System.out.println("axcl_smi=" + card.axclSmi());
+                System.out.println("modprobe=" + card.modprobe());
+                System.out.println("device_node=" + card.deviceNode());
+            }
             default -> {
-                System.err.println("usage: Emulator axllm|main_api|tokenizer|axcl-smi|modprobe <the runtime's own arguments>");
+                System.err.println("usage: Emulator axllm|main_api|tokenizer|axcl-smi|modprobe|card <the runtime's own arguments>");
                 System.exit(2);
             }
         }

@@ -128,6 +128,31 @@ class CardRecoveryTest {
     }
 
     @Test
+    void aHungCardTimesTheProbeOutAndIsRebooted() throws Exception {
+        f.startMonitor(Map.of("monitor.probe_timeout", "2s"));
+        f.awaitCard("ok", h -> h.state() == CardState.OK);
+        f.card.hang();
+        CardHealth lost = f.awaitCard("lost", h -> h.state() == CardState.LOST);
+        assertTrue(lost.detail().contains("did not answer within 2000 ms"), lost.detail());
+        f.awaitEvent("card-reboot", "ok");
+        f.awaitCard("ok again", h -> h.state() == CardState.OK);
+        assertEquals(1, f.card.snapshot().reboots());
+    }
+
+    @Test
+    void recoveriesAreLimitedPerWindowThenAPersonIsNeeded() throws Exception {
+        f.startMonitor(Map.of("monitor.max_recoveries", "1"));
+        f.awaitCard("ok", h -> h.state() == CardState.OK);
+        f.card.lose();
+        f.awaitEvent("recovered", "ok");
+        f.awaitCard("ok", h -> h.state() == CardState.OK);
+        f.card.lose();
+        CardEvent limited = f.awaitEvent("needs-person", "failed");
+        assertTrue(limited.detail().contains("recovery ran 1 times within PT1H"), limited.detail());
+        assertEquals(1, f.card.snapshot().reboots(), "no second reboot within the window");
+    }
+
+    @Test
     void aRebootThatFailsOnceIsTriedAgain() throws Exception {
         f.startMonitor(Map.of());
         f.awaitCard("ok", h -> h.state() == CardState.OK);
