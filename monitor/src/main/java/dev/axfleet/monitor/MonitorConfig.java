@@ -58,6 +58,9 @@ public record MonitorConfig(
         if (!Topics.isSegment(host)) {
             throw new IllegalArgumentException("card.host must match [A-Za-z0-9._:-]{1,128}: " + host);
         }
+        if (cards.isEmpty()) {
+            throw new IllegalArgumentException("monitor.cards must name at least one card index, e.g. 0");
+        }
         if (!List.of("axcl-smi", "libaxcl").contains(probe)) {
             throw new IllegalArgumentException("monitor.probe must be axcl-smi or libaxcl, not " + probe);
         }
