@@ -33,7 +33,8 @@ public final class Gateway implements AutoCloseable {
     public static Gateway start(GatewayConfig config) {
         ModelRegistry registry = new ModelRegistry(config.models(), config.cardStale(), Clock.systemUTC());
         Metrics metrics = new Metrics();
-        JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC());
+        JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC(), config.sessionExpiry(),
+                config.brokerGrace());
         try {
             client.connect().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

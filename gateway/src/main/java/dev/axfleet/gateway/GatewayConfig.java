@@ -17,6 +17,8 @@ import java.util.UUID;
  * @param keepAlive         idle time after which a streaming response sends an SSE comment, which also
  *                          reveals a client that has gone (its job is then cancelled)
  * @param cardStale         card health older than this is ignored (its monitor is gone)
+ * @param sessionExpiry     how long the broker keeps this gateway's replies while it is disconnected
+ * @param brokerGrace       how long waiting callers wait for a lost broker before they are answered 503
  * @param adminTokenFile    file holding the admin token for {@code /admin/...} (mode 0600); null disables admin routes
  */
 public record GatewayConfig(
@@ -30,7 +32,9 @@ public record GatewayConfig(
         int maxBodyBytes,
         Duration keepAlive,
         Duration cardStale,
-        java.nio.file.Path adminTokenFile) {
+        java.nio.file.Path adminTokenFile,
+        Duration sessionExpiry,
+        Duration brokerGrace) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -50,7 +54,9 @@ public record GatewayConfig(
                 s.integer("gateway.max_body_bytes", 1 << 20),
                 s.duration("gateway.keep_alive", Duration.ofSeconds(10)),
                 s.duration("gateway.card_stale", Duration.ofSeconds(20)),
-                java.util.Optional.ofNullable(s.string("gateway.admin_token_file", null)).map(java.nio.file.Path::of).orElse(null));
+                java.util.Optional.ofNullable(s.string("gateway.admin_token_file", null)).map(java.nio.file.Path::of).orElse(null),
+                s.duration("gateway.session_expiry", Duration.ofMinutes(5)),
+                s.duration("gateway.broker_grace", Duration.ofSeconds(5)));
     }
 
     public List<String> describe() {
@@ -65,6 +71,7 @@ public record GatewayConfig(
                 "gateway.max_body_bytes=" + maxBodyBytes,
                 "gateway.keep_alive=" + keepAlive,
                 "gateway.card_stale=" + cardStale,
+                "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace,
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }

@@ -22,7 +22,10 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +33,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's side of the bus. Each HTTP request becomes a job on the very topic a device would publish
  * to; its deltas and result come back on this gateway's reply topics and are routed to the waiting request.
+ *
+ * <p>The session outlives short broker outages ({@code sessionExpiry}), so replies published meanwhile are
+ * delivered when the connection returns; subscriptions are made again on every connection, in case the
+ * broker lost the session. When the broker stays away longer than {@code brokerGrace}, waiting callers are
+ * answered 503 with Retry-After instead of hanging, and their jobs are cancelled once the broker is back
+ * (a retry by the caller must not run next to the original).
  */
 public final class JobClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JobClient.class);
@@ -40,25 +49,71 @@ public final class JobClient implements AutoCloseable {
     private final Clock clock;
     private final Map<String, BlockingQueue<Reply>> waiting = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
+    private final Map<String, String> orphans = new ConcurrentHashMap<>();
+    private final Map<String, String> models = new ConcurrentHashMap<>();
+    private final Duration sessionExpiry;
+    private final Duration brokerGrace;
+    private final CompletableFuture<Void> firstSubscription = new CompletableFuture<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "broker-grace");
+        t.setDaemon(true);
+        return t;
+    });
 
-    public JobClient(BrokerAddress broker, String gatewayId, ModelRegistry registry, Clock clock) {
+    public JobClient(BrokerAddress broker, String gatewayId, ModelRegistry registry, Clock clock, Duration sessionExpiry,
+                     Duration brokerGrace) {
         this.gatewayId = gatewayId;
         this.registry = registry;
         this.clock = clock;
+        this.sessionExpiry = sessionExpiry;
+        this.brokerGrace = brokerGrace;
         this.client = MqttClients.builder(broker, "axfleet-gateway-" + gatewayId)
-                .addConnectedListener(ctx -> log.info("connected to {}", broker))
-                .addDisconnectedListener(ctx -> log.warn("disconnected from {}: {}", broker, ctx.getCause().getMessage()))
+                .addConnectedListener(ctx -> onConnected(broker))
+                .addDisconnectedListener(ctx -> onDisconnected(broker, ctx.getCause().getMessage()))
                 .buildAsync();
     }
 
-    /** Connects and subscribes to replies and worker states; completes when both subscriptions hold. */
+    /** Connects; completes when the subscriptions to replies, worker states and card health hold. */
     public CompletableFuture<Void> connect() {
         client.publishes(MqttGlobalPublishFilter.ALL, this::onPublish);
-        return client.connectWith().cleanStart(true).send()
-                .thenCompose(ack -> client.subscribeWith().topicFilter(Topics.replies(gatewayId)).qos(MqttQos.AT_LEAST_ONCE).send())
-                .thenCompose(ack -> client.subscribeWith().topicFilter(Topics.workerStates()).qos(MqttQos.AT_LEAST_ONCE).send())
-                .thenCompose(ack -> client.subscribeWith().topicFilter(Topics.cards()).qos(MqttQos.AT_LEAST_ONCE).send())
-                .thenApply(ack -> null);
+        client.connectWith().cleanStart(false).sessionExpiryInterval(sessionExpiry.toSeconds()).send();
+        return firstSubscription;
+    }
+
+    private void onConnected(BrokerAddress broker) {
+        log.info("connected to {}", broker);
+        client.subscribeWith()
+                .addSubscription().topicFilter(Topics.replies(gatewayId)).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                .addSubscription().topicFilter(Topics.workerStates()).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                .addSubscription().topicFilter(Topics.cards()).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                .send()
+                .whenComplete((ack, e) -> {
+                    if (e != null) {
+                        log.warn("subscribing failed: {}", e.toString());
+                    } else {
+                        firstSubscription.complete(null);
+                    }
+                });
+        orphans.forEach((id, model) -> {
+            log.info("job={} cancelled: its caller was answered 503 while the broker was away", id);
+            client.publishWith().topic(Topics.cancel(model)).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(id)).send()
+                    .thenRun(() -> orphans.remove(id));
+        });
+    }
+
+    private void onDisconnected(BrokerAddress broker, String cause) {
+        log.warn("disconnected from {}: {}", broker, cause);
+        timer.schedule(() -> {
+            if (connected()) {
+                return;
+            }
+            for (Map.Entry<String, BlockingQueue<Reply>> w : waiting.entrySet()) {
+                String model = models.get(w.getKey());
+                if (model != null && orphans.putIfAbsent(w.getKey(), model) == null) {
+                    w.getValue().add(Submission.BROKER_LOST);
+                }
+            }
+        }, brokerGrace.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public boolean connected() {
@@ -85,6 +140,7 @@ public final class JobClient implements AutoCloseable {
         Job job = new Job(id, model, params, replyTo, id.getBytes(StandardCharsets.UTF_8), now, now.plus(timeout), stream);
         BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
         waiting.put(id, replies);
+        models.put(id, model);
         pending.computeIfAbsent(model, m -> new AtomicInteger()).incrementAndGet();
         Submission s = new Submission(id, model, replies, this);
         client.publishWith()
@@ -116,6 +172,7 @@ public final class JobClient implements AutoCloseable {
     }
 
     void finished(Submission s) {
+        models.remove(s.id());
         if (waiting.remove(s.id()) != null) {
             pending.get(s.model()).decrementAndGet();
         }
@@ -148,6 +205,7 @@ public final class JobClient implements AutoCloseable {
 
     @Override
     public void close() {
+        timer.shutdownNow();
         try {
             client.disconnect().get();
         } catch (Exception e) {

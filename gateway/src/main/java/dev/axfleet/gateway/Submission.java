@@ -13,6 +13,10 @@ public final class Submission {
     /** Put in the queue when the broker would not take the job. */
     static final JobResult UNDELIVERED = JobResult.failed("-", "-", Outcome.ERROR,
             JobError.of("broker_unavailable", "the broker did not accept the job"), null, 0, null);
+    /** Put in the queue when the broker went away while the job was waiting; the job is cancelled when it is back. */
+    static final JobResult BROKER_LOST = JobResult.failed("-", "-", Outcome.ERROR,
+            JobError.of("broker_unavailable", "the connection to the MQTT broker was lost while the job waited; it was cancelled"),
+            null, 0, null);
 
     private final String id;
     private final String model;

@@ -158,7 +158,9 @@ class ModelStoreTest {
         cutAfter = 100_000;
         ModelStore store = store();
         assertEquals(3, store.pull("qwen3-1.7b", "main"), log.toString());
-        assertTrue(requests.contains("GET qwen3-1.7b-ax650/qwen3_post.axmodel bytes=100000-"), "resumed with a range: " + requests);
+        // The server cuts after 100,000 bytes; how many of them reach the client before the reset varies.
+        assertTrue(requests.stream().anyMatch(r -> r.matches("GET qwen3-1\\.7b-ax650/qwen3_post\\.axmodel bytes=([1-9]\\d{3,4}|100000)-")),
+                "resumed with a range from where the bytes stopped: " + requests);
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
             assertArrayEquals(f.getValue(), Files.readAllBytes(dir.resolve("models/qwen3-1.7b").resolve(f.getKey())), f.getKey());
         }
