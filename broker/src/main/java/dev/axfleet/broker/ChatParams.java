@@ -30,4 +30,9 @@ public record ChatParams(
     public Task task() {
         return Task.CHAT;
     }
+
+    /** The same request with other messages (a conversation shortened to fit the context). */
+    public ChatParams withMessages(List<ChatMessage> replacement) {
+        return new ChatParams(replacement, temperature, topP, topK, maxTokens, stop, seed, presencePenalty, frequencyPenalty, repeatPenalty);
+    }
 }

@@ -7,6 +7,7 @@ package dev.axfleet.broker;
  *                job carried no creation time
  * @param runMs   how long the run took
  * @param firstTokenMs from the start of the run to the runtime's first text (the prompt's prefill), or null
+ * @param droppedMessages the oldest turns left out so the conversation fit the model's context (0: none)
  */
 public record JobResult(
         String id,
@@ -19,14 +20,19 @@ public record JobResult(
         long runMs,
         Long firstTokenMs,
         JobError error,
-        String worker) implements Reply {
+        String worker,
+        int droppedMessages) implements Reply {
 
     public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs,
                                  Long firstTokenMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker);
+        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker, 0);
     }
 
     public static JobResult failed(String id, String model, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
-        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker);
+        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker, 0);
+    }
+
+    public JobResult withDroppedMessages(int dropped) {
+        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, dropped);
     }
 }

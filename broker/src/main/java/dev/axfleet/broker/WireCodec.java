@@ -266,6 +266,9 @@ public final class WireCodec {
         addIfSet(o, "queue_ms", r.queueMs());
         o.addProperty("run_ms", r.runMs());
         addIfSet(o, "first_token_ms", r.firstTokenMs());
+        if (r.droppedMessages() > 0) {
+            o.addProperty("dropped_messages", r.droppedMessages());
+        }
         if (r.error() != null) {
             JsonObject e = new JsonObject();
             e.addProperty("code", r.error().code());
@@ -310,7 +313,7 @@ public final class WireCodec {
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
         Long firstTokenMs = o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null;
         return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, firstTokenMs, error,
-                string(o, "worker"));
+                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0);
     }
 
     // ---- job status, worker state, cancel ----

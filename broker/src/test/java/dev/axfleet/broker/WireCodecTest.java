@@ -95,7 +95,7 @@ class WireCodecTest {
 
     @Test
     void resultsAndDeltasSurviveEncodeAndDecode() {
-        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w");
+        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6);
         assertEquals(r, WireCodec.decodeReply(WireCodec.encodeResult(r)));
         JobResult e = JobResult.failed("j", "m", Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
         assertEquals(e, WireCodec.decodeReply(WireCodec.encodeResult(e)));

@@ -202,6 +202,23 @@ abstract class FleetSuite {
     }
 
     @Test
+    void aHistoryLongerThanTheContextIsAnsweredWithoutItsOldestTurnsAndTheHeaderSaysHowMany() throws Exception {
+        StringBuilder messages = new StringBuilder("[{\"role\":\"system\",\"content\":\"You are the coyote.\"}");
+        for (int turn = 0; turn < 30; turn++) {
+            messages.append(",{\"role\":\"user\",\"content\":\"").append("sand ".repeat(80)).append("\"}")
+                    .append(",{\"role\":\"assistant\",\"content\":\"").append("moon ".repeat(80)).append("\"}");
+        }
+        messages.append(",{\"role\":\"user\",\"content\":\"and now?\"}]");
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"max_tokens\":8,\"messages\":" + messages + "}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        int dropped = Integer.parseInt(r.headers().firstValue("X-Axfleet-Dropped-Messages").orElse("0"));
+        assertTrue(dropped >= 2 && dropped % 2 == 0, "whole turns dropped: " + dropped);
+    }
+
+    @Test
     void aCallerThatLeavesMidStreamCancelsItsJob() throws Exception {
         try (TestMqttClient watcher = TestMqttClient.connect(broker.address(), "watcher")) {
             BlockingQueue<Mqtt5Publish> status = watcher.subscribe(Topics.statusAll());

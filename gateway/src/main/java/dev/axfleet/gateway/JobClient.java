@@ -102,6 +102,9 @@ public final class JobClient implements AutoCloseable {
     }
 
     private void onDisconnected(BrokerAddress broker, String cause) {
+        if (timer.isShutdown()) {
+            return;
+        }
         log.warn("disconnected from {}: {}", broker, cause);
         timer.schedule(() -> {
             if (connected()) {

@@ -7,6 +7,7 @@ import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Reply;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,6 +131,14 @@ public final class JobRunner {
         Submission s = client.submit(model, params, stream, config.requestTimeout());
         requestLog.job(s.id(), model);
         return s;
+    }
+
+    /**
+     * Headers that tell a caller what the worker did to its request: {@code X-Axfleet-Dropped-Messages} when
+     * the oldest turns were left out to fit the model's context (worker.context_overflow=truncate).
+     */
+    public static Map<String, String> resultHeaders(JobResult r) {
+        return r.droppedMessages() > 0 ? Map.of("X-Axfleet-Dropped-Messages", String.valueOf(r.droppedMessages())) : Map.of();
     }
 
     private JobResult finish(String model, JobResult result) throws ApiException {

@@ -207,6 +207,11 @@ final class JobLoop implements Runnable {
             if (!ensureRuntime(job)) {
                 return stopping ? null : ended(job, queueMs, ms(start));
             }
+            ContextFit.Result fit = ContextFit.fit(params.messages(), runtime.contextTokens(), maxTokens, config.contextOverflow());
+            if (fit.refusal() != null) {
+                return failed(job, Outcome.ERROR, JobError.of(JobError.CONTEXT_LENGTH_EXCEEDED, fit.refusal()), queueMs, ms(start));
+            }
+            ChatParams sent = fit.dropped() == 0 ? params : params.withMessages(fit.messages());
             int[] seq = {0};
             Generation generation = new Generation(params.stop(), maxTokens, text -> {
                 if (job.stream()) {
@@ -217,7 +222,7 @@ final class JobLoop implements Runnable {
                 }
             }, () -> stopping || cancellations.contains(job.id()));
             try {
-                ChatOutcome out = runtime.chat(params, generation);
+                ChatOutcome out = runtime.chat(sent, generation);
                 if (stopping) {
                     return null;
                 }
@@ -225,9 +230,10 @@ final class JobLoop implements Runnable {
                     return failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled while running"), queueMs, ms(start));
                 }
                 Usage usage = out.usage() != null ? out.usage()
-                        : new Usage(TokenEstimate.of(params.messages()), generation.tokens(), true);
+                        : new Usage(TokenEstimate.of(sent.messages()), generation.tokens(), true);
                 Long firstTokenMs = generation.firstTextNanos() == 0 ? null : (generation.firstTextNanos() - start) / 1_000_000;
-                return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), firstTokenMs, config.workerId());
+                return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), firstTokenMs, config.workerId())
+                        .withDroppedMessages(fit.dropped());
             } catch (EngineException e) {
                 if (stopping) {
                     return null;
@@ -343,10 +349,11 @@ final class JobLoop implements Runnable {
         p.acknowledge();
         replies.status(new JobStatus(r.id(), r.model(), JobState.of(r.outcome()), config.workerId(), clock.instant()));
         status.count(r);
-        log.info("job={} model={} outcome={} queue_ms={} run_ms={} tokens={} finish={}{}", r.id(), r.model(), r.outcome().wire(),
+        log.info("job={} model={} outcome={} queue_ms={} run_ms={} tokens={} finish={}{}{}", r.id(), r.model(), r.outcome().wire(),
                 r.queueMs() == null ? "-" : r.queueMs(), r.runMs(),
                 r.usage() == null ? "-" : r.usage().promptTokens() + "+" + r.usage().completionTokens() + (r.usage().estimated() ? "~" : ""),
                 r.finishReason() == null ? "-" : r.finishReason().wire(),
+                r.droppedMessages() == 0 ? "" : " dropped_messages=" + r.droppedMessages(),
                 r.error() == null ? "" : " error=\"" + r.error().message() + "\"");
     }
 

@@ -22,6 +22,7 @@ import java.util.Map;
  * @param card             the card this worker's runtime runs on; its health (from the monitor) gates intake
  * @param cardStale        card health older than this is ignored (the monitor is gone; work goes on without it)
  * @param cmmMiB           the model's CMM footprint: the runtime is not started while the card has less free
+ * @param contextOverflow  a conversation longer than the model's context: drop its oldest turns, or refuse it
  */
 public record WorkerConfig(
         String model,
@@ -35,7 +36,8 @@ public record WorkerConfig(
         RuntimeSpec runtime,
         CardRef card,
         Duration cardStale,
-        long cmmMiB) {
+        long cmmMiB,
+        ContextOverflow contextOverflow) {
 
     public WorkerConfig {
         if (!Topics.isSegment(model)) {
@@ -122,7 +124,24 @@ public record WorkerConfig(
                 loadTimeout, spec,
                 new CardRef(s.string("card.host", Settings.hostname()), s.integer("card.index", 0)),
                 s.duration("worker.card_stale", Duration.ofSeconds(20)),
-                s.integer("runtime.cmm_mib", 0));
+                s.integer("runtime.cmm_mib", 0),
+                overflow(s.string("worker.context_overflow", "truncate")));
+    }
+
+    /** What a worker does with a conversation longer than the model's context. */
+    public enum ContextOverflow {
+        /** Drop the oldest turns after the system messages, and say how many in the result. */
+        TRUNCATE,
+        /** Refuse with context_length_exceeded. */
+        REJECT
+    }
+
+    private static ContextOverflow overflow(String value) {
+        return switch (value) {
+            case "truncate" -> ContextOverflow.TRUNCATE;
+            case "reject" -> ContextOverflow.REJECT;
+            default -> throw new IllegalArgumentException("worker.context_overflow must be truncate or reject, not " + value);
+        };
     }
 
     /** {@code runtime.env}: extra environment for the runtime, as {@code NAME=value NAME2=value2}. */
@@ -147,6 +166,7 @@ public record WorkerConfig(
                 "worker.state_dir=" + stateDir,
                 "worker.default_max_tokens=" + defaultMaxTokens,
                 "worker.session_expiry=" + sessionExpiry,
+                "worker.context_overflow=" + contextOverflow.name().toLowerCase(java.util.Locale.ROOT),
                 "card=" + card + " (health older than " + cardStale + " is ignored)",
                 "runtime.cmm_mib=" + (cmmMiB > 0 ? cmmMiB : "0 (unknown: free CMM is not checked before start)"),
                 "runtime=" + runtime);

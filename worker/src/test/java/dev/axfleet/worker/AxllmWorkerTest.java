@@ -205,4 +205,22 @@ class AxllmWorkerTest extends WorkerHarness {
         }
         publishers.forEach(TestMqttClient::close);
     }
+
+    @Test
+    void aConversationLongerThanTheContextLosesItsOldestTurnsAndSaysHowMany() throws Exception {
+        StringBuilder messages = new StringBuilder("[{\"role\":\"system\",\"content\":\"You are the coyote.\"}");
+        for (int turn = 0; turn < 40; turn++) {
+            messages.append(",{\"role\":\"user\",\"content\":\"question ").append(turn).append(' ').append("sand ".repeat(60)).append("\"}");
+            messages.append(",{\"role\":\"assistant\",\"content\":\"answer ").append(turn).append(' ').append("moon ".repeat(60)).append("\"}");
+        }
+        messages.append(",{\"role\":\"user\",\"content\":\"and the last question?\"}]");
+        JobResult r = ask("long-history", "{\"messages\":" + messages + ",\"max_tokens\":16}", false).result();
+        assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
+        assertTrue(r.droppedMessages() > 0 && r.droppedMessages() % 2 == 0, "whole turns dropped: " + r.droppedMessages());
+        var prompts = EmulatorControl.stats(runtimePort()).getAsJsonArray("prompts");
+        String seen = prompts.get(prompts.size() - 1).getAsString();
+        assertTrue(seen.contains("You are the coyote.") && seen.contains("and the last question?"), "system prompt and latest turn kept");
+        assertFalse(seen.contains("question 0 "), "the oldest turn went first");
+        assertTrue(seen.contains("question 39 "), "the newest turns stayed");
+    }
 }

@@ -49,7 +49,7 @@ final class EmulatedWorkers {
                 modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
                 Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
-                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc), CARD, Duration.ofSeconds(20), 0);
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc), CARD, Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
     }
 
     static WorkerConfig mainApi(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
@@ -62,6 +62,6 @@ final class EmulatedWorkers {
                 Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1),
                 Duration.ofMillis(20), Duration.ofMillis(300), "You are a test persona.", MainApiRuntime.Sampling.SHIPPED);
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
-                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.MainApi(rc), CARD, Duration.ofSeconds(20), 0);
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.MainApi(rc), CARD, Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
     }
 }

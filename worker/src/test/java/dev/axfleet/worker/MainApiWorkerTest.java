@@ -79,6 +79,14 @@ class MainApiWorkerTest extends WorkerHarness {
     }
 
     @Test
+    void theRuntimesOwnContextFullAnswerIsAContextError() throws Exception {
+        EmulatorControl.fault(port(), "context_full", 0);
+        JobResult r = ask("legacy-full", "{\"prompt\":\"short, but the runtime says its context is full\"}", false).result();
+        assertEquals(JobError.CONTEXT_LENGTH_EXCEEDED, r.error().code(), String.valueOf(r.error()));
+        assertEquals(Outcome.DONE, ask("legacy-after-full", "{\"prompt\":\"short\"}", false).result().outcome());
+    }
+
+    @Test
     void theContextFullWedgeIsCuredByARestart() throws Exception {
         BlockingQueue<Mqtt5Publish> states = device.subscribe(Topics.workerState(MODEL, config.workerId()));
         EmulatorControl.fault(port(), "wedge", 0);

@@ -85,7 +85,7 @@ public final class OllamaFacade {
         if (!r.stream()) {
             try {
                 JobResult result = runner.call(model, r.params(), RequestLog.of(request));
-                return Json.respond(response, last(r.model(), chat, result.text(), result, start));
+                return Json.respond(response, 200, last(r.model(), chat, result.text(), result, start), JobRunner.resultHeaders(result));
             } catch (ApiException e) {
                 return error(response, e);
             }

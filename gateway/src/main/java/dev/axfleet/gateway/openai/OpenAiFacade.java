@@ -66,7 +66,7 @@ public final class OpenAiFacade {
             JsonObject body = envelope(r.id(), "chat.completion", model);
             body.add("choices", array(choice));
             body.add("usage", usage(r.usage()));
-            return Json.respond(response, body);
+            return Json.respond(response, 200, body, JobRunner.resultHeaders(r));
         } catch (ApiException e) {
             return error(response, e);
         }
