@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -102,21 +103,24 @@ public final class JobClient implements AutoCloseable {
     }
 
     private void onDisconnected(BrokerAddress broker, String cause) {
-        if (timer.isShutdown()) {
+        log.warn("disconnected from {}: {}", broker, cause);
+        try {
+            timer.schedule(this::answerWaitersIfStillAway, brokerGrace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // The gateway is closing; nobody is waiting any more.
+        }
+    }
+
+    private void answerWaitersIfStillAway() {
+        if (connected()) {
             return;
         }
-        log.warn("disconnected from {}: {}", broker, cause);
-        timer.schedule(() -> {
-            if (connected()) {
-                return;
+        for (Map.Entry<String, BlockingQueue<Reply>> w : waiting.entrySet()) {
+            String model = models.get(w.getKey());
+            if (model != null && orphans.putIfAbsent(w.getKey(), model) == null) {
+                w.getValue().add(Submission.BROKER_LOST);
             }
-            for (Map.Entry<String, BlockingQueue<Reply>> w : waiting.entrySet()) {
-                String model = models.get(w.getKey());
-                if (model != null && orphans.putIfAbsent(w.getKey(), model) == null) {
-                    w.getValue().add(Submission.BROKER_LOST);
-                }
-            }
-        }, brokerGrace.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     public boolean connected() {
