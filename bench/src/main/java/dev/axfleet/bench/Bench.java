@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * software: HTTP, JSON, MQTT, scheduling. Baseline and fleet requests alternate, so drift hits both.
  */
 public final class Bench {
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private static final HttpClient HTTP = Processes.HTTP;
     private static final String BODY = "{\"model\":\"%s\",\"max_tokens\":16,\"messages\":[{\"role\":\"system\",\"content\":\"You are a coyote.\"},"
             + "{\"role\":\"user\",\"content\":\"What do you see tonight?\"}]%s}";
 
@@ -57,14 +57,14 @@ public final class Bench {
         int warmup = Integer.parseInt(System.getProperty("warmup", "1000"));
         Path home = Files.createTempDirectory("axfleet-bench");
 
-        int runtimePort = freePort();
-        Process runtime = start(EmulatedModel.axllmServe(EmulatedModel.writeModelDir(home, "baseline", "Qwen3-1.7B"), runtimePort),
+        int runtimePort = Processes.freePort();
+        Process runtime = Processes.start(EmulatedModel.axllmServe(EmulatedModel.writeModelDir(home, "baseline", "Qwen3-1.7B"), runtimePort),
                 Map.of("AXFLEET_EMULATOR_TIME_SCALE", "0"), home.resolve("baseline.log"));
-        int gatewayPort = freePort();
-        int brokerPort = freePort();
+        int gatewayPort = Processes.freePort();
+        int brokerPort = Processes.freePort();
         boolean mosquitto = "mosquitto".equals(System.getProperty("broker"));
         Process broker = mosquitto ? mosquitto(home, brokerPort) : null;
-        Process fleet = start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        Process fleet = Processes.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k",
                         System.getProperty("fleetJvmOption", "-Dbench=1"), "-jar", jar.toString(), "up"),
                 Map.of("AXFLEET_CONFIG", home.resolve("none.conf").toString(),
@@ -77,8 +77,8 @@ public final class Bench {
         try {
             String direct = "http://127.0.0.1:" + runtimePort + "/v1/chat/completions";
             String gateway = "http://127.0.0.1:" + gatewayPort + "/v1/chat/completions";
-            awaitOk("http://127.0.0.1:" + runtimePort + "/health");
-            awaitOk("http://127.0.0.1:" + gatewayPort + "/health");
+            Processes.awaitOk("http://127.0.0.1:" + runtimePort + "/health");
+            Processes.awaitOk("http://127.0.0.1:" + gatewayPort + "/health");
             String runtimeModel = "Qwen3-1.7B";
             String fleetModel = "qwen3-1.7b";
 
@@ -91,7 +91,7 @@ public final class Bench {
                 call(gateway, fleetModel, true);
             }
             throughput(BrokerAddress.loopback(brokerPort), fleetModel, jobs, "warmup");
-            long rssIdle = rssKiB(fleet.pid());
+            long rssIdle = Processes.rssKiB(fleet.pid());
 
             double[] d = new double[rounds];
             double[] g = new double[rounds];
@@ -107,7 +107,7 @@ public final class Bench {
             AtomicLong peak = new AtomicLong(rssIdle);
             Thread sampler = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
-                    peak.accumulateAndGet(rssKiB(fleet.pid()), Math::max);
+                    peak.accumulateAndGet(Processes.rssKiB(fleet.pid()), Math::max);
                     try {
                         Thread.sleep(100);
                     } catch (InterruptedException e) {
@@ -119,7 +119,7 @@ public final class Bench {
             double jobsPerSecond = throughput(BrokerAddress.loopback(brokerPort), fleetModel, jobs, "measure");
             sampler.interrupt();
             sampler.join();
-            long rssAfter = rssKiB(fleet.pid());
+            long rssAfter = Processes.rssKiB(fleet.pid());
 
             System.out.println("## Fleet overhead, " + rounds + " rounds (baseline = the same request straight to the runtime)");
             System.out.println();
@@ -132,7 +132,7 @@ public final class Bench {
                     mosquitto ? "Mosquitto" : "embedded broker", jobs, jobsPerSecond);
             System.out.printf(Locale.ROOT, "Resident memory of the all-in-one process (`axfleet up`, -Xmx128m): after warm-up **%d MiB**, "
                     + "peak during the throughput run **%d MiB**, after it %d MiB (the emulated runtime is a separate process: %d MiB)%n",
-                    rssIdle / 1024, peak.get() / 1024, rssAfter / 1024, rssKiB(runtime.pid()) / 1024);
+                    rssIdle / 1024, peak.get() / 1024, rssAfter / 1024, Processes.rssKiB(runtime.pid()) / 1024);
         } finally {
             fleet.destroy();
             runtime.destroy();
@@ -206,51 +206,12 @@ public final class Bench {
         return s[Math.min(s.length - 1, (int) Math.ceil(p / 100.0 * s.length) - 1)];
     }
 
-    private static long rssKiB(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("\\D", ""));
-                }
-            }
-        } catch (IOException e) {
-            return -1;
-        }
-        return -1;
-    }
-
     /** Mosquitto with the tuning of deploy/mosquitto/axfleet.conf, without its ACL, on a free port. */
     private static Process mosquitto(Path home, int port) throws IOException {
         Path conf = home.resolve("mosquitto.conf");
         Files.writeString(conf, String.join("\n", "listener " + port + " 127.0.0.1", "allow_anonymous true",
                 "set_tcp_nodelay true", "max_queued_messages 100000", "persistence false", ""));
-        return start(List.of("mosquitto", "-c", conf.toString()), Map.of(), home.resolve("mosquitto.log"));
-    }
-
-    private static Process start(List<String> command, Map<String, String> env, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(env);
-        return pb.start();
-    }
-
-    private static void awaitOk(String url) throws Exception {
-        for (int i = 0; i < 600; i++) {
-            try {
-                if (HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException(url + " never became healthy");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return Processes.start(List.of("mosquitto", "-c", conf.toString()), Map.of(), home.resolve("mosquitto.log"));
     }
 
     private static void check(boolean ok, String what) {

@@ -6,16 +6,8 @@ import dev.axfleet.broker.Command;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.gateway.openai.OpenAiFacade;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,34 +21,16 @@ import spark.Response;
  */
 final class Admin {
     private static final Logger log = LoggerFactory.getLogger(Admin.class);
-    private static final Set<PosixFilePermission> TOO_OPEN = Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
-            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
 
     private final JobClient client;
     private final byte[] token;
     private final Clock clock;
 
-    Admin(JobClient client, Path tokenFile, Clock clock) {
+    /** @param token the token from {@code gateway.admin_token_file}, or null: admin routes disabled */
+    Admin(JobClient client, byte[] token, Clock clock) {
         this.client = client;
-        this.token = tokenFile == null ? null : readToken(tokenFile).getBytes(StandardCharsets.UTF_8);
+        this.token = token;
         this.clock = clock;
-    }
-
-    /** The token in {@code file}; refuses a file others can read, as ssh does with keys. */
-    static String readToken(Path file) {
-        try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            if (perms.stream().anyMatch(TOO_OPEN::contains)) {
-                throw new IllegalStateException("gateway.admin_token_file " + file + " is readable by others; chmod 600 it");
-            }
-            String t = Files.readString(file).strip();
-            if (t.length() < 16) {
-                throw new IllegalStateException("gateway.admin_token_file " + file + " holds fewer than 16 characters");
-            }
-            return t;
-        } catch (IOException e) {
-            throw new IllegalStateException("gateway.admin_token_file " + file + " cannot be read: " + e.getMessage(), e);
-        }
     }
 
     Object resetCard(Request req, Response res) {
@@ -101,9 +75,7 @@ final class Admin {
             throw new ApiException(403, "admin routes are disabled: set gateway.admin_token_file to a 0600 file holding a token", null,
                     "admin_disabled", Map.of());
         }
-        String auth = Optional.ofNullable(req.headers("Authorization")).orElse("");
-        byte[] given = auth.startsWith("Bearer ") ? auth.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
-        if (!MessageDigest.isEqual(given, token)) {
+        if (!Secrets.bearerMatches(req.headers("Authorization"), token)) {
             throw new ApiException(401, "admin token missing or wrong (Authorization: Bearer <token from gateway.admin_token_file>)", null,
                     "invalid_admin_token", Map.of("WWW-Authenticate", "Bearer"));
         }

@@ -31,6 +31,9 @@ public final class Gateway implements AutoCloseable {
 
     /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
     public static Gateway start(GatewayConfig config) {
+        // Secrets first: a key file others can read stops the start before anything is bound or connected.
+        byte[] apiKey = secret(config.apiKeyFile(), "gateway.api_key_file");
+        byte[] adminToken = secret(config.adminTokenFile(), "gateway.admin_token_file");
         ModelRegistry registry = new ModelRegistry(config.models(), config.cardStale(), Clock.systemUTC());
         Metrics metrics = new Metrics();
         JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC(), config.sessionExpiry(),
@@ -43,11 +46,12 @@ public final class Gateway implements AutoCloseable {
         JobRunner runner = new JobRunner(client, registry, config, metrics);
         Service http = Service.ignite().ipAddress(config.bind()).port(config.port()).threadPool(200, 8, 60_000);
         http.before((req, res) -> RequestLog.of(req));
+        http.before(new ApiKey(apiKey, http)::check);
         new OpenAiFacade(runner, registry, config).register(http);
         new OllamaFacade(runner, registry, config).register(http);
         Health health = new Health(client, registry);
         http.get("/health", health::handle);
-        Admin admin = new Admin(client, config.adminTokenFile(), Clock.systemUTC());
+        Admin admin = new Admin(client, adminToken, Clock.systemUTC());
         http.post("/admin/cards/:host/:card/reset", admin::resetCard);
         http.get("/metrics", (req, res) -> {
             res.type("text/plain; version=0.0.4");
@@ -64,6 +68,10 @@ public final class Gateway implements AutoCloseable {
         log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models; Ollama: /api/chat, /api/generate, /api/tags; /health, /metrics)",
                 config.bind(), http.port());
         return new Gateway(config, client, http);
+    }
+
+    private static byte[] secret(java.nio.file.Path file, String setting) {
+        return file == null ? null : Secrets.read(file, setting).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static String notFound(String method, String path, spark.Response res) {

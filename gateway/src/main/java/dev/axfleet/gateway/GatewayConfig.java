@@ -19,6 +19,7 @@ import java.util.UUID;
  * @param cardStale         card health older than this is ignored (its monitor is gone)
  * @param sessionExpiry     how long the broker keeps this gateway's replies while it is disconnected
  * @param brokerGrace       how long waiting callers wait for a lost broker before they are answered 503
+ * @param apiKeyFile        file holding the API key the facades require (mode 0600); null: no key needed
  * @param adminTokenFile    file holding the admin token for {@code /admin/...} (mode 0600); null disables admin routes
  */
 public record GatewayConfig(
@@ -34,7 +35,8 @@ public record GatewayConfig(
         Duration cardStale,
         java.nio.file.Path adminTokenFile,
         Duration sessionExpiry,
-        Duration brokerGrace) {
+        Duration brokerGrace,
+        java.nio.file.Path apiKeyFile) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -56,7 +58,8 @@ public record GatewayConfig(
                 s.duration("gateway.card_stale", Duration.ofSeconds(20)),
                 java.util.Optional.ofNullable(s.string("gateway.admin_token_file", null)).map(java.nio.file.Path::of).orElse(null),
                 s.duration("gateway.session_expiry", Duration.ofMinutes(5)),
-                s.duration("gateway.broker_grace", Duration.ofSeconds(5)));
+                s.duration("gateway.broker_grace", Duration.ofSeconds(5)),
+                java.util.Optional.ofNullable(s.string("gateway.api_key_file", null)).map(java.nio.file.Path::of).orElse(null));
     }
 
     public List<String> describe() {
@@ -72,6 +75,7 @@ public record GatewayConfig(
                 "gateway.keep_alive=" + keepAlive,
                 "gateway.card_stale=" + cardStale,
                 "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace,
+                "gateway.api_key_file=" + (apiKeyFile == null ? "(none: no API key needed)" : apiKeyFile + " (Authorization: Bearer required on /v1 and /api)"),
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }
