@@ -34,7 +34,7 @@ import java.util.stream.Collectors;
  * (restarted 2 s later, as systemd would), a runtime hang, a broker restart. It counts jobs sent, answered,
  * refused (503, retryable), failed and lost, and results delivered twice to a caller, and samples the
  * services' heap, resident memory and threads. Stops by itself.
- * <pre>bench/soak [-Dminutes=30] [-Dhttp=3] [-Dmqtt=3] [-DfaultEvery=75]</pre>
+ * <pre>bench/soak [-Dminutes=30] [-Dhttp=3] [-Dmqtt=3] [-DfaultEvery=75] [-Dfaults=kill,hang,broker]</pre>
  */
 public final class Soak {
     private static final String MODEL = "qwen3-1.7b";
@@ -73,6 +73,8 @@ public final class Soak {
         Soak soak = new Soak(Files.createTempDirectory("axfleet-soak"), jar);
         soak.run(Duration.ofMinutes(Long.getLong("minutes", 30)), Integer.getInteger("http", 3), Integer.getInteger("mqtt", 3),
                 Duration.ofSeconds(Long.getLong("faultEvery", 75)));
+        // The MQTT clients' threads would keep the JVM alive.
+        System.exit(0);
     }
 
     private void run(Duration length, int httpClients, int mqttClients, Duration faultEvery) throws Exception {
@@ -158,7 +160,8 @@ public final class Soak {
     }
 
     private void fault(long atSeconds) throws Exception {
-        int kind = RANDOM.nextInt(3);
+        List<String> kinds = List.of(System.getProperty("faults", "kill,hang,broker").split(","));
+        int kind = List.of("kill", "hang", "broker").indexOf(kinds.get(RANDOM.nextInt(kinds.size())));
         String worker = RANDOM.nextBoolean() ? "w1" : "w2";
         String what;
         switch (kind) {
