@@ -105,7 +105,7 @@ class InstallScriptIT {
         TestTools.require("shellcheck", Files.isExecutable(Path.of("/usr/bin/shellcheck")));
         Run r = run(List.of("shellcheck", DEPLOY.resolve("install.sh").toString(), DEPLOY.resolve("bin/axfleet").toString(),
                 REPO.resolve("axfleet").toString(),
-                REPO.resolve(".ci/run").toString(), REPO.resolve("bench/run").toString(), REPO.resolve("bench/start-times").toString(),
+                REPO.resolve(".ci/run").toString(), REPO.resolve("bench/run").toString(), REPO.resolve("bench/start-times").toString(), REPO.resolve("bench/soak").toString(),
                 REPO.resolve("examples/ask.sh").toString()));
         assertEquals(0, r.exit(), r.output());
         assertEquals("", r.output());
