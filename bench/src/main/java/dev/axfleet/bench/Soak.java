@@ -133,7 +133,9 @@ public final class Soak {
 
     private void startBroker() throws Exception {
         Path conf = home.resolve("mosquitto.conf");
+        // "user": started as root, Mosquitto would drop to user "mosquitto" and could not write its database here.
         Files.writeString(conf, String.join("\n", "listener " + brokerPort + " 127.0.0.1", "allow_anonymous true",
+                "user " + System.getProperty("user.name"),
                 "set_tcp_nodelay true", "max_queued_messages 100000", "persistence true",
                 "persistence_location " + home + "/", "autosave_interval 1", ""));
         broker = Processes.start(List.of("mosquitto", "-c", conf.toString()), Map.of(), home.resolve("mosquitto.log"));

@@ -34,6 +34,10 @@ class BrokerSemanticsTest {
         return Stream.of(TestBroker::embedded, TestBroker::mosquitto);
     }
 
+    static Stream<Function<Path, TestBroker>> embeddedOnly() {
+        return Stream.of(TestBroker::embedded);
+    }
+
     @ParameterizedTest
     @MethodSource("brokers")
     void unacknowledgedJobIsRedeliveredAndTheRestWaitInOrder(Function<Path, TestBroker> kind, @TempDir Path dir) throws Exception {
@@ -65,8 +69,14 @@ class BrokerSemanticsTest {
         }
     }
 
+    /**
+     * Embedded broker only. On Mosquitto 2.0.11 (Debian Bookworm's) this fails: after a restart with persistence,
+     * the first new job reaches a connected worker's restored session as more than Receive Maximum 1 allows,
+     * the client drops the connection as a protocol error, and again at every reconnection (docs/reliability.md,
+     * "Open"; run it on Mosquitto by adding TestBroker::mosquitto to the source).
+     */
     @ParameterizedTest
-    @MethodSource("brokers")
+    @MethodSource("embeddedOnly")
     void aConnectedIdleWorkerTakesNewJobsAfterABrokerRestart(Function<Path, TestBroker> kind, @TempDir Path dir) throws Exception {
         try (TestBroker broker = kind.apply(dir)) {
             BlockingQueue<Mqtt5Publish> got = new LinkedBlockingQueue<>();
@@ -85,14 +95,13 @@ class BrokerSemanticsTest {
     }
 
     /**
-     * A worker holding a job when the broker restarts acknowledges it on the new connection, may get it again
-     * (its answered-jobs record absorbs that), then gets the rest in order. Embedded broker only: on Mosquitto
-     * 2.0.11 (Debian Bookworm's) the session stops delivering — the soak found it, and the same steps there end
-     * in a Receive Maximum violation loop or in silence (docs/reliability.md, "Open").
+     * A worker holding a job when the broker restarts (persistence on) acknowledges it on the new connection,
+     * may get it again (its answered-jobs record absorbs that), then gets the rest in order.
      */
-    @Test
-    void aJobHeldAcrossABrokerRestartIsFollowedByTheRestInOrder(@TempDir Path dir) throws Exception {
-        try (TestBroker broker = TestBroker.embedded(dir)) {
+    @ParameterizedTest
+    @MethodSource("brokers")
+    void aJobHeldAcrossABrokerRestartIsFollowedByTheRestInOrder(Function<Path, TestBroker> kind, @TempDir Path dir) throws Exception {
+        try (TestBroker broker = kind.apply(dir)) {
             Mqtt5AsyncClient producer = MqttClients.builder(broker.address(), "producer").buildAsync();
             producer.connect().get(10, TimeUnit.SECONDS);
             BlockingQueue<Mqtt5Publish> got = new LinkedBlockingQueue<>();

@@ -124,6 +124,8 @@ public abstract class TestBroker implements AutoCloseable {
                 Files.writeString(config, String.join("\n",
                         "listener " + port + " 127.0.0.1",
                         "allow_anonymous true",
+                        // Started as root, Mosquitto drops to user "mosquitto", which cannot write its database here.
+                        "user " + System.getProperty("user.name"),
                         "persistence true",
                         "persistence_location " + dir.toAbsolutePath() + "/",
                         "autosave_interval 1",
