@@ -11,8 +11,9 @@ import dev.axfleet.broker.WireCodec;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What a worker publishes about jobs: deltas and the result on the job's reply topic (QoS 1, with the
- * job's correlation data), and state transitions on its status topic (QoS 0).
+ * What a worker publishes about jobs: deltas (QoS 1, numbered) and the result (QoS 2, so a result resent
+ * after a broker restart reaches subscribers once) on the job's reply topic with the job's correlation
+ * data, and state transitions on its status topic (QoS 0).
  */
 final class Replies {
     private final Mqtt5AsyncClient client;
@@ -23,12 +24,12 @@ final class Replies {
 
     /** Queued behind earlier publishes of this connection, so deltas arrive in order. */
     void delta(Job job, JobDelta delta) {
-        reply(job.replyTo(), job.correlation(), WireCodec.encodeDelta(delta));
+        reply(job.replyTo(), job.correlation(), WireCodec.encodeDelta(delta), MqttQos.AT_LEAST_ONCE);
     }
 
     /** Completes when the broker has acknowledged the result. */
     CompletableFuture<?> result(String replyTo, byte[] correlation, JobResult result) {
-        return reply(replyTo, correlation, WireCodec.encodeResult(result));
+        return reply(replyTo, correlation, WireCodec.encodeResult(result), MqttQos.EXACTLY_ONCE);
     }
 
     void status(JobStatus status) {
@@ -39,8 +40,8 @@ final class Replies {
                 .send();
     }
 
-    private CompletableFuture<?> reply(String topic, byte[] correlation, byte[] payload) {
-        var p = client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload);
+    private CompletableFuture<?> reply(String topic, byte[] correlation, byte[] payload, MqttQos qos) {
+        var p = client.publishWith().topic(topic).qos(qos).payload(payload);
         if (correlation != null) {
             p = p.correlationData(correlation);
         }
