@@ -78,6 +78,16 @@ public final class Soak {
     }
 
     private void run(Duration length, int httpClients, int mqttClients, Duration faultEvery) throws Exception {
+        // Interrupted (Ctrl-C), the soak takes its fleet down with it.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            workers.values().forEach(Process::destroy);
+            if (gateway != null) {
+                gateway.destroy();
+            }
+            if (broker != null) {
+                broker.destroy();
+            }
+        }));
         startBroker();
         startWorker("w1");
         startWorker("w2");
