@@ -19,6 +19,11 @@ public final class CardCodec {
     }
 
     public static byte[] encodeHealth(CardHealth h) {
+        return bytes(healthJson(h));
+    }
+
+    /** Card health as the JSON object {@link #encodeHealth} sends (for views that embed it, such as /health). */
+    public static JsonObject healthJson(CardHealth h) {
         JsonObject o = new JsonObject();
         o.addProperty("v", WireCodec.VERSION);
         o.addProperty("host", h.card().host());
@@ -55,7 +60,7 @@ public final class CardCodec {
         if (h.at() != null) {
             o.addProperty("at", h.at().toEpochMilli());
         }
-        return bytes(o);
+        return o;
     }
 
     public static CardHealth decodeHealth(byte[] payload) {

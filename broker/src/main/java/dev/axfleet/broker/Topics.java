@@ -57,6 +57,11 @@ public final class Topics {
         return ROOT + "/workers/+/+";
     }
 
+    /** Whether a topic is a worker's state topic ({@link #workerState}). */
+    public static boolean isWorkerState(String topic) {
+        return topic.startsWith(ROOT + "/workers/");
+    }
+
     public static String reply(String clientId, String jobId) {
         return ROOT + "/reply/" + segment("client", clientId) + "/" + segment("id", jobId);
     }
@@ -75,6 +80,11 @@ public final class Topics {
 
     public static String cards() {
         return ROOT + "/cards/+/+";
+    }
+
+    /** Whether a topic is a card's health topic ({@link #card}). */
+    public static boolean isCard(String topic) {
+        return topic.startsWith(ROOT + "/cards/");
     }
 
     public static String cardEvents(CardRef card) {

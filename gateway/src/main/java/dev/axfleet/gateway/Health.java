@@ -4,9 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.CardCodec;
 import dev.axfleet.broker.CardHealth;
-import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.WorkerState;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import spark.Request;
@@ -73,7 +71,7 @@ final class Health {
         for (CardHealth h : registry.cards().values()) {
             boolean fresh = registry.freshCard(h.card()).isPresent();
             cardDown |= fresh && h.state().down();
-            JsonObject c = JsonFields.parseObject(new String(CardCodec.encodeHealth(h), StandardCharsets.UTF_8));
+            JsonObject c = CardCodec.healthJson(h);
             c.remove("v");
             c.addProperty("stale", !fresh);
             cards.add(h.card().toString(), c);

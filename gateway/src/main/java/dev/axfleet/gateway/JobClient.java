@@ -188,13 +188,13 @@ public final class JobClient implements AutoCloseable {
     private void onPublish(Mqtt5Publish p) {
         String topic = p.getTopic().toString();
         try {
-            if (topic.startsWith(Topics.ROOT + "/workers/")) {
+            if (Topics.isWorkerState(topic)) {
                 if (p.getPayloadAsBytes().length > 0) {
                     registry.update(WireCodec.decodeWorkerState(p.getPayloadAsBytes()));
                 }
                 return;
             }
-            if (topic.startsWith(Topics.ROOT + "/cards/")) {
+            if (Topics.isCard(topic)) {
                 if (p.getPayloadAsBytes().length > 0) {
                     registry.updateCard(CardCodec.decodeHealth(p.getPayloadAsBytes()));
                 }

@@ -71,7 +71,7 @@ final class MonitorBus implements AutoCloseable {
     private void onMessage(Mqtt5Publish p) {
         String topic = p.getTopic().toString();
         byte[] payload = p.getPayloadAsBytes();
-        if (topic.startsWith(Topics.ROOT + "/workers/")) {
+        if (Topics.isWorkerState(topic)) {
             if (payload.length == 0) {
                 workers.remove(topic);
                 return;
