@@ -23,4 +23,9 @@ public record CardHealth(
     public CardHealth {
         readings = readings == null ? CardReadings.NONE : readings;
     }
+
+    /** Whether this was said recently enough to act on at {@code now}: a monitor that went quiet is not believed. */
+    public boolean freshAt(Instant now, java.time.Duration stale) {
+        return at != null && !at.plus(stale).isBefore(now);
+    }
 }

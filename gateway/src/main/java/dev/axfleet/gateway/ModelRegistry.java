@@ -45,8 +45,7 @@ public final class ModelRegistry {
 
     /** A card's health when the monitor said it recently enough to trust it. */
     public Optional<CardHealth> freshCard(CardRef card) {
-        CardHealth h = card == null ? null : cards.get(card);
-        return h == null || h.at() == null || h.at().plus(cardStale).isBefore(clock.instant()) ? Optional.empty() : Optional.of(h);
+        return Optional.ofNullable(card == null ? null : cards.get(card)).filter(h -> h.freshAt(clock.instant(), cardStale));
     }
 
     /**

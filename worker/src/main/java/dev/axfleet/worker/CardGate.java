@@ -36,10 +36,7 @@ final class CardGate {
     }
 
     private synchronized Optional<CardHealth> fresh() {
-        if (health == null || health.at() == null || health.at().plus(stale).isBefore(clock.instant())) {
-            return Optional.empty();
-        }
-        return Optional.of(health);
+        return Optional.ofNullable(health).filter(h -> h.freshAt(clock.instant(), stale));
     }
 
     /** Why no job should start now, or empty when jobs may run. */
