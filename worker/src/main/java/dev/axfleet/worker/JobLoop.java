@@ -103,10 +103,9 @@ final class JobLoop implements Runnable {
 
     /** Between jobs: follow the card, restart the runtime when asked, probe it, start it when it is down. */
     private void idle() {
-        Optional<String> hold = card.holdReason();
-        status.held(hold.orElse(null));
+        status.held(card.holdReason().orElse(null));
         if (card.cardDown()) {
-            release(hold.orElse("the card is down"));
+            release(cardDownReason());
             return;
         }
         String why = restartRequest;
@@ -169,22 +168,39 @@ final class JobLoop implements Runnable {
     private boolean awaitCard(Job job) {
         Optional<String> why;
         while (!stopping && (why = card.holdReason()).isPresent()) {
-            if (job.isExpired(clock.instant()) || cancellations.contains(job.id())) {
+            if (gone(job)) {
                 return false;
             }
             status.held(why.get());
             if (card.cardDown()) {
                 release(why.get());
             }
-            try {
-                card.await(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (!awaitCardNews()) {
                 return false;
             }
         }
         status.held(null);
         return !stopping;
+    }
+
+    /** Whether a job waiting for the card or the runtime expired or was cancelled meanwhile. */
+    private boolean gone(Job job) {
+        return job.isExpired(clock.instant()) || cancellations.contains(job.id());
+    }
+
+    private String cardDownReason() {
+        return card.holdReason().orElse("the card is down");
+    }
+
+    /** Waits a moment for news about the card; false when the thread was interrupted. */
+    private boolean awaitCardNews() {
+        try {
+            card.await(250);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Stops the runtime because its card is lost or being reset; it starts again when the card is back. */
@@ -270,7 +286,7 @@ final class JobLoop implements Runnable {
     private void restart(String why) {
         runtimeReady = false;
         if (card.cardDown()) {
-            release(why + "; " + card.holdReason().orElse("the card is down"));
+            release(why + "; " + cardDownReason());
             return;
         }
         status.restarting(why);
@@ -292,15 +308,12 @@ final class JobLoop implements Runnable {
      */
     private boolean ensureRuntime(Job pending) {
         while (!runtimeReady && !stopping) {
-            if (pending != null && (pending.isExpired(clock.instant()) || cancellations.contains(pending.id()))) {
+            if (pending != null && gone(pending)) {
                 return false;
             }
             if (card.cardDown()) {
-                release(card.holdReason().orElse("the card is down"));
-                try {
-                    card.await(250);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                release(cardDownReason());
+                if (!awaitCardNews()) {
                     return false;
                 }
                 continue;
@@ -323,8 +336,7 @@ final class JobLoop implements Runnable {
                 status.restarting(e.getMessage());
                 runtime.close();
                 long until = System.nanoTime() + pause.toNanos();
-                while (System.nanoTime() < until && !stopping
-                        && (pending == null || !(pending.isExpired(clock.instant()) || cancellations.contains(pending.id())))) {
+                while (System.nanoTime() < until && !stopping && (pending == null || !gone(pending))) {
                     sleep(100);
                 }
             }
