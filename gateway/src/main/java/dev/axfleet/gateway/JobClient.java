@@ -19,11 +19,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,10 +46,9 @@ public final class JobClient implements AutoCloseable {
     private final String gatewayId;
     private final ModelRegistry registry;
     private final Clock clock;
-    private final Map<String, BlockingQueue<Reply>> waiting = new ConcurrentHashMap<>();
+    private final Map<String, Submission> waiting = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> pending = new ConcurrentHashMap<>();
     private final Map<String, String> orphans = new ConcurrentHashMap<>();
-    private final Map<String, String> models = new ConcurrentHashMap<>();
     private final Duration sessionExpiry;
     private final Duration brokerGrace;
     private final CompletableFuture<Void> firstSubscription = new CompletableFuture<>();
@@ -115,10 +112,9 @@ public final class JobClient implements AutoCloseable {
         if (connected()) {
             return;
         }
-        for (Map.Entry<String, BlockingQueue<Reply>> w : waiting.entrySet()) {
-            String model = models.get(w.getKey());
-            if (model != null && orphans.putIfAbsent(w.getKey(), model) == null) {
-                w.getValue().add(Submission.BROKER_LOST);
+        for (Submission s : waiting.values()) {
+            if (orphans.putIfAbsent(s.id(), s.model()) == null) {
+                s.deliver(Submission.BROKER_LOST);
             }
         }
     }
@@ -145,11 +141,9 @@ public final class JobClient implements AutoCloseable {
         Instant now = clock.instant();
         String replyTo = Topics.reply(gatewayId, id);
         Job job = new Job(id, model, params, replyTo, id.getBytes(StandardCharsets.UTF_8), now, now.plus(timeout), stream);
-        BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
-        waiting.put(id, replies);
-        models.put(id, model);
+        Submission s = new Submission(id, model, this);
+        waiting.put(id, s);
         pending.computeIfAbsent(model, m -> new AtomicInteger()).incrementAndGet();
-        Submission s = new Submission(id, model, replies, this);
         client.publishWith()
                 .topic(Topics.jobs(model))
                 .qos(MqttQos.AT_LEAST_ONCE)
@@ -160,14 +154,14 @@ public final class JobClient implements AutoCloseable {
                 .whenComplete((r, e) -> {
                     if (e != null) {
                         log.warn("job={} could not be published: {}", id, e.toString());
-                        replies.add(Submission.UNDELIVERED);
+                        s.deliver(Submission.UNDELIVERED);
                     }
                 });
         return s;
     }
 
     /** Publishes a control request for a card (the monitor of its host acts on it); completes when the broker has it. */
-    java.util.concurrent.CompletableFuture<?> control(CardRef card, Command command) {
+    CompletableFuture<?> control(CardRef card, Command command) {
         return client.publishWith().topic(Topics.cardControl(card)).qos(MqttQos.AT_LEAST_ONCE).payload(CardCodec.encodeCommand(command))
                 .send();
     }
@@ -179,7 +173,6 @@ public final class JobClient implements AutoCloseable {
     }
 
     void finished(Submission s) {
-        models.remove(s.id());
         if (waiting.remove(s.id()) != null) {
             pending.get(s.model()).decrementAndGet();
         }
@@ -201,9 +194,9 @@ public final class JobClient implements AutoCloseable {
                 return;
             }
             Reply r = WireCodec.decodeReply(p.getPayloadAsBytes());
-            BlockingQueue<Reply> q = waiting.get(r.id());
-            if (q != null) {
-                q.add(r);
+            Submission s = waiting.get(r.id());
+            if (s != null) {
+                s.deliver(r);
             }
         } catch (RuntimeException e) {
             log.warn("unreadable message on {}: {}", topic, e.toString());

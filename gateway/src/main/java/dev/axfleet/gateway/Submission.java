@@ -6,6 +6,7 @@ import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.Reply;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /** One job this gateway published, and the replies arriving for it. */
@@ -20,13 +21,12 @@ public final class Submission {
 
     private final String id;
     private final String model;
-    private final BlockingQueue<Reply> replies;
+    private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
     private final JobClient client;
 
-    Submission(String id, String model, BlockingQueue<Reply> replies, JobClient client) {
+    Submission(String id, String model, JobClient client) {
         this.id = id;
         this.model = model;
-        this.replies = replies;
         this.client = client;
     }
 
@@ -36,6 +36,11 @@ public final class Submission {
 
     public String model() {
         return model;
+    }
+
+    /** A reply for this job, arriving from the bus (or made here when the broker is out of reach). */
+    void deliver(Reply r) {
+        replies.add(r);
     }
 
     /** The next delta or the result, or null when none came within {@code wait}. */
