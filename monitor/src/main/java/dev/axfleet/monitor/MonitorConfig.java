@@ -68,7 +68,7 @@ public record MonitorConfig(
             throw new IllegalArgumentException("monitor.driver_reload must be auto, on or off, not " + driverReload);
         }
         if (resumeC >= hotC) {
-            throw new IllegalArgumentException("monitor.resume_c must be below monitor.hot_c");
+            throw new IllegalArgumentException("monitor.resume_c (" + resumeC + ") must be below monitor.hot_c (" + hotC + ")");
         }
     }
 

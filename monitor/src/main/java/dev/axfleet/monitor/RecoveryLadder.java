@@ -170,7 +170,7 @@ final class RecoveryLadder {
         for (int attempt = 1; attempt <= config.rebootAttempts(); attempt++) {
             Tool.Result r = Tool.run(command, "y\n", Duration.ofSeconds(30));
             last = r.startError() != null ? "axcl-smi cannot run: " + r.startError()
-                    : r.timedOut() ? "axcl-smi reboot did not finish in 30 s" : brief(r.output());
+                    : r.timedOut() ? "axcl-smi reboot did not finish in 30 s" : Tool.oneLine(r.output(), 200);
             if (r.startError() == null && !r.timedOut() && card.awaitAnswering(config.rebootWait())) {
                 return Result.ok("attempt " + attempt + ": " + last);
             }
@@ -202,7 +202,7 @@ final class RecoveryLadder {
         unload.addAll(MODULES_UNLOAD);
         Tool.Result r = Tool.run(unload, null, Duration.ofSeconds(60));
         if (!r.ok()) {
-            return Result.failed("modprobe -r failed: " + brief(r.output() + (r.startError() == null ? "" : r.startError())));
+            return Result.failed("modprobe -r failed: " + Tool.oneLine(r.output() + (r.startError() == null ? "" : r.startError()), 200));
         }
         List<String> loadOrder = new ArrayList<>(MODULES_UNLOAD);
         java.util.Collections.reverse(loadOrder);
@@ -211,7 +211,7 @@ final class RecoveryLadder {
             load.add(module);
             Tool.Result l = Tool.run(load, null, Duration.ofSeconds(60));
             if (!l.ok()) {
-                return Result.failed("modprobe " + module + " failed: " + brief(l.output()));
+                return Result.failed("modprobe " + module + " failed: " + Tool.oneLine(l.output(), 200));
             }
         }
         return card.awaitAnswering(config.reloadWait()) ? Result.ok("modules unloaded and loaded again")
@@ -224,7 +224,7 @@ final class RecoveryLadder {
         }
         Tool.Result r = Tool.run(config.hostReboot(), null, Duration.ofSeconds(60));
         if (!r.ok()) {
-            return Result.failed("host reboot command failed: " + brief(r.output()));
+            return Result.failed("host reboot command failed: " + Tool.oneLine(r.output(), 200));
         }
         return card.awaitAnswering(config.settle()) ? Result.ok("host reboot command ran") : Result.failed("host reboot command ran; "
                 + "the card still does not answer");
@@ -251,10 +251,6 @@ final class RecoveryLadder {
         return workers.stream().map(WorkerState::worker).toList().toString();
     }
 
-    private static String brief(String s) {
-        String one = s.replaceAll("\\s+", " ").strip();
-        return one.length() > 200 ? one.substring(0, 200) + "..." : one;
-    }
 
     /** This process's real uid, from /proc (no JDK module needed). */
     static long uid() {

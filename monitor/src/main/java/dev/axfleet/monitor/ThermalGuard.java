@@ -12,10 +12,8 @@ final class ThermalGuard {
     private final double resumeC;
     private boolean hot;
 
+    /** @param resumeC below {@code hotC} (MonitorConfig checks it) */
     ThermalGuard(double hotC, double resumeC) {
-        if (resumeC >= hotC) {
-            throw new IllegalArgumentException("monitor.resume_c (" + resumeC + ") must be below monitor.hot_c (" + hotC + ")");
-        }
         this.hotC = hotC;
         this.resumeC = resumeC;
     }

@@ -72,7 +72,7 @@ public final class SmiParser {
                         cmmUsed = Long.parseLong(l.group(4));
                         cmmTotal = Long.parseLong(l.group(5));
                     } else {
-                        warnings.add("axcl-smi: unrecognised temperature/load/CMM row: " + brief(lines[i + 1]));
+                        warnings.add("axcl-smi: unrecognised temperature/load/CMM row: " + Tool.oneLine(lines[i + 1], 120));
                     }
                 }
             }
@@ -85,7 +85,7 @@ public final class SmiParser {
                 // The header is there and the card is not: the documented "empty table" of a card the driver lost.
                 return DeviceHealth.failed(DeviceHealth.Status.NOT_FOUND, "axcl-smi lists no card " + index, warnings);
             }
-            warnings.add("axcl-smi: no card table in the output: " + brief(output));
+            warnings.add("axcl-smi: no card table in the output: " + Tool.oneLine(output, 120));
             return DeviceHealth.failed(DeviceHealth.Status.UNREADABLE, "axcl-smi output not recognised", warnings);
         }
         return new DeviceHealth(DeviceHealth.Status.ANSWERING,
@@ -149,8 +149,4 @@ public final class SmiParser {
                 : line + " (card not found)";
     }
 
-    private static String brief(String s) {
-        String one = s.replaceAll("\\s+", " ").strip();
-        return one.length() > 120 ? one.substring(0, 120) + "..." : one;
-    }
 }

@@ -86,6 +86,12 @@ public final class Tool {
         return new Result(finished ? p.exitValue() : -1, text, !finished, null);
     }
 
+    /** Tool output for a log line or an event: one line, at most {@code max} characters. */
+    public static String oneLine(String s, int max) {
+        String one = s.replaceAll("\\s+", " ").strip();
+        return one.length() > max ? one.substring(0, max) + "..." : one;
+    }
+
     private static void copy(InputStream in, ByteArrayOutputStream out) {
         byte[] buf = new byte[8192];
         try (in) {
