@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,7 +57,7 @@ public final class Soak {
     private final AtomicLong lostHttp = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private final Map<String, AtomicInteger> mqttResults = new ConcurrentHashMap<>();
-    private final Map<String, String> failures = new ConcurrentHashMap<>();
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
     private final List<String> faults = new ArrayList<>();
     private final List<String> samples = new ArrayList<>();
     private volatile boolean running = true;
@@ -225,7 +226,7 @@ public final class Soak {
         }
     }
 
-    /** Heap in use (survivors, eden, old) from jstat, after a GC would not be honest either: this is what it holds now. */
+    /** Heap in use now (survivors, eden, old generation) from jstat, without forcing a collection first. */
     private static String heapMiB(long pid) {
         try {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstat").toString(), "-gc", String.valueOf(pid))
@@ -270,14 +271,12 @@ public final class Soak {
                     refused.incrementAndGet();
                     sleep(1000);
                 } else {
-                    failed.incrementAndGet();
-                    failures.merge("HTTP " + r.statusCode() + " " + brief(r.body()), "1", (a, b) -> String.valueOf(Integer.parseInt(a) + 1));
+                    fail("HTTP " + r.statusCode() + " " + brief(r.body()));
                 }
             } catch (java.net.http.HttpTimeoutException e) {
                 lostHttp.incrementAndGet();
             } catch (IOException e) {
-                failed.incrementAndGet();
-                failures.merge("HTTP " + e.getClass().getSimpleName(), "1", (a, b) -> String.valueOf(Integer.parseInt(a) + 1));
+                fail("HTTP " + e.getClass().getSimpleName());
                 sleep(1000);
             } catch (InterruptedException e) {
                 return;
@@ -289,7 +288,7 @@ public final class Soak {
     private void mqttClient(int n) {
         String client = "soak-device-" + n;
         Mqtt5AsyncClient c = MqttClients.builder(BrokerAddress.loopback(brokerPort), client).buildAsync();
-        Map<String, java.util.concurrent.CountDownLatch> waiting = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> waiting = new ConcurrentHashMap<>();
         c.publishes(MqttGlobalPublishFilter.ALL, p -> {
             JsonObject o = JsonParser.parseString(new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
             if (!"result".equals(o.get("type").getAsString())) {
@@ -303,11 +302,9 @@ public final class Soak {
             if ("done".equals(o.get("outcome").getAsString())) {
                 answered.incrementAndGet();
             } else {
-                failed.incrementAndGet();
-                failures.merge("MQTT " + o.get("outcome").getAsString() + " " + brief(String.valueOf(o.get("error"))), "1",
-                        (a, b) -> String.valueOf(Integer.parseInt(a) + 1));
+                fail("MQTT " + o.get("outcome").getAsString() + " " + brief(String.valueOf(o.get("error"))));
             }
-            java.util.concurrent.CountDownLatch l = waiting.remove(id);
+            CountDownLatch l = waiting.remove(id);
             if (l != null) {
                 l.countDown();
             }
@@ -317,7 +314,7 @@ public final class Soak {
         long i = 0;
         while (running) {
             String id = client + "-" + (i++);
-            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
             waiting.put(id, done);
             mqttResults.put(id, new AtomicInteger());
             sent.incrementAndGet();
@@ -336,6 +333,12 @@ public final class Soak {
         }
         sleep(60_000);
         c.disconnect();
+    }
+
+    /** Counts a failed job under its kind (status and the start of the message) for the report. */
+    private void fail(String kind) {
+        failed.incrementAndGet();
+        failures.merge(kind, 1, Integer::sum);
     }
 
     private static void sleep(long ms) {
