@@ -30,6 +30,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -190,16 +191,17 @@ class FuzzTest {
             }
             return copy.toString();
         }));
-        Arbitrary<String> deep = Arbitraries.of(fields).flatMap(field -> json(2).map(value -> {
-            JsonObject copy = valid.deepCopy();
-            if (copy.has("messages")) {
-                copy.getAsJsonArray("messages").get(0).getAsJsonObject().add(field.equals("model") ? "role" : "content", value);
-            }
-            JsonObject options = new JsonObject();
-            options.add(OPTION_FIELDS.get(Math.abs(field.hashCode()) % OPTION_FIELDS.size()), value);
-            copy.add(copy.has("params") ? "params" : "options", options);
-            return copy.toString();
-        }));
+        Arbitrary<String> deep = Combinators.combine(Arbitraries.of("role", "content"), Arbitraries.of(OPTION_FIELDS), json(2))
+                .as((messageField, option, value) -> {
+                    JsonObject copy = valid.deepCopy();
+                    if (copy.has("messages")) {
+                        copy.getAsJsonArray("messages").get(0).getAsJsonObject().add(messageField, value);
+                    }
+                    JsonObject options = new JsonObject();
+                    options.add(option, value);
+                    copy.add(copy.has("params") ? "params" : "options", options);
+                    return copy.toString();
+                });
         return Arbitraries.frequencyOf(
                 Tuple.of(6, mutated),
                 Tuple.of(2, deep),

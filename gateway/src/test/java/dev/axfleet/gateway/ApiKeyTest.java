@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.axfleet.broker.testing.TestBroker;
-import dev.axfleet.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,8 +37,7 @@ class ApiKeyTest {
 
     private Gateway start(Path keyFile) {
         broker = TestBroker.embedded(dir.resolve("broker"));
-        return Gateway.start(GatewayConfig.from(Settings.of(Map.of("broker.url", "mqtt://127.0.0.1:" + broker.address().port(),
-                "gateway.port", "0", "gateway.models", "qwen3-1.7b", "gateway.api_key_file", keyFile.toString()))));
+        return TestGateways.start(broker, Map.of("gateway.models", "qwen3-1.7b", "gateway.api_key_file", keyFile.toString()));
     }
 
     private HttpResponse<String> get(String path, String authorization) throws Exception {

@@ -18,7 +18,6 @@ import dev.axfleet.broker.Usage;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
-import dev.axfleet.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,12 +58,10 @@ class BrokerLossTest {
 
     private void start() {
         broker = TestBroker.embedded(dir);
-        gateway = Gateway.start(GatewayConfig.from(Settings.of(Map.of(
-                "broker.url", "mqtt://127.0.0.1:" + broker.address().port(),
-                "gateway.port", "0",
+        gateway = TestGateways.start(broker, Map.of(
                 "gateway.models", MODEL,
                 "gateway.request_timeout", "60s",
-                "gateway.broker_grace", "300ms"))));
+                "gateway.broker_grace", "300ms"));
     }
 
     private CompletableFuture<HttpResponse<String>> ask() {

@@ -11,7 +11,6 @@ import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
-import dev.axfleet.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,13 +46,11 @@ class GatewayTest {
     @BeforeAll
     static void start() {
         broker = TestBroker.embedded(dir);
-        gateway = Gateway.start(GatewayConfig.from(Settings.of(Map.of(
-                "broker.url", "mqtt://127.0.0.1:" + broker.address().port(),
-                "gateway.port", "0",
+        gateway = TestGateways.start(broker, Map.of(
                 "gateway.models", MODEL,
                 "gateway.request_timeout", "1s",
                 "gateway.max_pending_per_model", "3",
-                "gateway.max_body_bytes", "2000"))));
+                "gateway.max_body_bytes", "2000"));
         bus = TestMqttClient.connect(broker.address(), "observer");
     }
 
