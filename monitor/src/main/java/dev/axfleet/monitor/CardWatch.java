@@ -81,10 +81,10 @@ final class CardWatch implements Runnable, RecoveryLadder.Card {
 
     @Override
     public void run() {
+        Command request = null;
         while (running) {
             probeOnce();
             String cause = cause();
-            Command request = requests.poll();
             if (request != null) {
                 climb(RecoveryLadder.Step.CARD_REBOOT, "reset requested by " + request.by()
                         + (request.reason() == null ? "" : ": " + request.reason()), true);
@@ -92,10 +92,8 @@ final class CardWatch implements Runnable, RecoveryLadder.Card {
                 climb(startStep(), cause, false);
             }
             try {
-                Command next = requests.poll(config.interval().toMillis(), TimeUnit.MILLISECONDS);
-                if (next != null) {
-                    requests.add(next);
-                }
+                // The pause between probes, cut short by a reset request.
+                request = requests.poll(config.interval().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
