@@ -70,6 +70,9 @@ public final class Bench {
                 Map.of("AXFLEET_CONFIG", home.resolve("none.conf").toString(),
                         "AXFLEET_FLEET_HOME", home.resolve("fleet").toString(),
                         "AXFLEET_EMULATOR_TIME_SCALE", "0",
+                        // The monitor would probe the emulated card with a JVM-based axcl-smi every 5 s, noise that the
+                        // Pi's C binary does not make; bench/start-times measures the monitor on its own.
+                        "AXFLEET_FLEET_MONITOR", "false",
                         "AXFLEET_GATEWAY_PORT", String.valueOf(gatewayPort),
                         mosquitto ? "AXFLEET_BROKER_URL" : "AXFLEET_BROKER_EMBEDDED_PORT",
                         mosquitto ? "mqtt://127.0.0.1:" + brokerPort : String.valueOf(brokerPort)),
