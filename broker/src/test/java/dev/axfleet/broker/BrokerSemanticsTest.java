@@ -14,11 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,10 +33,6 @@ class BrokerSemanticsTest {
 
     static Stream<Function<Path, TestBroker>> brokers() {
         return Stream.of(TestBroker::embedded, TestBroker::mosquitto);
-    }
-
-    static Stream<Function<Path, TestBroker>> embeddedOnly() {
-        return Stream.of(TestBroker::embedded);
     }
 
     @ParameterizedTest
@@ -70,13 +67,11 @@ class BrokerSemanticsTest {
     }
 
     /**
-     * Embedded broker only. On Mosquitto 2.0.11 (Debian Bookworm's) this fails: after a restart with persistence,
-     * the first new job reaches a connected worker's restored session as more than Receive Maximum 1 allows,
-     * the client drops the connection as a protocol error, and again at every reconnection (docs/reliability.md,
-     * "Open"; run it on Mosquitto by adding TestBroker::mosquitto to the source).
+     * An idle worker stays connected through a broker restart (persistence on) and takes the next jobs in order.
+     * On Mosquitto 2.0.11 this holds only because the subscription is made again on reconnection (see consumer).
      */
     @ParameterizedTest
-    @MethodSource("embeddedOnly")
+    @MethodSource("brokers")
     void aConnectedIdleWorkerTakesNewJobsAfterABrokerRestart(Function<Path, TestBroker> kind, @TempDir Path dir) throws Exception {
         try (TestBroker broker = kind.apply(dir)) {
             BlockingQueue<Mqtt5Publish> got = new LinkedBlockingQueue<>();
@@ -90,7 +85,17 @@ class BrokerSemanticsTest {
             producer.connect().get(10, TimeUnit.SECONDS);
             producer.publishWith().topic(Topics.jobs("semantics")).qos(MqttQos.AT_LEAST_ONCE)
                     .payload("after".getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
-            assertEquals("after", text(got.poll(10, TimeUnit.SECONDS)), "the session and its shared subscription came back on " + broker);
+            for (int i = 1; i < 3; i++) {
+                producer.publishWith().topic(Topics.jobs("semantics")).qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(("after-" + i).getBytes(StandardCharsets.UTF_8)).send().get(10, TimeUnit.SECONDS);
+            }
+            for (String expected : List.of("after", "after-1", "after-2")) {
+                Mqtt5Publish p = got.poll(10, TimeUnit.SECONDS);
+                assertEquals(expected, text(p), "jobs after the restart, in order, one at a time, on " + broker);
+                assertNull(got.poll(200, TimeUnit.MILLISECONDS), "Receive Maximum 1 still holds after the restart");
+                p.acknowledge();
+            }
+            assertTrue(c.getState().isConnected(), "no protocol error dropped the connection");
         }
     }
 
@@ -131,15 +136,24 @@ class BrokerSemanticsTest {
         }
     }
 
+    /**
+     * A consumer set up as the worker is: persistent session, Receive Maximum 1, and the shared subscription made
+     * on every connection, because Mosquitto 2.0.11 restores the session after a restart but not its shared
+     * subscriptions (CONNACK says session present; a job published then has no subscriber).
+     */
     private static Mqtt5AsyncClient consumer(TestBroker broker, BlockingQueue<Mqtt5Publish> sink) throws Exception {
-        Mqtt5AsyncClient c = MqttClients.builder(broker.address(), "consumer-1").buildAsync();
+        CompletableFuture<Void> subscribed = new CompletableFuture<>();
+        AtomicReference<Mqtt5AsyncClient> self = new AtomicReference<>();
+        Mqtt5AsyncClient c = MqttClients.builder(broker.address(), "consumer-1")
+                .addConnectedListener(ctx -> self.get().subscribeWith().topicFilter(Topics.jobsShared("semantics"))
+                        .qos(MqttQos.AT_LEAST_ONCE).send().thenRun(() -> subscribed.complete(null)))
+                .buildAsync();
+        self.set(c);
         c.publishes(MqttGlobalPublishFilter.ALL, sink::add, true);
-        var connack = c.connectWith().cleanStart(false).sessionExpiryInterval(3600)
+        c.connectWith().cleanStart(false).sessionExpiryInterval(3600)
                 .restrictions().receiveMaximum(1).applyRestrictions()
                 .send().get(10, TimeUnit.SECONDS);
-        if (!connack.isSessionPresent()) {
-            c.subscribeWith().topicFilter(Topics.jobsShared("semantics")).qos(MqttQos.AT_LEAST_ONCE).send().get(10, TimeUnit.SECONDS);
-        }
+        subscribed.get(10, TimeUnit.SECONDS);
         assertTrue(c.getState().isConnected());
         return c;
     }
