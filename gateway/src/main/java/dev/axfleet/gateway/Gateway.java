@@ -5,8 +5,10 @@ import com.google.gson.JsonObject;
 import dev.axfleet.gateway.ollama.OllamaFacade;
 import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Service;
@@ -23,10 +25,13 @@ public final class Gateway implements AutoCloseable {
     private final JobClient client;
     private final Service http;
 
-    private Gateway(GatewayConfig config, JobClient client, Service http) {
+    private final AtomicInteger inFlight;
+
+    private Gateway(GatewayConfig config, JobClient client, Service http, AtomicInteger inFlight) {
         this.config = config;
         this.client = client;
         this.http = http;
+        this.inFlight = inFlight;
     }
 
     /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
@@ -45,7 +50,11 @@ public final class Gateway implements AutoCloseable {
         }
         JobRunner runner = new JobRunner(client, registry, config, metrics);
         Service http = Service.ignite().ipAddress(config.bind()).port(config.port()).threadPool(200, 8, 60_000);
-        http.before((req, res) -> RequestLog.of(req));
+        AtomicInteger inFlight = new AtomicInteger();
+        http.before((req, res) -> {
+            inFlight.incrementAndGet();
+            RequestLog.of(req);
+        });
         http.before(new ApiKey(apiKey, http)::check);
         new OpenAiFacade(runner, registry, config).register(http);
         new OllamaFacade(runner, registry, config).register(http);
@@ -62,12 +71,15 @@ public final class Gateway implements AutoCloseable {
             log.error("{} {} failed", req.requestMethod(), req.pathInfo(), e);
             res.body(OpenAiFacade.error(res, new ApiException(500, "internal error: " + e, null, "internal_error", Map.of())));
         });
-        http.afterAfter((req, res) -> RequestLog.finish(req, res, metrics));
+        http.afterAfter((req, res) -> {
+            RequestLog.finish(req, res, metrics);
+            inFlight.decrementAndGet();
+        });
         http.init();
         http.awaitInitialization();
         log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models; Ollama: /api/chat, /api/generate, /api/tags; /health, /metrics)",
                 config.bind(), http.port());
-        return new Gateway(config, client, http);
+        return new Gateway(config, client, http, inFlight);
     }
 
     private static byte[] secret(java.nio.file.Path file, String setting) {
@@ -85,6 +97,19 @@ public final class Gateway implements AutoCloseable {
         return Json.respond(res, 404, body, Map.of());
     }
 
+    private void awaitRequests(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        try {
+            while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            // Spark runs afterAfter filters before it writes a returned body; give the last one time to go out.
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public int port() {
         return http.port();
     }
@@ -93,8 +118,21 @@ public final class Gateway implements AutoCloseable {
         return config;
     }
 
+    /**
+     * Stops as a restart should: new requests get 503 + Retry-After, requests in progress get up to
+     * {@code gateway.drain} to finish, callers still waiting then get 503 and their jobs are cancelled, and
+     * only then does the listener close.
+     */
     @Override
     public void close() {
+        client.stopAccepting();
+        if (inFlight.get() > 0) {
+            log.info("stopping: {} request(s) in progress get up to {} to finish", inFlight.get(), config.drain());
+        }
+        awaitRequests(config.drain());
+        if (client.cancelWaiting() > 0) {
+            awaitRequests(Duration.ofSeconds(2));
+        }
         http.stop();
         http.awaitStop();
         client.close();

@@ -21,6 +21,8 @@ import java.util.UUID;
  * @param brokerGrace       how long waiting callers wait for a lost broker before they are answered 503
  * @param apiKeyFile        file holding the API key the facades require (mode 0600); null: no key needed
  * @param adminTokenFile    file holding the admin token for {@code /admin/...} (mode 0600); null disables admin routes
+ * @param drain             on stop, how long requests in progress may take to finish (new ones get 503) before
+ *                          the listener closes and the jobs of callers still waiting are cancelled
  */
 public record GatewayConfig(
         String bind,
@@ -36,7 +38,8 @@ public record GatewayConfig(
         java.nio.file.Path adminTokenFile,
         Duration sessionExpiry,
         Duration brokerGrace,
-        java.nio.file.Path apiKeyFile) {
+        java.nio.file.Path apiKeyFile,
+        Duration drain) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -59,7 +62,8 @@ public record GatewayConfig(
                 java.util.Optional.ofNullable(s.string("gateway.admin_token_file", null)).map(java.nio.file.Path::of).orElse(null),
                 s.duration("gateway.session_expiry", Duration.ofMinutes(5)),
                 s.duration("gateway.broker_grace", Duration.ofSeconds(5)),
-                java.util.Optional.ofNullable(s.string("gateway.api_key_file", null)).map(java.nio.file.Path::of).orElse(null));
+                java.util.Optional.ofNullable(s.string("gateway.api_key_file", null)).map(java.nio.file.Path::of).orElse(null),
+                s.duration("gateway.drain", Duration.ofSeconds(30)));
     }
 
     public List<String> describe() {
@@ -74,7 +78,7 @@ public record GatewayConfig(
                 "gateway.max_body_bytes=" + maxBodyBytes,
                 "gateway.keep_alive=" + keepAlive,
                 "gateway.card_stale=" + cardStale,
-                "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace,
+                "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace + " drain=" + drain,
                 "gateway.api_key_file=" + (apiKeyFile == null ? "(none: no API key needed)" : apiKeyFile + " (Authorization: Bearer required on /v1 and /api)"),
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }

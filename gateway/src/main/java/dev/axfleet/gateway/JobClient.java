@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +53,7 @@ public final class JobClient implements AutoCloseable {
     private final Duration sessionExpiry;
     private final Duration brokerGrace;
     private final CompletableFuture<Void> firstSubscription = new CompletableFuture<>();
+    private volatile boolean accepting = true;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "broker-grace");
         t.setDaemon(true);
@@ -201,6 +203,38 @@ public final class JobClient implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("unreadable message on {}: {}", topic, e.toString());
         }
+    }
+
+    /** From now on {@link #accepting()} is false: the gateway is stopping and takes no new jobs. */
+    void stopAccepting() {
+        accepting = false;
+    }
+
+    boolean accepting() {
+        return accepting;
+    }
+
+    /**
+     * Answers every caller still waiting with {@link Submission#STOPPING} and cancels its job (the caller loses its
+     * connection with this process, so the job is work for nobody); returns how many there were.
+     */
+    int cancelWaiting() {
+        accepting = false;
+        List<Submission> left = List.copyOf(waiting.values());
+        CompletableFuture<?>[] cancels = left.stream()
+                .map(s -> client.publishWith().topic(Topics.cancel(s.model())).qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(WireCodec.encodeCancel(s.id())).send())
+                .toArray(CompletableFuture[]::new);
+        left.forEach(s -> s.deliver(Submission.STOPPING));
+        if (!left.isEmpty()) {
+            try {
+                CompletableFuture.allOf(cancels).get(2, TimeUnit.SECONDS);
+                log.info("stopping: cancelled {} job(s) whose callers were still waiting", left.size());
+            } catch (Exception e) {
+                log.warn("stopping: cancelling {} job(s) of callers still waiting: {}", left.size(), e.toString());
+            }
+        }
+        return left.size();
     }
 
     @Override

@@ -117,6 +117,9 @@ public final class JobRunner {
     }
 
     private Submission submit(String model, ChatParams params, boolean stream, RequestLog requestLog) throws ApiException {
+        if (!client.accepting()) {
+            throw ApiException.busy("the gateway is stopping; try again shortly", 5);
+        }
         if (!client.connected()) {
             throw ApiException.busy("the MQTT broker is not reachable; try again shortly", 5);
         }

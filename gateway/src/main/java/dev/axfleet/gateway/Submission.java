@@ -19,6 +19,10 @@ public final class Submission {
             JobError.of("broker_unavailable", "the connection to the MQTT broker was lost while the job waited; it was cancelled"),
             null, 0, null);
 
+    /** Put in the queue when the gateway stops before the job is answered; the job is cancelled. */
+    static final JobResult STOPPING = JobResult.failed("-", "-", Outcome.ERROR,
+            JobError.of("gateway_stopping", "the gateway stopped before the job was answered; it was cancelled"), null, 0, null);
+
     private final String id;
     private final String model;
     private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
