@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # axfleet installer for Raspberry Pi OS Bookworm (64-bit) on a Raspberry Pi 5 with the M5Stack LLM-8850 card.
 #
-#   sudo deploy/install.sh [--models qwen3-1.7b,...] [--dry-run] [--prefix DIR]
+#   sudo deploy/install.sh [--models qwen3-1.7b,...] [--api-key] [--dry-run] [--prefix DIR]
 #
 #   --models    resident chat models to enable as services (default: qwen3-1.7b)
+#   --api-key   also make an API key (/etc/axfleet/api-key): then /v1 and /api need it (clients must send it)
 #   --dry-run   print every action, change nothing
 #   --prefix    install the files under DIR instead of /, and only print system actions (for tests)
 #
@@ -16,13 +17,15 @@ repo="$(dirname "$here")"
 DRY=0
 PREFIX=""
 MODELS="qwen3-1.7b"
+API_KEY=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) DRY=1 ;;
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
     --models) MODELS="${2:?--models needs a list}"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --api-key) API_KEY=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +56,8 @@ sys() {
     "$@"
   fi
 }
+
+new_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=' ; }
 
 # Installs SRC as DEST with MODE; "keep" leaves an existing DEST alone (the operator may have edited it).
 install_file() {
@@ -121,9 +126,14 @@ done
 for doc in "$repo"/docs/*.md; do
   install_file "$doc" "/opt/axfleet/docs/$(basename "$doc")" 0644
 done
-# The settings file, with the chosen models accepted by the gateway before their workers finish loading.
+# The settings file, with the chosen models accepted by the gateway before their workers finish loading,
+# the admin token (made below) and, with --api-key, the API key.
 conf="$(mktemp)"
-sed "s|^# gateway.models =.*|gateway.models = $MODELS|" "$here/axfleet.conf" > "$conf"
+api_key_line='# gateway.api_key_file ='
+if [[ $API_KEY -eq 1 ]]; then api_key_line='gateway.api_key_file = /etc/axfleet/api-key'; fi
+sed -e "s|^# gateway.models =.*|gateway.models = $MODELS|" \
+    -e "s|^# gateway.admin_token_file =.*|gateway.admin_token_file = /etc/axfleet/admin-token|" \
+    -e "s|^# gateway.api_key_file =.*|$api_key_line|" "$here/axfleet.conf" > "$conf"
 install_file "$conf" /etc/axfleet/axfleet.conf 0644 keep
 rm -f "$conf"
 install_file "$here/bin/axfleet" /usr/local/bin/axfleet 0755
@@ -142,7 +152,6 @@ if [[ -e "$passwd" && -e "$secrets" ]]; then
   say "  kept $passwd and $secrets (delete both to make new passwords)"
 else
   # One password per ACL user; services read theirs from secrets.env, people from files only root reads.
-  new_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=' ; }
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
   : > "$work/passwd"
@@ -167,7 +176,27 @@ fi
 # Mosquitto reads its password file after dropping to its own user.
 sys chown mosquitto:mosquitto /etc/mosquitto/axfleet.passwd
 
-# ---- 6. services ----
+# ---- 6. the gateway's own secrets: the admin token, and the API key with --api-key ----
+# Owned by the gateway's user with mode 0600: the gateway refuses to start on a file others can read.
+gateway_secret() {
+  local name="$1" file="$PREFIX/etc/axfleet/$1" tmp
+  if [[ -e "$file" ]]; then
+    say "  kept $file"
+    return
+  fi
+  tmp="$(mktemp)"
+  new_password > "$tmp"
+  act install -D -m 0600 "$tmp" "$file"
+  rm -f "$tmp"
+  sys chown axfleet:axfleet "/etc/axfleet/$name"
+}
+say "== gateway secrets"
+gateway_secret admin-token
+if [[ $API_KEY -eq 1 ]]; then
+  gateway_secret api-key
+fi
+
+# ---- 7. services ----
 say "== services"
 sys systemctl daemon-reload
 sys systemctl restart mosquitto
@@ -184,5 +213,9 @@ done
 say "== done"
 say "  OpenAI API: http://127.0.0.1:8080/v1   Ollama API: http://127.0.0.1:8080/api   MQTT: 127.0.0.1:1883"
 say "  devices log in to MQTT as 'device' with the password in /etc/axfleet/device-password"
+say "  admin (card reset): curl -X POST -H \"Authorization: Bearer \$(sudo cat /etc/axfleet/admin-token)\" http://127.0.0.1:8080/admin/cards/\$(hostname)/0/reset"
+if [[ $API_KEY -eq 1 ]]; then
+  say "  API key (Authorization: Bearer ...): sudo cat /etc/axfleet/api-key"
+fi
 say "  card health: mosquitto_sub -u monitor -P \"\$(sudo cat /etc/axfleet/monitor-password)\" -t 'axfleet/v1/cards/#' -v"
 say "  logs: journalctl -u axfleet-gateway -u axfleet-monitor -u 'axfleet-worker@*' -f"

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.axfleet.broker.testing.TestTools;
+import dev.axfleet.config.Settings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -80,9 +82,14 @@ class InstallScriptIT {
         assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve("usr/local/bin/axfleet"))),
                 "the axfleet command (models, plan) is installed");
         for (String secret : List.of("etc/mosquitto/axfleet.passwd", "etc/axfleet/secrets.env", "etc/axfleet/device-password",
-                "etc/axfleet/monitor-password")) {
+                "etc/axfleet/monitor-password", "etc/axfleet/admin-token")) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve(secret))), secret);
         }
+        Settings conf = Settings.load(prefix.resolve("etc/axfleet/axfleet.conf"), Map.of());
+        assertEquals("/etc/axfleet/admin-token", conf.string("gateway.admin_token_file", null), "admin routes enabled with the made token");
+        assertTrue(Files.readString(prefix.resolve("etc/axfleet/admin-token")).trim().matches("\\w{20,}"));
+        assertEquals(null, conf.string("gateway.api_key_file", null), "no API key unless asked: existing clients send none");
+        assertFalse(Files.exists(prefix.resolve("etc/axfleet/api-key")));
         List<String> users = Files.readAllLines(prefix.resolve("etc/mosquitto/axfleet.passwd")).stream()
                 .map(l -> l.substring(0, l.indexOf(':'))).toList();
         assertEquals(List.of("device", "gateway", "worker", "monitor"), users, "one broker user per ACL user");
@@ -98,6 +105,22 @@ class InstallScriptIT {
         assertTrue(second.output().contains("kept " + prefix.resolve("etc/axfleet/axfleet.conf")));
         assertTrue(Files.readString(prefix.resolve("etc/axfleet/axfleet.conf")).endsWith("gateway.port = 9090\n"), "the operator's edit stays");
         assertEquals(secrets, Files.readString(prefix.resolve("etc/axfleet/secrets.env")), "passwords stay");
+    }
+
+    @Test
+    void withApiKeyTheInstallMakesAKeyTheGatewayWillRequire(@TempDir Path prefix) throws Exception {
+        TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        Run r = install(prefix, "--api-key");
+        assertEquals(0, r.exit(), r.output());
+        Path key = prefix.resolve("etc/axfleet/api-key");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        assertTrue(Files.readString(key).trim().matches("\\w{20,}"), "a key of at least 20 characters");
+        assertTrue(r.output().contains("(not run) chown axfleet:axfleet /etc/axfleet/api-key"), "owned by the gateway's user");
+        Settings conf = Settings.load(prefix.resolve("etc/axfleet/axfleet.conf"), Map.of());
+        assertEquals("/etc/axfleet/api-key", conf.string("gateway.api_key_file", null));
+        String again = Files.readString(key);
+        assertEquals(0, install(prefix, "--api-key").exit());
+        assertEquals(again, Files.readString(key), "a second run keeps the key");
     }
 
     @Test
