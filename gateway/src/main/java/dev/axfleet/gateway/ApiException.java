@@ -54,7 +54,7 @@ public final class ApiException extends Exception {
             case ERROR -> switch (e == null ? "" : e.code()) {
                 case JobError.INVALID_JOB -> new ApiException(400, message, e.field(), "invalid_request", Map.of());
                 case JobError.CONTEXT_LENGTH_EXCEEDED -> new ApiException(400, message, "messages", JobError.CONTEXT_LENGTH_EXCEEDED, Map.of());
-                case "broker_unavailable", "gateway_stopping" -> busy(message, 5);
+                case "broker_unavailable", "gateway_stopping", "no_worker" -> busy(message, 5);
                 default -> new ApiException(502, "the model's runtime failed: " + message, null, e == null ? "runtime_error" : e.code(), noRetry);
             };
         };

@@ -4,6 +4,8 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.ChatParams;
 import dev.axfleet.broker.Job;
@@ -146,20 +148,43 @@ public final class JobClient implements AutoCloseable {
         Submission s = new Submission(id, model, this);
         waiting.put(id, s);
         pending.computeIfAbsent(model, m -> new AtomicInteger()).incrementAndGet();
+        publish(job, s, clock.instant().plus(brokerGrace));
+        return s;
+    }
+
+    /**
+     * Publishes the job; a broker that says no one subscribes to the model's jobs (PUBACK reason 16) has dropped it,
+     * so it is published again until {@code retryUntil}, then the caller is answered 503. Mosquitto 2.0.11 answers
+     * so after a restart until the workers have subscribed again (it restores their sessions but not their shared
+     * subscriptions), and whenever no worker for the model has ever connected.
+     */
+    private void publish(Job job, Submission s, Instant retryUntil) {
         client.publishWith()
-                .topic(Topics.jobs(model))
+                .topic(Topics.jobs(job.model()))
                 .qos(MqttQos.AT_LEAST_ONCE)
-                .responseTopic(replyTo)
+                .responseTopic(job.replyTo())
                 .correlationData(job.correlation())
                 .payload(WireCodec.encodeJob(job))
                 .send()
                 .whenComplete((r, e) -> {
                     if (e != null) {
-                        log.warn("job={} could not be published: {}", id, e.toString());
+                        log.warn("job={} could not be published: {}", job.id(), e.toString());
                         s.deliver(Submission.UNDELIVERED);
+                    } else if (r instanceof Mqtt5PublishResult.Mqtt5Qos1Result q
+                            && q.getPubAck().getReasonCode() == Mqtt5PubAckReasonCode.NO_MATCHING_SUBSCRIBERS
+                            && waiting.containsKey(job.id())) {
+                        if (clock.instant().isBefore(retryUntil)) {
+                            try {
+                                timer.schedule(() -> publish(job, s, retryUntil), 250, TimeUnit.MILLISECONDS);
+                            } catch (RejectedExecutionException stopping) {
+                                s.deliver(Submission.STOPPING);
+                            }
+                        } else {
+                            log.warn("job={} not queued: no worker subscribes to {} jobs", job.id(), job.model());
+                            s.deliver(Submission.NO_WORKER);
+                        }
                     }
                 });
-        return s;
     }
 
     /** Publishes a control request for a card (the monitor of its host acts on it); completes when the broker has it. */

@@ -19,6 +19,10 @@ public final class Submission {
             JobError.of("broker_unavailable", "the connection to the MQTT broker was lost while the job waited; it was cancelled"),
             null, 0, null);
 
+    /** Put in the queue when the broker kept saying no worker subscribes to the model's jobs. */
+    static final JobResult NO_WORKER = JobResult.failed("-", "-", Outcome.ERROR,
+            JobError.of("no_worker", "no worker takes jobs for this model right now (none is subscribed, e.g. just after a broker restart)"),
+            null, 0, null);
     /** Put in the queue when the gateway stops before the job is answered; the job is cancelled. */
     static final JobResult STOPPING = JobResult.failed("-", "-", Outcome.ERROR,
             JobError.of("gateway_stopping", "the gateway stopped before the job was answered; it was cancelled"), null, 0, null);

@@ -29,9 +29,13 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The broker goes away under the gateway: a caller waiting meanwhile is answered 503 + Retry-After instead
@@ -139,6 +143,40 @@ class BrokerLossTest {
             HttpResponse<String> r = answer.get(20, TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), r.body());
             assertTrue(r.body().contains("hello again"), r.body());
+        }
+    }
+
+    static Stream<Function<Path, TestBroker>> brokers() {
+        return Stream.of(TestBroker::embedded, TestBroker::mosquitto);
+    }
+
+    /**
+     * No worker subscribes to the model's jobs (none ever connected, or Mosquitto has just restarted and the
+     * workers have not subscribed again): the broker drops the job with PUBACK reason 16, so the gateway publishes
+     * it again for gateway.broker_grace, then answers 503 instead of letting the caller wait for the timeout.
+     */
+    @ParameterizedTest
+    @MethodSource("brokers")
+    void aJobNoWorkerSubscribesToIsPublishedAgainUntilOneDoesOrTheCallerGets503(Function<Path, TestBroker> kind) throws Exception {
+        broker = kind.apply(dir);
+        gateway = TestGateways.start(broker, Map.of("gateway.models", MODEL, "gateway.request_timeout", "60s", "gateway.broker_grace", "3s"));
+        HttpResponse<String> refused = ask().get(20, TimeUnit.SECONDS);
+        assertEquals(503, refused.statusCode(), refused.body());
+        assertEquals("5", refused.headers().firstValue("Retry-After").orElse(""));
+        assertTrue(refused.body().contains("no worker"), refused.body());
+
+        CompletableFuture<HttpResponse<String>> answer = ask();
+        Thread.sleep(1000);
+        try (TestMqttClient worker = TestMqttClient.connect(broker.address(), "late-worker")) {
+            BlockingQueue<Mqtt5Publish> jobs = worker.subscribe(Topics.jobsShared(MODEL));
+            Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
+            assertNotNull(p, "the job published again reached the worker that subscribed late, on " + broker);
+            Job job = job(p);
+            JobResult result = JobResult.done(job, "late but here", FinishReason.STOP, new Usage(3, 2, false), 0L, 5, 5L, "late-worker");
+            worker.publish(job.replyTo(), new String(WireCodec.encodeResult(result), java.nio.charset.StandardCharsets.UTF_8));
+            HttpResponse<String> r = answer.get(20, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(r.body().contains("late but here"), r.body());
         }
     }
 }

@@ -22,7 +22,11 @@ import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Optional;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -49,6 +53,11 @@ final class JobLoop implements Runnable {
     private final Clock clock;
     private final CardGate card;
     private final BlockingQueue<Mqtt5Publish> inbox = new LinkedBlockingQueue<>();
+    /**
+     * Delivered on the current connection and not yet acknowledged: the job running, or waiting in the inbox.
+     * By identity: a copy the broker resends is equal to the first delivery but is acknowledged on its own.
+     */
+    private final Set<Mqtt5Publish> unacknowledged = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     private volatile boolean stopping;
     private volatile String restartRequest;
     private boolean runtimeReady;
@@ -68,7 +77,33 @@ final class JobLoop implements Runnable {
 
     /** Hands over a job as the broker delivered it; called on the MQTT client's thread. */
     void offer(Mqtt5Publish publish) {
+        unacknowledged.add(publish);
         inbox.add(publish);
+    }
+
+    /**
+     * The job connection dropped: jobs delivered on it are released in the client at once. Their acknowledgement
+     * could not reach the broker any more (the client sends none on a later connection); the broker delivers them
+     * again on the next one, and {@link AnsweredJobs} absorbs a copy of a job answered meanwhile. Held instead,
+     * such a job still counts against Receive Maximum 1 when the broker resends it, and the client drops the
+     * new connection as a protocol error, again at every reconnection (Mosquitto 2.0.11, HiveMQ CE alike).
+     */
+    void connectionLost() {
+        List<Mqtt5Publish> held;
+        synchronized (unacknowledged) {
+            held = List.copyOf(unacknowledged);
+        }
+        for (Mqtt5Publish p : held) {
+            if (unacknowledged.remove(p)) {
+                p.acknowledge();
+            }
+        }
+    }
+
+    private void acknowledge(Mqtt5Publish p) {
+        if (unacknowledged.remove(p)) {
+            p.acknowledge();
+        }
     }
 
     /** Asks for the runtime to be restarted once no job is running (the monitor's first recovery step). */
@@ -141,7 +176,7 @@ final class JobLoop implements Runnable {
         }
         if (answered.contains(job.id())) {
             log.info("job={} was already answered; acknowledging its redelivery", job.id());
-            p.acknowledge();
+            acknowledge(p);
             return;
         }
         Long queueMs = job.createdAt() == null ? null : Math.max(0, received.toEpochMilli() - job.createdAt().toEpochMilli());
@@ -358,7 +393,7 @@ final class JobLoop implements Runnable {
             }
         }
         answered.add(r.id());
-        p.acknowledge();
+        acknowledge(p);
         replies.status(new JobStatus(r.id(), r.model(), JobState.of(r.outcome()), config.workerId(), clock.instant()));
         status.count(r);
         log.info("job={} model={} outcome={} queue_ms={} run_ms={} tokens={} finish={}{}{}", r.id(), r.model(), r.outcome().wire(),

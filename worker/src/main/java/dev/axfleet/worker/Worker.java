@@ -52,6 +52,7 @@ public final class Worker implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         this.client = MqttClients.builder(config.broker(), "axfleet-worker-" + config.workerId())
                 .addConnectedListener(ctx -> onConnected())
+                .addDisconnectedListener(ctx -> onDisconnected())
                 .buildAsync();
         // Cancels travel on a connection of their own: a broker may hold back every message, QoS 0 included,
         // behind the job in flight on the Receive-Maximum-1 connection (HiveMQ does), and a cancel must
@@ -107,6 +108,10 @@ public final class Worker implements AutoCloseable {
         log.info("connected to {}", config.broker());
         client.subscribeWith().topicFilter(Topics.jobsShared(config.model())).qos(MqttQos.AT_LEAST_ONCE).send();
         status.publish();
+    }
+
+    private void onDisconnected() {
+        loop.connectionLost();
     }
 
     private void onControl(Mqtt5Publish p) {

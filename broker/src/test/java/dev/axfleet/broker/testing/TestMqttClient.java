@@ -5,6 +5,8 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.datatypes.MqttTopicFilter;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
@@ -55,6 +57,26 @@ public final class TestMqttClient implements AutoCloseable {
 
     public void publish(String topic, String json) {
         client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(json.getBytes(StandardCharsets.UTF_8)).send().join();
+    }
+
+    /**
+     * Publishes as a careful MQTT 5 device does: again every 250 ms while the broker answers that nobody subscribes
+     * (PUBACK reason 16, e.g. a restarted Mosquitto before the workers are back), for at most {@code limit}.
+     */
+    public void publishUntilSubscribed(String topic, String json, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            var result = client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(json.getBytes(StandardCharsets.UTF_8)).send().join();
+            boolean taken = !(result instanceof Mqtt5PublishResult.Mqtt5Qos1Result q)
+                    || q.getPubAck().getReasonCode() != Mqtt5PubAckReasonCode.NO_MATCHING_SUBSCRIBERS;
+            if (taken) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("nobody subscribed to " + topic + " within " + limit);
+            }
+            Thread.sleep(250);
+        }
     }
 
     /** Publishes with MQTT 5 request/response properties. */
