@@ -5,6 +5,8 @@ import com.google.gson.JsonParser;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Topics;
@@ -321,8 +323,15 @@ public final class Soak {
             String job = "{\"id\":\"" + id + "\",\"reply_to\":\"" + Topics.reply(client, id) + "\",\"expires_at\":"
                     + (System.currentTimeMillis() + 600_000) + ",\"params\":{\"prompt\":\"mqtt question " + id + "\",\"max_tokens\":12}}";
             try {
-                c.publishWith().topic(Topics.jobs(MODEL)).qos(MqttQos.AT_LEAST_ONCE).payload(job.getBytes(StandardCharsets.UTF_8))
-                        .send().get(60, TimeUnit.SECONDS);
+                // As a careful MQTT 5 device: "no matching subscribers" (a restarted Mosquitto before the workers are
+                // back) means the job was dropped; it is counted as refused and published again.
+                while (running && c.publishWith().topic(Topics.jobs(MODEL)).qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(job.getBytes(StandardCharsets.UTF_8)).send().get(60, TimeUnit.SECONDS)
+                        instanceof Mqtt5PublishResult.Mqtt5Qos1Result q
+                        && q.getPubAck().getReasonCode() == Mqtt5PubAckReasonCode.NO_MATCHING_SUBSCRIBERS) {
+                    refused.incrementAndGet();
+                    sleep(250);
+                }
                 done.await(180, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 return;
