@@ -8,6 +8,7 @@ package dev.axfleet.broker;
  * @param runMs   how long the run took
  * @param firstTokenMs from the start of the run to the runtime's first text (the prompt's prefill), or null
  * @param droppedMessages the oldest turns left out so the conversation fit the model's context (0: none)
+ * @param output  what an image or interrogation job produced; null for chat and for failures
  */
 public record JobResult(
         String id,
@@ -21,18 +22,24 @@ public record JobResult(
         Long firstTokenMs,
         JobError error,
         String worker,
-        int droppedMessages) implements Reply {
+        int droppedMessages,
+        TaskOutput output) implements Reply {
 
     public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs,
                                  Long firstTokenMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker, 0);
+        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker, 0, null);
+    }
+
+    /** A finished image or interrogation job. */
+    public static JobResult produced(Job job, TaskOutput output, Long queueMs, long runMs, String worker) {
+        return new JobResult(job.id(), job.model(), Outcome.DONE, null, null, null, queueMs, runMs, null, null, worker, 0, output);
     }
 
     public static JobResult failed(String id, String model, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
-        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker, 0);
+        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker, 0, null);
     }
 
     public JobResult withDroppedMessages(int dropped) {
-        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, dropped);
+        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, dropped, output);
     }
 }

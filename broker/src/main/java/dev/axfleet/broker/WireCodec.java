@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -23,6 +25,9 @@ public final class WireCodec {
     public static final int VERSION = 1;
     /** Largest job payload accepted, in bytes. Larger jobs are answered with an error, not run. */
     public static final int MAX_JOB_BYTES = 1 << 20;
+    /** Image jobs carry their input image: up to {@link ImageParams#MAX_IMAGE_BASE64} characters of it. */
+    public static final int MAX_IMAGE_JOB_BYTES = ImageParams.MAX_IMAGE_BASE64 + (1 << 20);
+    public static final int MAX_PROMPT_CHARS = 10_000;
     public static final int MAX_MESSAGES = 1000;
     public static final int MAX_STOP_SEQUENCES = 16;
     public static final int MAX_STOP_LENGTH = 256;
@@ -65,7 +70,53 @@ public final class WireCodec {
     }
 
     private static JsonObject encodeParams(TaskParams params) {
-        ChatParams p = (ChatParams) params;
+        if (params instanceof ImageParams p) {
+            return encodeImage(p);
+        }
+        if (params instanceof InterrogateParams p) {
+            return encodeInterrogate(p);
+        }
+        return encodeChat((ChatParams) params);
+    }
+
+    private static JsonObject encodeImage(ImageParams p) {
+        JsonObject o = new JsonObject();
+        o.addProperty("prompt", p.prompt());
+        if (p.negativePrompt() != null) {
+            o.addProperty("negative_prompt", p.negativePrompt());
+        }
+        addIfSet(o, "seed", p.seed());
+        o.addProperty("width", p.width());
+        o.addProperty("height", p.height());
+        addIfSet(o, "steps", p.steps());
+        addIfSet(o, "cfg_scale", p.cfgScale());
+        if (p.sampler() != null) {
+            o.addProperty("sampler_name", p.sampler());
+        }
+        if (p.initImage() != null) {
+            o.addProperty("init_image", p.initImage());
+        }
+        addIfSet(o, "denoising_strength", p.denoisingStrength());
+        o.addProperty("resize_mode", p.resizeMode().ordinal());
+        return o;
+    }
+
+    private static JsonObject encodeInterrogate(InterrogateParams p) {
+        JsonObject o = new JsonObject();
+        o.addProperty("image", p.image());
+        if (p.categories() != null) {
+            JsonObject c = new JsonObject();
+            p.categories().forEach((name, terms) -> {
+                JsonArray a = new JsonArray();
+                terms.forEach(a::add);
+                c.add(name, a);
+            });
+            o.add("categories", c);
+        }
+        return o;
+    }
+
+    private static JsonObject encodeChat(ChatParams p) {
         JsonObject o = new JsonObject();
         JsonArray messages = new JsonArray();
         for (ChatMessage m : p.messages()) {
@@ -107,8 +158,8 @@ public final class WireCodec {
         if (model == null) {
             throw invalid("topic", "not a job topic: " + topic, fallbackId, null, replyTo, correlation);
         }
-        if (payload.length > MAX_JOB_BYTES) {
-            throw invalid("payload", "larger than " + MAX_JOB_BYTES + " bytes", fallbackId, model, replyTo, correlation);
+        if (payload.length > MAX_IMAGE_JOB_BYTES) {
+            throw invalid("payload", "larger than " + MAX_IMAGE_JOB_BYTES + " bytes", fallbackId, model, replyTo, correlation);
         }
         JsonObject o;
         try {
@@ -154,18 +205,87 @@ public final class WireCodec {
             }
             String taskName = f.optString("task", 1, 32);
             Task task = taskName == null ? Task.CHAT : WireName.parse(Task.class, taskName)
-                    .orElseThrow(() -> new FieldException("task", "unknown task '" + taskName + "'; known: chat"));
+                    .orElseThrow(() -> new FieldException("task", "unknown task '" + taskName + "'; known: chat, txt2img, img2img, interrogate"));
+            if (!task.isImage() && payload.length > MAX_JOB_BYTES) {
+                throw new FieldException("payload", "larger than " + MAX_JOB_BYTES + " bytes (a chat job)");
+            }
             Instant createdAt = f.optInstant("created_at");
             Instant expiresAt = f.optInstant("expires_at");
             Boolean stream = f.optBool("stream");
             JsonObject params = f.requireObject("params");
             TaskParams taskParams = switch (task) {
                 case CHAT -> decodeChat(new JsonFields(params, "params."));
+                case TXT2IMG, IMG2IMG -> decodeImage(task, new JsonFields(params, "params."));
+                case INTERROGATE -> decodeInterrogate(new JsonFields(params, "params."));
             };
             return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream));
         } catch (FieldException e) {
             throw invalid(e.field(), e.getMessage(), id, model, replyTo, correlation);
         }
+    }
+
+    private static ImageParams decodeImage(Task task, JsonFields f) throws FieldException {
+        String prompt = f.optString("prompt", 0, MAX_PROMPT_CHARS);
+        if (prompt == null) {
+            throw new FieldException(f.prefix() + "prompt", "required (it may be empty)");
+        }
+        Long seed = f.optLong("seed");
+        String init = task == Task.IMG2IMG ? image(f, "init_image") : null;
+        Integer resize = f.optInt("resize_mode", 0, 2);
+        return new ImageParams(task, prompt,
+                f.optString("negative_prompt", 0, MAX_PROMPT_CHARS),
+                seed == null || seed == -1 ? null : seed,
+                side(f, "width"),
+                side(f, "height"),
+                f.optInt("steps", 1, 1000),
+                f.optDouble("cfg_scale", 0, 100),
+                f.optString("sampler_name", 0, 64),
+                init,
+                f.optDouble("denoising_strength", 0, 1),
+                resize == null ? ResizeMode.STRETCH : ResizeMode.ofNumber(resize));
+    }
+
+    private static int side(JsonFields f, String key) throws FieldException {
+        Integer v = f.optInt(key, 1, ImageParams.MAX_SIDE);
+        return v == null ? ImageParams.DEFAULT_SIDE : v;
+    }
+
+    /** A required base64 image: its characters are checked here, its content by the worker that decodes it. */
+    private static String image(JsonFields f, String key) throws FieldException {
+        String b64 = f.optString(key, 1, ImageParams.MAX_IMAGE_BASE64);
+        if (b64 == null) {
+            throw new FieldException(f.prefix() + key, "required: a base64 PNG or JPEG of at most "
+                    + ImageParams.MAX_IMAGE_BASE64 + " characters");
+        }
+        try {
+            ImageParams.decodeBase64(b64);
+        } catch (IllegalArgumentException e) {
+            throw new FieldException(f.prefix() + key, "not base64: " + e.getMessage());
+        }
+        return b64;
+    }
+
+    private static InterrogateParams decodeInterrogate(JsonFields f) throws FieldException {
+        String image = image(f, "image");
+        JsonElement c = f.get("categories");
+        if (c == null) {
+            return new InterrogateParams(image, null);
+        }
+        if (!c.isJsonObject() || c.getAsJsonObject().size() == 0 || c.getAsJsonObject().size() > InterrogateParams.MAX_CATEGORIES) {
+            throw new FieldException(f.prefix() + "categories", "must be an object of 1 to " + InterrogateParams.MAX_CATEGORIES
+                    + " categories, each a list of terms");
+        }
+        JsonFields cf = new JsonFields(c.getAsJsonObject(), f.prefix() + "categories.");
+        Map<String, List<String>> categories = new LinkedHashMap<>();
+        for (String name : c.getAsJsonObject().keySet()) {
+            List<String> terms = cf.optStringList(name, InterrogateParams.MAX_TERMS, InterrogateParams.MAX_TERM_LENGTH);
+            if (terms.isEmpty() || name.isEmpty() || name.length() > InterrogateParams.MAX_TERM_LENGTH) {
+                throw new FieldException(cf.prefix() + name, "a category needs a name of 1 to " + InterrogateParams.MAX_TERM_LENGTH
+                        + " characters and 1 to " + InterrogateParams.MAX_TERMS + " terms");
+            }
+            categories.put(name, terms);
+        }
+        return new InterrogateParams(image, categories);
     }
 
     private static ChatParams decodeChat(JsonFields f) throws FieldException {
@@ -281,7 +401,58 @@ public final class WireCodec {
         if (r.worker() != null) {
             o.addProperty("worker", r.worker());
         }
+        encodeOutput(o, r.output());
         return bytes(o);
+    }
+
+    private static void encodeOutput(JsonObject o, TaskOutput output) {
+        if (output instanceof TaskOutput.Images i) {
+            JsonArray images = new JsonArray();
+            i.png().forEach(images::add);
+            o.add("images", images);
+            o.addProperty("seed", i.seed());
+            o.addProperty("info", i.info());
+        } else if (output instanceof TaskOutput.Interrogation i) {
+            o.addProperty("caption", i.caption());
+            JsonArray tags = new JsonArray();
+            for (TaskOutput.Tag t : i.tags()) {
+                JsonObject to = new JsonObject();
+                to.addProperty("tag", t.tag());
+                to.addProperty("score", t.score());
+                tags.add(to);
+            }
+            o.add("interrogations", tags);
+            if (!i.winners().isEmpty()) {
+                JsonObject results = new JsonObject();
+                i.winners().forEach((name, w) -> {
+                    JsonObject wo = new JsonObject();
+                    wo.addProperty("winner", w.winner());
+                    wo.addProperty("confidence", w.confidence());
+                    results.add(name, wo);
+                });
+                o.add("results", results);
+            }
+        }
+    }
+
+    private static TaskOutput decodeOutput(JsonObject o) {
+        if (o.has("images")) {
+            List<String> png = new ArrayList<>();
+            o.getAsJsonArray("images").forEach(e -> png.add(e.getAsString()));
+            return new TaskOutput.Images(png, o.get("seed").getAsLong(), string(o, "info"));
+        }
+        if (o.has("interrogations")) {
+            List<TaskOutput.Tag> tags = new ArrayList<>();
+            o.getAsJsonArray("interrogations").forEach(e -> tags.add(new TaskOutput.Tag(string(e.getAsJsonObject(), "tag"),
+                    e.getAsJsonObject().get("score").getAsDouble())));
+            Map<String, TaskOutput.Winner> winners = new LinkedHashMap<>();
+            if (o.has("results")) {
+                o.getAsJsonObject("results").entrySet().forEach(e -> winners.put(e.getKey(), new TaskOutput.Winner(
+                        string(e.getValue().getAsJsonObject(), "winner"), e.getValue().getAsJsonObject().get("confidence").getAsDouble())));
+            }
+            return new TaskOutput.Interrogation(string(o, "caption"), tags, winners);
+        }
+        return null;
     }
 
     /** Reads a delta or result published by a worker. */
@@ -313,7 +484,7 @@ public final class WireCodec {
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
         Long firstTokenMs = o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null;
         return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, firstTokenMs, error,
-                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0);
+                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, decodeOutput(o));
     }
 
     // ---- job status, worker state, cancel ----

@@ -76,6 +76,18 @@ class WireCodecTest {
             "{\"model\":\"other\",\"params\":{\"prompt\":\"hi\"}}                    | model",
             "{\"expires_at\":\"soon\",\"params\":{\"prompt\":\"hi\"}}                | expires_at",
             "[1,2,3]                                                                 | payload",
+            "{\"task\":\"txt2img\",\"params\":{\"width\":512}}                   | params.prompt",
+            "{\"task\":\"txt2img\",\"params\":{\"prompt\":\"a\",\"width\":0}}     | params.width",
+            "{\"task\":\"txt2img\",\"params\":{\"prompt\":\"a\",\"height\":2049}} | params.height",
+            "{\"task\":\"txt2img\",\"params\":{\"prompt\":\"a\",\"width\":\"big\"}} | params.width",
+            "{\"task\":\"txt2img\",\"params\":{\"prompt\":\"a\",\"seed\":\"x\"}}  | params.seed",
+            "{\"task\":\"img2img\",\"params\":{\"prompt\":\"a\"}}               | params.init_image",
+            "{\"task\":\"img2img\",\"params\":{\"prompt\":\"a\",\"init_image\":\"%%%\"}} | params.init_image",
+            "{\"task\":\"img2img\",\"params\":{\"prompt\":\"a\",\"init_image\":\"iVBO\",\"denoising_strength\":2}} | params.denoising_strength",
+            "{\"task\":\"img2img\",\"params\":{\"prompt\":\"a\",\"init_image\":\"iVBO\",\"resize_mode\":3}} | params.resize_mode",
+            "{\"task\":\"interrogate\",\"params\":{}}                              | params.image",
+            "{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":{\"mood\":[]}}} | params.categories.mood",
+            "{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":[\"x\"]}} | params.categories",
             "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}                         | payload",
     })
     void invalidJobsNameTheField(String json, String field) {
@@ -94,8 +106,51 @@ class WireCodecTest {
     }
 
     @Test
+    void imageJobsSurviveEncodeAndDecodeWithClientSeeds() throws Exception {
+        Job txt = decode("{\"id\":\"i1\",\"task\":\"txt2img\",\"params\":{\"prompt\":\"a red fox\",\"seed\":4294967295,"
+                + "\"width\":240,\"height\":240,\"steps\":7,\"cfg_scale\":1.5,\"sampler_name\":\"DPM++ 2M Karras\"}}");
+        ImageParams p = (ImageParams) txt.params();
+        assertEquals(Task.TXT2IMG, txt.task());
+        assertEquals(4294967295L, p.seed(), "32-bit seeds as clients send them");
+        assertEquals(240, p.width());
+        assertEquals(7, p.steps());
+        assertEquals(txt.params(), WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(txt), null, null).params());
+        ImageParams defaults = (ImageParams) decode("{\"task\":\"txt2img\",\"params\":{\"prompt\":\"\",\"seed\":-1}}").params();
+        assertEquals(null, defaults.seed(), "-1 lets the worker pick");
+        assertEquals(512, defaults.width());
+        assertEquals(512, defaults.height());
+
+        String png = java.util.Base64.getEncoder().encodeToString(new byte[1 << 21]);
+        Job img = decode("{\"task\":\"img2img\",\"params\":{\"prompt\":\"a\",\"init_image\":\"" + png
+                + "\",\"denoising_strength\":0.4,\"resize_mode\":2}}");
+        assertEquals(ResizeMode.PAD, ((ImageParams) img.params()).resizeMode());
+        assertEquals(img.params(), WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(img), null, null).params(),
+                "a 2 MiB input image travels (chat jobs stop at 1 MiB)");
+        InvalidJobException tooBig = assertThrows(InvalidJobException.class,
+                () -> decode("{\"params\":{\"prompt\":\"" + "x".repeat(WireCodec.MAX_JOB_BYTES) + "\"}}"));
+        assertEquals("payload", tooBig.error().field());
+
+        Job tags = decode("{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":{\"mood\":[\"calm\",\"tense\"],"
+                + "\"thing\":\"fox\"}}}");
+        InterrogateParams ip = (InterrogateParams) tags.params();
+        assertEquals(java.util.List.of("mood", "thing"), java.util.List.copyOf(ip.categories().keySet()), "categories keep their order");
+        assertEquals(tags.params(), WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(tags), null, null).params());
+    }
+
+    @Test
+    void imageAndInterrogationResultsSurviveEncodeAndDecode() {
+        Job job = new Job("i", "sd", new InterrogateParams("iVBO", null), "r/i", null, null, null, false);
+        JobResult images = JobResult.produced(job, new TaskOutput.Images(java.util.List.of("iVBORw0KGgo="), 3000000000L, "{\"steps\":4}"),
+                1L, 2, "w");
+        assertEquals(images, WireCodec.decodeReply(WireCodec.encodeResult(images)));
+        JobResult tags = JobResult.produced(job, new TaskOutput.Interrogation("fox, snow", java.util.List.of(new TaskOutput.Tag("fox", 0.31)),
+                java.util.Map.of("mood", new TaskOutput.Winner("calm", 0.8))), null, 2, "w");
+        assertEquals(tags, WireCodec.decodeReply(WireCodec.encodeResult(tags)));
+    }
+
+    @Test
     void resultsAndDeltasSurviveEncodeAndDecode() {
-        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6);
+        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6, null);
         assertEquals(r, WireCodec.decodeReply(WireCodec.encodeResult(r)));
         JobResult e = JobResult.failed("j", "m", Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
         assertEquals(e, WireCodec.decodeReply(WireCodec.encodeResult(e)));

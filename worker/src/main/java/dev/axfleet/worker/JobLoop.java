@@ -10,6 +10,7 @@ import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobState;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Outcome;
+import dev.axfleet.broker.Task;
 import dev.axfleet.broker.Usage;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.worker.runtime.ChatOutcome;
@@ -172,6 +173,13 @@ final class JobLoop implements Runnable {
             log.warn("job={} rejected: {}", e.jobId(), e.getMessage());
             complete(p, e.replyTo(), e.correlation(), JobResult.failed(e.jobId(), e.model() == null ? config.model() : e.model(),
                     Outcome.ERROR, e.error(), null, 0, config.workerId()));
+            return;
+        }
+        if (job.task() != Task.CHAT) {
+            log.warn("job={} rejected: task {} on a chat worker", job.id(), job.task().wire());
+            complete(p, job.replyTo(), job.correlation(), JobResult.failed(job.id(), job.model(), Outcome.ERROR,
+                    JobError.invalid("task", "model " + job.model() + " is a chat model; " + job.task().wire() + " jobs go to an image model"),
+                    null, 0, config.workerId()));
             return;
         }
         if (answered.contains(job.id())) {

@@ -94,6 +94,19 @@ class AxllmWorkerTest extends WorkerHarness {
     }
 
     @Test
+    void anImageJobSentToAChatModelIsRefusedNamingTheTaskAndTheLoopGoesOn() throws Exception {
+        String reply = Topics.reply("device", "img-1");
+        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.publish(Topics.jobs(config.model()), "{\"id\":\"img-1\",\"task\":\"txt2img\",\"reply_to\":\"" + reply
+                + "\",\"params\":{\"prompt\":\"a fox\"}}");
+        JobResult r = TestMqttClient.await(inbox, WAIT).result();
+        assertEquals(Outcome.ERROR, r.outcome());
+        assertEquals("task", r.error().field());
+        assertTrue(r.error().message().contains("image model"), r.error().message());
+        assertEquals(Outcome.DONE, ask("after-img-1", "{\"prompt\":\"hi\"}", false).result().outcome());
+    }
+
+    @Test
     void garbageOnTheJobTopicIsAnsweredOnTheDefaultResultTopicAndTheLoopGoesOn() throws Exception {
         BlockingQueue<Mqtt5Publish> results = device.subscribe(Topics.ROOT + "/results/" + MODEL + "/+");
         device.publish(Topics.jobs(MODEL), "this is not json {");
