@@ -116,7 +116,7 @@ public final class EmulatedCard {
             Path out = lib.resolve("libaxcl_rt.so");
             Process cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-O1", "-Wall", "-Werror",
                     "-DAXFLEET_CARD_DIR=\"" + dir.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"",
-                    "-o", out.toString(), source.toString()).redirectErrorStream(true).start();
+                    "-o", out.toString(), source.toString(), "-lm").redirectErrorStream(true).start();
             String output = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (cc.waitFor() != 0) {
                 throw new IllegalStateException("cc failed to build the emulated libaxcl_rt.so:\n" + output);
@@ -159,6 +159,11 @@ public final class EmulatedCard {
 
     public void cureAt(Cure cure) {
         update(p -> p.setProperty("cure", cure.name()));
+    }
+
+    /** Engine runs fail with runtime/engine EXECUTE_FAIL (0x8030070c) until called with false. */
+    public void failExecutions(boolean fail) {
+        update(p -> p.setProperty("execute_fail", String.valueOf(fail)));
     }
 
     public void rebootTakes(long millis) {

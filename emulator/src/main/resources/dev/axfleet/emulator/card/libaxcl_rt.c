@@ -1,10 +1,15 @@
 /*
- * axfleet's emulated libaxcl_rt.so: the four functions the monitor's JNA probe calls, with the manufacturer's
- * signatures and structs (AXERA-TECH/axcl-runtime include/external/axcl.h, axcl_rt_device.h; see
- * ../shared/axera.md section 2.2), answering from an emulated card's folder (EmulatedCard). NOT the card's library.
+ * axfleet's emulated libaxcl_rt.so: the functions the monitor's JNA probe and the image worker's JNA binding call,
+ * with the manufacturer's signatures and structs (AXERA-TECH/axcl-runtime include/external/axcl.h, axcl_rt_device.h,
+ * axcl_rt_context.h, axcl_rt_memory.h, axcl_rt_engine.h; see ../shared/axera.md sections 2.2 and 2.3), answering
+ * from an emulated card's folder (EmulatedCard). NOT the card's library.
+ * Engines: an "axmodel" here is a text descriptor axfleet's tests and emulator write (EmulatedAxmodel): its IO
+ * names, types and shapes, and a deterministic function of all its inputs, so that outputs depend on every input
+ * (an image on its prompt and seed) the way the real engines' do, without any of their weights.
  * Built by EmulatedCard.buildLibrary(): cc -shared -fPIC -DAXFLEET_CARD_DIR='"/path"'.
  */
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +54,7 @@ _Static_assert(sizeof(axclrtDeviceProperties) == 240, "axclrtDeviceProperties is
 #define MEM_TOTAL_KIB (945u * 1024u)
 
 typedef struct {
-    int present, hang, driver_loaded, reboot_cures;
+    int present, hang, driver_loaded, reboot_cures, execute_fail;
     long long temp_mc, mem_used_kib, cmm_base_kib, cmm_reserved_kib, cpu, npu, resetting_until;
 } card_state;
 
@@ -77,6 +82,7 @@ static int read_state(card_state *s) {
         else if (!strcmp(line, "hang")) s->hang = !strncmp(v, "true", 4);
         else if (!strcmp(line, "driver_loaded")) s->driver_loaded = !strncmp(v, "true", 4);
         else if (!strcmp(line, "reboot_cures")) s->reboot_cures = !strncmp(v, "true", 4);
+        else if (!strcmp(line, "execute_fail")) s->execute_fail = !strncmp(v, "true", 4);
         else if (!strcmp(line, "temp_mc")) s->temp_mc = atoll(v);
         else if (!strcmp(line, "mem_used_kib")) s->mem_used_kib = atoll(v);
         else if (!strcmp(line, "cmm_base_kib")) s->cmm_base_kib = atoll(v);
@@ -186,5 +192,417 @@ axclError axclrtGetDeviceProperties(int32_t deviceId, axclrtDeviceProperties *p)
     p->freeCmmSize = (uint32_t)(cmm_used > CMM_TOTAL_KIB ? 0 : CMM_TOTAL_KIB - cmm_used);
     p->cpuLoading = (uint32_t)s.cpu;
     p->npuLoading = (uint32_t)s.npu;
+    return 0;
+}
+
+/* ---- engines (axcl_rt_engine.h) on emulated descriptors ---- */
+
+#define ERR_NULL_POINTER 0x80300702   /* runtime/engine/NULL_POINTER */
+#define ERR_ILLEGAL_PARAM 0x80300703  /* runtime/engine/ILLEGAL_PARAM */
+#define ERR_NO_MEMORY 0x80300707      /* runtime/engine/NO_MEMORY */
+#define ERR_OPEN 0x8030070b           /* runtime/engine/OPEN: the model file */
+#define ERR_EXECUTE_FAIL 0x8030070c   /* runtime/engine/EXECUTE_FAIL */
+#define ERR_INVALID_INDEX 0x80300781  /* runtime/engine/INVALID_INDEX */
+#define MAX_IO 8
+#define MAX_MODELS 16
+
+typedef struct {
+    int32_t dimCount;
+    int32_t dims[32];
+} axclrtEngineIODims;
+
+typedef struct {
+    char name[128];
+    int32_t type; /* axclrtEngineDataType: INT32 7, UINT8 4, FP32 15 */
+    axclrtEngineIODims dims;
+    uint64_t size;
+} io_desc;
+
+typedef struct {
+    int used;
+    char kind[64];
+    int n_in, n_out;
+    io_desc in[MAX_IO], out[MAX_IO];
+    long long exec_ms, cmm_kib;
+} model;
+
+typedef struct {
+    model *m;
+    void *in[MAX_IO];
+    void *out[MAX_IO];
+} engine_io;
+
+static model models[MAX_MODELS];
+
+static int state_ok(void) {
+    card_state s;
+    if (read_state(&s) != 0) {
+        return 0;
+    }
+    block_if_hung(&s);
+    return visible(&s);
+}
+
+static uint64_t elem_size(int32_t type) {
+    switch (type) {
+        case 4: return 1;
+        case 7: case 15: return 4;
+        default: return 0;
+    }
+}
+
+static int parse_io(const char *v, io_desc *d) {
+    char type[16] = {0}, shape[128] = {0};
+    memset(d, 0, sizeof(*d));
+    if (sscanf(v, "%127[^,],%15[^,],%127s", d->name, type, shape) != 3) {
+        return -1;
+    }
+    d->type = !strcmp(type, "fp32") ? 15 : !strcmp(type, "int32") ? 7 : !strcmp(type, "uint8") ? 4 : 0;
+    if (d->type == 0) {
+        return -1;
+    }
+    uint64_t n = 1;
+    char *save = NULL;
+    for (char *t = strtok_r(shape, "x", &save); t && d->dims.dimCount < 32; t = strtok_r(NULL, "x", &save)) {
+        d->dims.dims[d->dims.dimCount++] = atoi(t);
+        n *= (uint64_t)atoi(t);
+    }
+    d->size = n * elem_size(d->type);
+    return d->size > 0 ? 0 : -1;
+}
+
+static int load_descriptor(const char *path, model *m) {
+    char line[512];
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return -1;
+    }
+    memset(m, 0, sizeof(*m));
+    if (!fgets(line, sizeof(line), f) || strncmp(line, "# axfleet emulated axmodel", 26) != 0) {
+        fclose(f);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        char *eq = strchr(line, '=');
+        if (line[0] == '#' || !eq) {
+            continue;
+        }
+        *eq = 0;
+        const char *v = eq + 1;
+        if (!strcmp(line, "kind")) snprintf(m->kind, sizeof(m->kind), "%s", v);
+        else if (!strcmp(line, "exec_ms")) m->exec_ms = atoll(v);
+        else if (!strcmp(line, "cmm_kib")) m->cmm_kib = atoll(v);
+        else if (!strcmp(line, "input") && m->n_in < MAX_IO && parse_io(v, &m->in[m->n_in]) == 0) m->n_in++;
+        else if (!strcmp(line, "output") && m->n_out < MAX_IO && parse_io(v, &m->out[m->n_out]) == 0) m->n_out++;
+    }
+    fclose(f);
+    return m->n_in > 0 && m->n_out > 0 ? 0 : -1;
+}
+
+axclError axclrtSetDevice(int32_t deviceId) {
+    return deviceId == 1 && state_ok() ? 0 : ERR_DEVICE_NO_CONNECT;
+}
+
+axclError axclrtResetDevice(int32_t deviceId) {
+    (void)deviceId;
+    return 0;
+}
+
+axclError axclrtCreateContext(void **context, int32_t deviceId) {
+    static int token;
+    if (!context) {
+        return ERR_NULL_POINTER;
+    }
+    *context = &token;
+    return deviceId == 1 && state_ok() ? 0 : ERR_DEVICE_NO_CONNECT;
+}
+
+axclError axclrtDestroyContext(void *context) {
+    (void)context;
+    return 0;
+}
+
+axclError axclrtSetCurrentContext(void *context) {
+    return context ? 0 : ERR_NULL_POINTER;
+}
+
+axclError axclrtEngineInit(int32_t npuKind) {
+    (void)npuKind;
+    return state_ok() ? 0 : ERR_DEVICE_NO_CONNECT;
+}
+
+axclError axclrtEngineFinalize(void) {
+    return 0;
+}
+
+axclError axclrtEngineGetUsage(const char *modelPath, int64_t *sysSize, int64_t *cmmSize) {
+    model m;
+    if (!modelPath || !sysSize || !cmmSize) {
+        return ERR_NULL_POINTER;
+    }
+    if (load_descriptor(modelPath, &m) != 0) {
+        return ERR_OPEN;
+    }
+    *sysSize = 0;
+    *cmmSize = m.cmm_kib * 1024;
+    return 0;
+}
+
+axclError axclrtEngineLoadFromFile(const char *modelPath, uint64_t *modelId) {
+    if (!modelPath || !modelId) {
+        return ERR_NULL_POINTER;
+    }
+    if (!state_ok()) {
+        return ERR_DEVICE_NO_CONNECT;
+    }
+    for (int i = 0; i < MAX_MODELS; i++) {
+        if (!models[i].used) {
+            if (load_descriptor(modelPath, &models[i]) != 0) {
+                return ERR_OPEN;
+            }
+            models[i].used = 1;
+            *modelId = (uint64_t)i + 1;
+            return 0;
+        }
+    }
+    return ERR_NO_MEMORY;
+}
+
+static model *model_of(uint64_t id) {
+    return id >= 1 && id <= MAX_MODELS && models[id - 1].used ? &models[id - 1] : NULL;
+}
+
+axclError axclrtEngineUnload(uint64_t modelId) {
+    model *m = model_of(modelId);
+    if (!m) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    m->used = 0;
+    return 0;
+}
+
+axclError axclrtEngineCreateContext(uint64_t modelId, uint64_t *contextId) {
+    if (!model_of(modelId) || !contextId) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    *contextId = modelId;
+    return 0;
+}
+
+axclError axclrtEngineGetIOInfo(uint64_t modelId, void **ioInfo) {
+    model *m = model_of(modelId);
+    if (!m || !ioInfo) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    *ioInfo = m;
+    return 0;
+}
+
+axclError axclrtEngineDestroyIOInfo(void *ioInfo) {
+    (void)ioInfo;
+    return 0;
+}
+
+axclError axclrtEngineGetShapeGroupsCount(void *ioInfo, int32_t *count) {
+    if (!ioInfo || !count) {
+        return ERR_NULL_POINTER;
+    }
+    *count = 1;
+    return 0;
+}
+
+uint32_t axclrtEngineGetNumInputs(void *ioInfo) {
+    return ioInfo ? (uint32_t)((model *)ioInfo)->n_in : 0;
+}
+
+uint32_t axclrtEngineGetNumOutputs(void *ioInfo) {
+    return ioInfo ? (uint32_t)((model *)ioInfo)->n_out : 0;
+}
+
+uint64_t axclrtEngineGetInputSizeByIndex(void *ioInfo, uint32_t group, uint32_t index) {
+    model *m = ioInfo;
+    return m && group == 0 && index < (uint32_t)m->n_in ? m->in[index].size : 0;
+}
+
+uint64_t axclrtEngineGetOutputSizeByIndex(void *ioInfo, uint32_t group, uint32_t index) {
+    model *m = ioInfo;
+    return m && group == 0 && index < (uint32_t)m->n_out ? m->out[index].size : 0;
+}
+
+const char *axclrtEngineGetInputNameByIndex(void *ioInfo, uint32_t index) {
+    model *m = ioInfo;
+    return m && index < (uint32_t)m->n_in ? m->in[index].name : NULL;
+}
+
+const char *axclrtEngineGetOutputNameByIndex(void *ioInfo, uint32_t index) {
+    model *m = ioInfo;
+    return m && index < (uint32_t)m->n_out ? m->out[index].name : NULL;
+}
+
+axclError axclrtEngineGetInputDims(void *ioInfo, uint32_t group, uint32_t index, axclrtEngineIODims *dims) {
+    model *m = ioInfo;
+    if (!m || !dims || group != 0 || index >= (uint32_t)m->n_in) {
+        return ERR_INVALID_INDEX;
+    }
+    *dims = m->in[index].dims;
+    return 0;
+}
+
+axclError axclrtEngineGetOutputDims(void *ioInfo, uint32_t group, uint32_t index, axclrtEngineIODims *dims) {
+    model *m = ioInfo;
+    if (!m || !dims || group != 0 || index >= (uint32_t)m->n_out) {
+        return ERR_INVALID_INDEX;
+    }
+    *dims = m->out[index].dims;
+    return 0;
+}
+
+axclError axclrtEngineGetInputDataType(void *ioInfo, uint32_t index, int32_t *type) {
+    model *m = ioInfo;
+    if (!m || !type || index >= (uint32_t)m->n_in) {
+        return ERR_INVALID_INDEX;
+    }
+    *type = m->in[index].type;
+    return 0;
+}
+
+axclError axclrtEngineGetOutputDataType(void *ioInfo, uint32_t index, int32_t *type) {
+    model *m = ioInfo;
+    if (!m || !type || index >= (uint32_t)m->n_out) {
+        return ERR_INVALID_INDEX;
+    }
+    *type = m->out[index].type;
+    return 0;
+}
+
+axclError axclrtEngineCreateIO(void *ioInfo, void **io) {
+    engine_io *e;
+    if (!ioInfo || !io) {
+        return ERR_NULL_POINTER;
+    }
+    e = calloc(1, sizeof(*e));
+    if (!e) {
+        return ERR_NO_MEMORY;
+    }
+    e->m = ioInfo;
+    *io = e;
+    return 0;
+}
+
+axclError axclrtEngineDestroyIO(void *io) {
+    free(io);
+    return 0;
+}
+
+axclError axclrtEngineSetInputBufferByIndex(void *io, uint32_t index, const void *buf, uint64_t size) {
+    engine_io *e = io;
+    if (!e || !buf || index >= (uint32_t)e->m->n_in || size < e->m->in[index].size) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    e->in[index] = (void *)buf;
+    return 0;
+}
+
+axclError axclrtEngineSetOutputBufferByIndex(void *io, uint32_t index, const void *buf, uint64_t size) {
+    engine_io *e = io;
+    if (!e || !buf || index >= (uint32_t)e->m->n_out || size < e->m->out[index].size) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    e->out[index] = (void *)buf;
+    return 0;
+}
+
+/* Device memory is host memory here; the policy is unused on the card too (axera.md 2.2). */
+axclError axclrtMalloc(void **devPtr, size_t size, int32_t policy) {
+    (void)policy;
+    if (!devPtr) {
+        return ERR_NULL_POINTER;
+    }
+    *devPtr = calloc(1, size);
+    return *devPtr ? 0 : ERR_NO_MEMORY;
+}
+
+axclError axclrtFree(void *devPtr) {
+    free(devPtr);
+    return 0;
+}
+
+axclError axclrtMallocHost(void **hostPtr, size_t size) {
+    return axclrtMalloc(hostPtr, size, 0);
+}
+
+axclError axclrtFreeHost(void *hostPtr) {
+    free(hostPtr);
+    return 0;
+}
+
+axclError axclrtMemcpy(void *dst, const void *src, size_t count, int32_t kind) {
+    if (!dst || !src || kind < 0 || kind > 3) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    memcpy(dst, src, count);
+    return 0;
+}
+
+static double input_value(const io_desc *d, const void *buf, uint64_t i) {
+    switch (d->type) {
+        case 4: return ((const uint8_t *)buf)[i] / 255.0;
+        case 7: return ((const int32_t *)buf)[i] * 0.001;
+        default: return ((const float *)buf)[i];
+    }
+}
+
+/*
+ * Every output element mixes, from each input, the element at the same relative position and one at a hashed
+ * position, so outputs follow the spatial layout of image-like inputs and still depend on every input.
+ */
+axclError axclrtEngineExecute(uint64_t modelId, uint64_t contextId, uint32_t group, void *io) {
+    model *m = model_of(modelId);
+    engine_io *e = io;
+    card_state s;
+    (void)contextId;
+    if (!m || !e || group != 0 || e->m != m) {
+        return ERR_ILLEGAL_PARAM;
+    }
+    if (read_state(&s) != 0) {
+        return ERR_DEVICE_OPEN;
+    }
+    block_if_hung(&s);
+    if (!visible(&s)) {
+        return ERR_DEVICE_NO_CONNECT;
+    }
+    if (s.execute_fail) {
+        return ERR_EXECUTE_FAIL;
+    }
+    for (int k = 0; k < m->n_in; k++) {
+        if (!e->in[k]) {
+            return ERR_ILLEGAL_PARAM;
+        }
+    }
+    for (int o = 0; o < m->n_out; o++) {
+        if (!e->out[o]) {
+            return ERR_ILLEGAL_PARAM;
+        }
+        uint64_t n = m->out[o].size / elem_size(m->out[o].type);
+        for (uint64_t i = 0; i < n; i++) {
+            double acc = 0;
+            for (int k = 0; k < m->n_in; k++) {
+                uint64_t nk = m->in[k].size / elem_size(m->in[k].type);
+                uint64_t same = (uint64_t)((double)i / n * nk);
+                uint64_t hashed = (i * 2654435761u + (uint64_t)k * 97 + (uint64_t)o) % nk;
+                acc += 0.8 * input_value(&m->in[k], e->in[k], same) + 0.4 * input_value(&m->in[k], e->in[k], hashed);
+            }
+            float v = (float)tanh(acc);
+            if (m->out[o].type == 15) ((float *)e->out[o])[i] = v;
+            else if (m->out[o].type == 7) ((int32_t *)e->out[o])[i] = (int32_t)(v * 1000);
+            else ((uint8_t *)e->out[o])[i] = (uint8_t)((v + 1) * 127.5);
+        }
+    }
+    const char *scale = getenv("AXFLEET_EMULATOR_TIME_SCALE");
+    double ms = m->exec_ms * (scale ? atof(scale) : 1.0);
+    if (ms > 0) {
+        usleep((useconds_t)(ms * 1000));
+    }
     return 0;
 }

@@ -2,7 +2,9 @@ package dev.axfleet.monitor.probe;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import com.sun.jna.Structure;
+import dev.axfleet.axcl.AxclError;
+import dev.axfleet.axcl.DeviceList;
+import dev.axfleet.axcl.DeviceProperties;
 import dev.axfleet.broker.CardReadings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -151,31 +153,5 @@ public final class AxclProbe implements DeviceProbe {
         int axclrtGetDeviceList(DeviceList list);
 
         int axclrtGetDeviceProperties(int deviceId, DeviceProperties properties);
-    }
-
-    /** {@code axclrtDeviceList { uint32_t num; int32_t devices[AXCL_MAX_DEVICE_COUNT = 256]; }}. */
-    @Structure.FieldOrder({"num", "devices"})
-    public static final class DeviceList extends Structure {
-        public int num;
-        public int[] devices = new int[256];
-    }
-
-    /** {@code axclrtDeviceProperties}: 240 bytes with natural alignment, temperature at offset 84. */
-    @Structure.FieldOrder({"swVersion", "uid", "pciDomain", "pciBusID", "pciDeviceID", "temperature", "totalMemSize", "freeMemSize",
-            "totalCmmSize", "freeCmmSize", "cpuLoading", "npuLoading", "reserved"})
-    public static final class DeviceProperties extends Structure {
-        public byte[] swVersion = new byte[64];
-        public long uid;
-        public int pciDomain;
-        public int pciBusID;
-        public int pciDeviceID;
-        public int temperature;
-        public int totalMemSize;
-        public int freeMemSize;
-        public int totalCmmSize;
-        public int freeCmmSize;
-        public int cpuLoading;
-        public int npuLoading;
-        public int[] reserved = new int[32];
     }
 }

@@ -3,6 +3,9 @@ package dev.axfleet.monitor.probe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.axfleet.axcl.AxclError;
+import dev.axfleet.axcl.DeviceList;
+import dev.axfleet.axcl.DeviceProperties;
 import dev.axfleet.broker.testing.TestTools;
 import dev.axfleet.emulator.card.EmulatedCard;
 import java.nio.file.Files;
@@ -28,8 +31,8 @@ class AxclProbeTest {
 
     @Test
     void theStructsHaveTheManufacturersLayout() {
-        assertEquals(240, new AxclProbe.DeviceProperties().size(), "axclrtDeviceProperties (the C side asserts 240 too)");
-        assertEquals(4 + 256 * 4, new AxclProbe.DeviceList().size());
+        assertEquals(240, new DeviceProperties().size(), "axclrtDeviceProperties (the C side asserts 240 too)");
+        assertEquals(4 + 256 * 4, new DeviceList().size());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.axfleet.monitor.probe;
+package dev.axfleet.axcl;
 
 /**
  * AXCL error codes in words. Layout {@code 0x80000000 | (module & 0x7F) << 24 | 0x30 << 16 | sub << 8 | err}
