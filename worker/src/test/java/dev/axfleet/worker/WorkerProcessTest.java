@@ -151,7 +151,10 @@ class WorkerProcessTest {
     }
 
     private static Process startWorker(Map<String, String> env, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // Started as from a background shell job: SIGINT ignored, and inherited so by everything it starts. The
+        // worker still stops its predecessor's runtime with SIGINT at once, not after the load grace.
+        ProcessBuilder pb = new ProcessBuilder(List.of("bash", "-c", "trap '' INT; exec \"$@\"", "worker",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());

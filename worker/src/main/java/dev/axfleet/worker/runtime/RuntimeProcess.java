@@ -11,12 +11,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +83,7 @@ public final class RuntimeProcess {
         }
         checkBinary();
         stopStray();
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(withDefaultSignals(command)).redirectErrorStream(true);
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }
@@ -103,6 +105,35 @@ public final class RuntimeProcess {
         pump.start();
         log.info("{} started, pid {}: {}", name, process.pid(), brief(command));
         log.debug("{} command: {}", name, String.join(" ", command));
+    }
+
+    /**
+     * The command started through {@code env --default-signal=INT,TERM} (coreutils 8.31+) when it can be: a worker
+     * started from a background shell job or nohup inherits SIGINT ignored and passes that on, and a runtime that
+     * ignores SIGINT cannot be stopped politely while it loads (it would wait out the load grace).
+     */
+    private static List<String> withDefaultSignals(List<String> command) {
+        if (!ENV_RESETS_SIGNALS) {
+            return command;
+        }
+        List<String> c = new ArrayList<>(List.of("env", "--default-signal=INT,TERM"));
+        c.addAll(command);
+        return c;
+    }
+
+    private static final boolean ENV_RESETS_SIGNALS = envResetsSignals();
+
+    private static boolean envResetsSignals() {
+        try {
+            Process p = new ProcessBuilder("env", "--default-signal=INT,TERM", "true").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** The process finished loading and serves; from now on a stop may end with SIGKILL. */
