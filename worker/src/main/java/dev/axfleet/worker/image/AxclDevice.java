@@ -160,4 +160,9 @@ public final class AxclDevice implements AutoCloseable {
     public float[][] run(Engine engine, Object... inputs) {
         return call("run " + engine.name(), () -> engine.execute(inputs));
     }
+
+    /** Runs {@code engine} on its inputs given by name ({@code float[]} or {@code int[]}). */
+    public float[][] run(Engine engine, java.util.Map<String, Object> inputs) {
+        return run(engine, engine.ordered(inputs));
+    }
 }

@@ -101,6 +101,21 @@ public final class Engine {
         return outputs;
     }
 
+    /** {@code byName} in this engine's input order; a missing or unknown name is an error naming the inputs it has. */
+    Object[] ordered(java.util.Map<String, Object> byName) {
+        Object[] values = new Object[inputs.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = byName.get(inputs.get(i).name());
+            if (values[i] == null) {
+                throw new IllegalArgumentException(name + " has inputs " + inputs + "; none given for " + inputs.get(i).name());
+            }
+        }
+        if (byName.size() != values.length) {
+            throw new IllegalArgumentException(name + " has inputs " + inputs + ", given " + byName.keySet());
+        }
+        return values;
+    }
+
     float[][] execute(Object... values) {
         if (values.length != inputs.size()) {
             throw new IllegalArgumentException(name + " takes " + inputs.size() + " inputs " + inputs + ", not " + values.length);

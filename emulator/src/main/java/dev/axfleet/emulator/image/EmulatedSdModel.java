@@ -1,0 +1,74 @@
+package dev.axfleet.emulator.image;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * An SD1.5-LCM model folder laid out as the manufacturer's (../shared/axera.md §4.1), with emulated engines: the
+ * descriptors the emulated libaxcl_rt.so loads, with the real models' IO names and shapes (§4.2) and their
+ * measured run times on the card (§4.5), and a {@code time_input_txt2img.npy} of the right shape. The tokenizer
+ * files are the caller's to add ({@code tokenizer/vocab.json}, {@code merges.txt}).
+ */
+public final class EmulatedSdModel {
+    public static final String README = "EMULATED SD1.5-LCM model folder written by axfleet: descriptors, not models\n";
+
+    private EmulatedSdModel() {
+    }
+
+    /**
+     * Writes the folder; {@code withEncoder} adds the VAE encoder (img2img); run times are the card's times
+     * {@code timeScale} (1 for the card's pace, less for tests).
+     */
+    public static Path write(Path dir, boolean withEncoder, double timeScale) {
+        EmulatedAxmodel.of("sd15_text_encoder").input("input_ids", "int32", "1x77").output("last_hidden_state", "fp32", "1x77x768")
+                .execMs(scaled(10, timeScale)).cmmMiB(237).write(dir.resolve("text_encoder/sd15_text_encoder_sim.axmodel"));
+        EmulatedAxmodel.of("sd15_unet").input("sample", "fp32", "1x4x64x64")
+                .input("/down_blocks.0/resnets.0/act_1/Mul_output_0", "fp32", "1x1280")
+                .input("encoder_hidden_states", "fp32", "1x77x768")
+                .output("out_sample", "fp32", "1x4x64x64").execMs(scaled(434, timeScale)).cmmMiB(1650).write(dir.resolve("unet.axmodel"));
+        EmulatedAxmodel.of("sd15_vae_decoder").input("x", "fp32", "1x4x64x64").output("sample", "fp32", "1x3x512x512")
+                .execMs(scaled(914, timeScale)).cmmMiB(160).write(dir.resolve("vae_decoder.axmodel"));
+        if (withEncoder) {
+            EmulatedAxmodel.of("sd15_vae_encoder").input("image_sample", "fp32", "1x3x512x512").output("latent", "fp32", "1x8x64x64")
+                    .execMs(scaled(500, timeScale)).cmmMiB(110).write(dir.resolve("vae_encoder.axmodel"));
+        }
+        float[][] time = new float[4][1280];
+        for (int r = 0; r < 4; r++) {
+            for (int c = 0; c < 1280; c++) {
+                time[r][c] = (float) Math.sin((r + 1) * 0.37 * (c + 1));
+            }
+        }
+        try {
+            writeNpy(dir.resolve("time_input_txt2img.npy"), time);
+            Files.writeString(dir.resolve("EMULATED.txt"), README, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+
+    private static long scaled(long ms, double timeScale) {
+        return Math.round(ms * timeScale);
+    }
+
+    /** A little-endian float32 2-D {@code .npy} file (format version 1.0). */
+    static void writeNpy(Path file, float[][] rows) throws IOException {
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + rows.length + ", " + rows[0].length + "), }";
+        header = header + " ".repeat((64 - (10 + header.length() + 1) % 64) % 64) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(10 + header.length() + rows.length * rows[0].length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
+        for (float[] row : rows) {
+            for (float v : row) {
+                b.putFloat(v);
+            }
+        }
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.write(file, b.array());
+    }
+}
