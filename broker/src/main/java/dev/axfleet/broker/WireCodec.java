@@ -497,7 +497,18 @@ public final class WireCodec {
         o.addProperty("state", s.state().wire());
         o.addProperty("worker", s.worker());
         o.addProperty("at", s.at().toEpochMilli());
+        addIfSet(o, "step", s.step());
+        addIfSet(o, "steps", s.steps());
         return bytes(o);
+    }
+
+    /** Reads a job status published by a worker. */
+    public static JobStatus decodeStatus(byte[] payload) {
+        JsonObject o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
+        JobState state = WireName.parse(JobState.class, string(o, "state"))
+                .orElseThrow(() -> new JsonParseException("unknown state " + o.get("state")));
+        return new JobStatus(string(o, "id"), string(o, "model"), state, string(o, "worker"), Instant.ofEpochMilli(o.get("at").getAsLong()),
+                o.has("step") ? o.get("step").getAsInt() : null, o.has("steps") ? o.get("steps").getAsInt() : null);
     }
 
     public static byte[] encodeWorkerState(WorkerState s) {

@@ -2,6 +2,8 @@ package dev.axfleet.worker;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.ImageParams;
+import dev.axfleet.broker.InterrogateParams;
 import dev.axfleet.broker.InvalidJobException;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobDelta;
@@ -11,12 +13,15 @@ import dev.axfleet.broker.JobState;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Task;
+import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.broker.Usage;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.worker.runtime.ChatOutcome;
 import dev.axfleet.worker.runtime.ChatRuntime;
 import dev.axfleet.worker.runtime.EngineException;
 import dev.axfleet.worker.runtime.Generation;
+import dev.axfleet.worker.runtime.ImageRuntime;
+import dev.axfleet.worker.runtime.ModelRuntime;
 import dev.axfleet.worker.runtime.RuntimeStartException;
 import dev.axfleet.worker.runtime.TokenEstimate;
 import java.nio.ByteBuffer;
@@ -25,10 +30,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Optional;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +52,7 @@ final class JobLoop implements Runnable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
 
     private final WorkerConfig config;
-    private final ChatRuntime runtime;
+    private final ModelRuntime runtime;
     private final Replies replies;
     private final AnsweredJobs answered;
     private final Cancellations cancellations;
@@ -64,7 +70,7 @@ final class JobLoop implements Runnable {
     private boolean runtimeReady;
     private int startFailures;
 
-    JobLoop(WorkerConfig config, ChatRuntime runtime, Replies replies, AnsweredJobs answered, Cancellations cancellations,
+    JobLoop(WorkerConfig config, ModelRuntime runtime, Replies replies, AnsweredJobs answered, Cancellations cancellations,
             WorkerStatus status, CardGate card, Clock clock) {
         this.card = card;
         this.config = config;
@@ -175,10 +181,12 @@ final class JobLoop implements Runnable {
                     Outcome.ERROR, e.error(), null, 0, config.workerId()));
             return;
         }
-        if (job.task() != Task.CHAT) {
-            log.warn("job={} rejected: task {} on a chat worker", job.id(), job.task().wire());
+        if (!runtime.tasks().contains(job.task())) {
+            log.warn("job={} rejected: task {} on a {} worker", job.id(), job.task().wire(), runtime.kind());
             complete(p, job.replyTo(), job.correlation(), JobResult.failed(job.id(), job.model(), Outcome.ERROR,
-                    JobError.invalid("task", "model " + job.model() + " is a chat model; " + job.task().wire() + " jobs go to an image model"),
+                    JobError.invalid("task", "model " + job.model() + (job.task().isImage() ? " is a chat model; " + job.task().wire()
+                            + " jobs go to an image model" : " is an image model; chat jobs go to a chat model")
+                            + (job.task() == Task.INTERROGATE ? " with its CLIP models installed" : "")),
                     null, 0, config.workerId()));
             return;
         }
@@ -258,6 +266,11 @@ final class JobLoop implements Runnable {
 
     /** Runs a job on the runtime; null when the worker is stopping and the job must stay with the broker. */
     private JobResult run(Job job, Long queueMs) {
+        return job.task() == Task.CHAT ? runChat(job, queueMs) : runImage(job, queueMs);
+    }
+
+    private JobResult runChat(Job job, Long queueMs) {
+        ChatRuntime chat = (ChatRuntime) runtime;
         ChatParams params = (ChatParams) job.params();
         int maxTokens = params.maxTokens() != null ? params.maxTokens() : config.defaultMaxTokens();
         replies.status(new JobStatus(job.id(), job.model(), JobState.RUNNING, config.workerId(), clock.instant()));
@@ -266,7 +279,7 @@ final class JobLoop implements Runnable {
             if (!ensureRuntime(job)) {
                 return stopping ? null : ended(job, queueMs, ms(start));
             }
-            ContextFit.Result fit = ContextFit.fit(params.messages(), runtime.contextTokens(), maxTokens, config.contextOverflow());
+            ContextFit.Result fit = ContextFit.fit(params.messages(), chat.contextTokens(), maxTokens, config.contextOverflow());
             if (fit.refusal() != null) {
                 return failed(job, Outcome.ERROR, JobError.of(JobError.CONTEXT_LENGTH_EXCEEDED, fit.refusal()), queueMs, ms(start));
             }
@@ -281,7 +294,7 @@ final class JobLoop implements Runnable {
                 }
             }, () -> stopping || cancellations.contains(job.id()));
             try {
-                ChatOutcome out = runtime.chat(sent, generation);
+                ChatOutcome out = chat.chat(sent, generation);
                 if (stopping) {
                     return null;
                 }
@@ -313,6 +326,50 @@ final class JobLoop implements Runnable {
                 if (attempt > 0 || seq[0] > 0) {
                     return failed(job, Outcome.ERROR, JobError.of(JobError.RUNTIME_ERROR,
                             e.getMessage() + (attempt > 0 ? " (twice; the runtime was restarted each time)" : " mid-answer; the runtime was restarted")),
+                            queueMs, ms(start));
+                }
+            }
+        }
+    }
+
+    private JobResult runImage(Job job, Long queueMs) {
+        ImageRuntime images = (ImageRuntime) runtime;
+        replies.status(new JobStatus(job.id(), job.model(), JobState.RUNNING, config.workerId(), clock.instant()));
+        long start = System.nanoTime();
+        ImageRuntime.Progress progress = new ImageRuntime.Progress() {
+            @Override
+            public void step(int done, int total) {
+                replies.status(new JobStatus(job.id(), job.model(), JobState.RUNNING, config.workerId(), clock.instant(), done, total));
+            }
+
+            @Override
+            public boolean cancelled() {
+                return stopping || cancellations.contains(job.id());
+            }
+        };
+        for (int attempt = 0; ; attempt++) {
+            if (!ensureRuntime(job)) {
+                return stopping ? null : ended(job, queueMs, ms(start));
+            }
+            try {
+                TaskOutput out = job.params() instanceof ImageParams p ? images.generate(p, progress)
+                        : images.interrogate((InterrogateParams) job.params());
+                return stopping ? null : JobResult.produced(job, out, queueMs, ms(start), config.workerId());
+            } catch (CancellationException e) {
+                return stopping ? null : failed(job, Outcome.CANCELLED, JobError.of("cancelled", "cancelled while running: " + e.getMessage()),
+                        queueMs, ms(start));
+            } catch (EngineException e) {
+                if (stopping) {
+                    return null;
+                }
+                if (!e.restartHelps()) {
+                    return failed(job, Outcome.ERROR, JobError.invalid(job.task() == Task.INTERROGATE ? "params.image" : "params.init_image",
+                            e.getMessage()), queueMs, ms(start));
+                }
+                log.warn("job={} {}; restarting the runtime", job.id(), e.getMessage());
+                restart(e.getMessage());
+                if (attempt > 0) {
+                    return failed(job, Outcome.ERROR, JobError.of(JobError.RUNTIME_ERROR, e.getMessage() + " (twice; the runtime was restarted each time)"),
                             queueMs, ms(start));
                 }
             }

@@ -9,7 +9,7 @@ import dev.axfleet.broker.Command;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
-import dev.axfleet.worker.runtime.ChatRuntime;
+import dev.axfleet.worker.runtime.ModelRuntime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -31,7 +31,7 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
     private final WorkerConfig config;
-    private final ChatRuntime runtime;
+    private final ModelRuntime runtime;
     private final Mqtt5AsyncClient client;
     private final Mqtt5AsyncClient control;
     private final Cancellations cancellations;
@@ -46,7 +46,7 @@ public final class Worker implements AutoCloseable {
         return t;
     });
 
-    public Worker(WorkerConfig config, ChatRuntime runtime) {
+    public Worker(WorkerConfig config, ModelRuntime runtime) {
         this.config = config;
         this.runtime = runtime;
         Clock clock = Clock.systemUTC();

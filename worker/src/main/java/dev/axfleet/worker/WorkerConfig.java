@@ -5,7 +5,8 @@ import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.config.Settings;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
-import dev.axfleet.worker.runtime.ChatRuntime;
+import dev.axfleet.worker.image.Sd15Runtime;
+import dev.axfleet.worker.runtime.ModelRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,14 +50,14 @@ public record WorkerConfig(
     }
 
     /** Which runtime serves the model and how it is run. */
-    public sealed interface RuntimeSpec permits AxllmServe, MainApi {
-        ChatRuntime create();
+    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm {
+        ModelRuntime create();
     }
 
     /** {@code axllm serve}: one process. */
     public record AxllmServe(AxllmServeRuntime.Config config) implements RuntimeSpec {
         @Override
-        public ChatRuntime create() {
+        public ModelRuntime create() {
             return new AxllmServeRuntime(config);
         }
     }
@@ -64,8 +65,16 @@ public record WorkerConfig(
     /** Legacy {@code main_api} plus its tokenizer server. */
     public record MainApi(MainApiRuntime.Config config) implements RuntimeSpec {
         @Override
-        public ChatRuntime create() {
+        public ModelRuntime create() {
             return new MainApiRuntime(config);
+        }
+    }
+
+    /** SD1.5-LCM in the worker's own process, through libaxcl_rt.so. */
+    public record Sd15Lcm(Sd15Runtime.Config config) implements RuntimeSpec {
+        @Override
+        public ModelRuntime create() {
+            return new Sd15Runtime(config);
         }
     }
 
@@ -115,7 +124,9 @@ public record WorkerConfig(
                         s.string("runtime.system_prompt", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
                         MainApiRuntime.Sampling.SHIPPED));
             }
-            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve or main-api, not " + kind);
+            case "sd15-lcm" -> new Sd15Lcm(new Sd15Runtime.Config(s.string("runtime.axcl_library", "axcl_rt"), s.integer("card.index", 0),
+                    Path.of(modelDir), s.duration("runtime.call_timeout", Duration.ofSeconds(120))));
+            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api or sd15-lcm, not " + kind);
         };
         return new WorkerConfig(model, id, broker, state,
                 s.integer("worker.default_max_tokens", 512),

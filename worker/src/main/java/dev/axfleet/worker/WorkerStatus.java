@@ -8,7 +8,7 @@ import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
 import dev.axfleet.broker.WorkerState.Phase;
-import dev.axfleet.worker.runtime.ChatRuntime;
+import dev.axfleet.worker.runtime.ModelRuntime;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -44,7 +44,7 @@ final class WorkerStatus {
         phase(Phase.LOADING, state.lastError());
     }
 
-    void ready(ChatRuntime runtime) {
+    void ready(ModelRuntime runtime) {
         synchronized (this) {
             state = state.withRuntime(runtime.kind(), runtime.emulated(), runtime.contextTokens(), runtime.pids())
                     .withPhase(Phase.READY, state.lastError(), clock.instant());

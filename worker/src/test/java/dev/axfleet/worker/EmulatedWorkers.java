@@ -11,6 +11,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.emulator.EmulatedModel;
+import dev.axfleet.emulator.card.EmulatedCard;
+import dev.axfleet.emulator.image.EmulatedSdModel;
+import dev.axfleet.worker.image.ClipTokenizer;
+import dev.axfleet.worker.image.Sd15Runtime;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
 import java.nio.file.Path;
@@ -50,6 +54,20 @@ final class EmulatedWorkers {
                 Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
                 Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc), CARD, Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
+    }
+
+    /**
+     * An SD1.5-LCM worker in-process on an emulated card ({@code dir/card}, its libaxcl_rt.so built with cc) with an
+     * emulated model folder whose engines take the card's times {@code timeScale}.
+     */
+    static WorkerConfig sd15(BrokerAddress broker, String model, Path dir, double timeScale) {
+        EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
+        Path modelDir = EmulatedSdModel.write(dir.resolve("sd15"), true, timeScale);
+        ClipTokenizer.writeFiles(modelDir.resolve("tokenizer"), java.util.List.of());
+        Sd15Runtime.Config rc = new Sd15Runtime.Config(card.buildLibrary().toString(), 0, modelDir, Duration.ofSeconds(5));
+        return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.Sd15Lcm(rc), CARD, Duration.ofSeconds(20), 0,
+                WorkerConfig.ContextOverflow.TRUNCATE);
     }
 
     static WorkerConfig mainApi(BrokerAddress broker, String model, Path dir, Map<String, String> env) {

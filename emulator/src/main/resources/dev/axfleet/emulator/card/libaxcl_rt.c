@@ -155,6 +155,11 @@ axclError axclFinalize(void) {
     return 0;
 }
 
+/* The library says what it is: callers label their output emulated from this (axcl_rt.h axclrtGetFullVersion). */
+const char *axclrtGetFullVersion(void) {
+    return "V3.6.4_20250805020145 axfleet EMULATED libaxcl_rt.so (not the card's library)";
+}
+
 axclError axclrtGetDeviceList(axclrtDeviceList *list) {
     card_state s;
     memset(list, 0, sizeof(*list));

@@ -34,6 +34,7 @@ public final class AxclDevice implements AutoCloseable {
     });
     private final List<Engine> engines = new ArrayList<>();
     private int deviceId;
+    private String version = "";
     private Pointer context;
     private volatile Future<?> stuck;
 
@@ -58,6 +59,7 @@ public final class AxclDevice implements AutoCloseable {
         try {
             d.call("open the card", () -> {
                 AxclException.check("axclInit", rt.axclInit(null));
+                d.version = String.valueOf(rt.axclrtGetFullVersion());
                 DeviceList list = new DeviceList();
                 AxclException.check("axclrtGetDeviceList", rt.axclrtGetDeviceList(list));
                 if (card >= list.num) {
@@ -100,6 +102,17 @@ public final class AxclDevice implements AutoCloseable {
 
     public int deviceId() {
         return deviceId;
+    }
+
+    /** {@code axclrtGetFullVersion()}: the runtime's version, and whether it is axfleet's emulated library. */
+    public String version() {
+        return version;
+    }
+
+    /** False once a call has not returned within its time limit; asks the card nothing. */
+    public boolean answering() {
+        Future<?> blocked = stuck;
+        return blocked == null || blocked.isDone();
     }
 
     /** Runs {@code work} on the card's thread; it fails after the time limit, and so does every call after it. */

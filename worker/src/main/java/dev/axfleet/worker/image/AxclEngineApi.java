@@ -28,6 +28,8 @@ public interface AxclEngineApi extends Library {
 
     int axclFinalize();
 
+    String axclrtGetFullVersion();
+
     int axclrtGetDeviceList(DeviceList list);
 
     int axclrtSetDevice(int deviceId);

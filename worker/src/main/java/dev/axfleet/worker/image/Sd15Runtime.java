@@ -1,0 +1,199 @@
+package dev.axfleet.worker.image;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.axfleet.broker.ImageParams;
+import dev.axfleet.broker.InterrogateParams;
+import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.Task;
+import dev.axfleet.broker.TaskOutput;
+import dev.axfleet.worker.runtime.EngineException;
+import dev.axfleet.worker.runtime.ImageRuntime;
+import dev.axfleet.worker.runtime.RuntimeStartException;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SD1.5-LCM model resident in this worker's process: the card opened through {@code libaxcl_rt.so} and every
+ * engine loaded at start, never mid-job. Renders at the UNet's 512 × 512 and answers at the size asked for (scaled
+ * to cover, centre-cropped), saying in {@code info} what ran and what was not honoured.
+ */
+public final class Sd15Runtime implements ImageRuntime {
+    private static final Logger log = LoggerFactory.getLogger(Sd15Runtime.class);
+
+    /**
+     * @param library     what JNA loads: {@code axcl_rt} on the Pi, or the emulated library's path
+     * @param card        the card's index in the device list
+     * @param modelDir    the SD1.5-LCM model folder (axera.md §4.1)
+     * @param callTimeout the longest one call to the card may take, loading an engine included
+     */
+    public record Config(String library, int card, Path modelDir, Duration callTimeout) {
+    }
+
+    private final Config config;
+    private volatile AxclDevice device;
+    private volatile Sd15Pipeline sd;
+
+    public Sd15Runtime(Config config) {
+        this.config = config;
+    }
+
+    @Override
+    public String kind() {
+        return "sd15-lcm";
+    }
+
+    @Override
+    public Set<Task> tasks() {
+        Set<Task> tasks = EnumSet.of(Task.TXT2IMG);
+        if (Files.isRegularFile(config.modelDir().resolve("vae_encoder.axmodel"))) {
+            tasks.add(Task.IMG2IMG);
+        }
+        return tasks;
+    }
+
+    @Override
+    public synchronized void start(Duration timeout) throws RuntimeStartException {
+        if (sd != null) {
+            return;
+        }
+        try {
+            device = AxclDevice.open(config.library(), config.card(), config.callTimeout());
+            sd = Sd15Pipeline.load(device, config.modelDir());
+            log.info("SD1.5-LCM loaded from {} on device {} ({}; {})", config.modelDir(), device.deviceId(), device.version(),
+                    sd.canImg2Img() ? "txt2img and img2img" : "txt2img only: no vae_encoder.axmodel");
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw new RuntimeStartException("SD1.5-LCM could not be loaded: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean healthy() {
+        AxclDevice d = device;
+        return sd != null && d != null && d.answering();
+    }
+
+    @Override
+    public void restart(String why, Duration timeout) throws RuntimeStartException {
+        log.warn("reloading SD1.5-LCM: {}", why);
+        close();
+        start(timeout);
+    }
+
+    @Override
+    public boolean emulated() {
+        AxclDevice d = device;
+        return d != null && d.version().contains("EMULATED");
+    }
+
+    /** The worker's own process holds the card (the engines run in it). */
+    @Override
+    public List<Long> pids() {
+        return device == null ? List.of() : List.of(ProcessHandle.current().pid());
+    }
+
+    @Override
+    public TaskOutput.Images generate(ImageParams params, Progress progress) throws EngineException {
+        Sd15Pipeline pipeline = sd;
+        if (pipeline == null) {
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "SD1.5-LCM is not loaded");
+        }
+        long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 32);
+        Sd15Pipeline.Progress p = new Sd15Pipeline.Progress() {
+            @Override
+            public void step(int done, int total) {
+                progress.step(done, total);
+            }
+
+            @Override
+            public boolean cancelled() {
+                return progress.cancelled();
+            }
+        };
+        Sd15Pipeline.Rendered r;
+        try {
+            if (params.task() == Task.IMG2IMG) {
+                BufferedImage init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), Sd15Pipeline.SIZE,
+                        Sd15Pipeline.SIZE, params.resizeMode());
+                double strength = params.denoisingStrength() != null ? params.denoisingStrength() : 0.75;
+                r = pipeline.img2img(params.prompt(), seed, init, strength, p);
+            } else {
+                r = pipeline.txt2img(params.prompt(), seed, p);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage());
+        } catch (AxclException e) {
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "the card: " + e.getMessage(), e);
+        }
+        BufferedImage out = Pictures.fit(r.image(), params.width(), params.height(), ResizeMode.CROP);
+        String png = Base64.getEncoder().encodeToString(Pictures.png(out));
+        return new TaskOutput.Images(List.of(png), seed, info(params, seed, r));
+    }
+
+    /** What ran, in AUTOMATIC1111's {@code info} spirit, with a warning for each request that was not honoured. */
+    private String info(ImageParams params, long seed, Sd15Pipeline.Rendered r) {
+        List<String> warnings = new ArrayList<>();
+        if (params.steps() != null && params.steps() != r.steps()) {
+            warnings.add("steps " + params.steps() + " asked; LCM ran " + r.steps() + " (its time embeddings fix the steps)");
+        }
+        if (params.cfgScale() != null && params.cfgScale() != 1.0) {
+            warnings.add("cfg_scale " + params.cfgScale() + " ignored: this LCM pipeline runs without classifier-free guidance");
+        }
+        if (params.sampler() != null && !params.sampler().equalsIgnoreCase("LCM")) {
+            warnings.add("sampler \"" + params.sampler() + "\" not available; LCM ran");
+        }
+        if (params.negativePrompt() != null && !params.negativePrompt().isBlank()) {
+            warnings.add("negative_prompt ignored: without guidance there is nothing to steer away from");
+        }
+        if (params.width() != Sd15Pipeline.SIZE || params.height() != Sd15Pipeline.SIZE) {
+            warnings.add("rendered at 512x512 (the card's UNet size), then scaled and centre-cropped to " + params.width() + "x" + params.height());
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("prompt", params.prompt());
+        o.addProperty("seed", seed);
+        o.addProperty("steps", r.steps());
+        o.addProperty("sampler_name", "LCM");
+        o.addProperty("cfg_scale", 1.0);
+        o.addProperty("width", params.width());
+        o.addProperty("height", params.height());
+        o.addProperty("render_size", Sd15Pipeline.SIZE + "x" + Sd15Pipeline.SIZE);
+        if (params.task() == Task.IMG2IMG) {
+            o.addProperty("denoising_strength", params.denoisingStrength() != null ? params.denoisingStrength() : 0.75);
+        }
+        o.addProperty("sd_model_name", "lcm-lora-sdv1-5");
+        o.addProperty("emulated", emulated());
+        JsonArray w = new JsonArray();
+        warnings.forEach(w::add);
+        o.add("warnings", w);
+        o.addProperty("card_ms", r.cardNanos() / 1_000_000);
+        o.addProperty("host_ms", (r.totalNanos() - r.cardNanos()) / 1_000_000);
+        return o.toString();
+    }
+
+    @Override
+    public TaskOutput.Interrogation interrogate(InterrogateParams params) throws EngineException {
+        throw new EngineException(EngineException.Kind.REJECTED, "CLIP interrogation is not installed for this model");
+    }
+
+    @Override
+    public synchronized void close() {
+        AxclDevice d = device;
+        device = null;
+        sd = null;
+        if (d != null) {
+            d.close();
+        }
+    }
+}
