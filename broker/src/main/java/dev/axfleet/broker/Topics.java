@@ -49,6 +49,16 @@ public final class Topics {
         return ROOT + "/status/+/+";
     }
 
+    /** The job id of a status topic, or empty when {@code topic} is not one. */
+    public static Optional<String> jobOfStatusTopic(String topic) {
+        String prefix = ROOT + "/status/";
+        if (!topic.startsWith(prefix)) {
+            return Optional.empty();
+        }
+        String[] parts = topic.substring(prefix.length()).split("/", -1);
+        return parts.length == 2 ? Optional.of(parts[1]) : Optional.empty();
+    }
+
     public static String workerState(String model, String workerId) {
         return ROOT + "/workers/" + segment("model", model) + "/" + segment("worker", workerId);
     }

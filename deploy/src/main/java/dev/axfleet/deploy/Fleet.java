@@ -5,19 +5,24 @@ import dev.axfleet.broker.embedded.EmbeddedBroker;
 import dev.axfleet.emulator.EmulatedModel;
 import dev.axfleet.emulator.ModelProfile;
 import dev.axfleet.emulator.card.EmulatedCard;
-import dev.axfleet.monitor.Monitor;
-import dev.axfleet.monitor.MonitorConfig;
+import dev.axfleet.emulator.image.EmulatedSdModel;
 import dev.axfleet.gateway.Gateway;
 import dev.axfleet.gateway.GatewayConfig;
+import dev.axfleet.monitor.Monitor;
+import dev.axfleet.monitor.MonitorConfig;
 import dev.axfleet.worker.Worker;
 import dev.axfleet.worker.WorkerConfig;
+import dev.axfleet.worker.image.ClipTokenizer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,9 +84,17 @@ public final class Fleet implements AutoCloseable {
             w.start();
             workers.add(w);
         }
+        if (config.imageModel() != null) {
+            imageWorker(config, brokerUrl, card).ifPresent(workers::add);
+        }
+        List<String> accepted = new ArrayList<>(config.models().keySet());
+        if (config.imageModel() != null) {
+            accepted.add(config.imageModel());
+        }
         Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(Map.of(
                 "broker.url", brokerUrl,
-                "gateway.models", String.join(",", config.models().keySet())))));
+                "gateway.models", String.join(",", accepted),
+                "gateway.image_model", config.imageModel() == null ? "" : config.imageModel()))));
         Monitor monitor = null;
         if (config.monitor()) {
             monitor = new Monitor(MonitorConfig.from(config.emulate() ? config.settings().with(Map.of(
@@ -119,6 +132,46 @@ public final class Fleet implements AutoCloseable {
                 "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'")));
     }
 
+    /**
+     * The image worker: SD1.5-LCM in-process through libaxcl_rt.so. Emulated, the emulated card's library (built with
+     * cc) and an emulated model folder; on the card, the model folder from the settings. Skipped, with the reason,
+     * when it cannot run here.
+     */
+    private static Optional<Worker> imageWorker(FleetConfig config, String brokerUrl, EmulatedCard card) {
+        String model = config.imageModel();
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "worker.model", model,
+                "worker.id", "local-" + model,
+                "worker.state_dir", config.home().resolve("worker-" + model).toString(),
+                "broker.url", brokerUrl,
+                "runtime.kind", "sd15-lcm"));
+        if (config.emulate()) {
+            Path library;
+            try {
+                library = card.buildLibrary();
+            } catch (RuntimeException e) {
+                log.warn("no image worker: the emulated card's libaxcl_rt.so could not be built ({}); install gcc for the image routes",
+                        e.getMessage());
+                return Optional.empty();
+            }
+            Path modelDir = EmulatedSdModel.write(config.home().resolve("emulated-models").resolve(model), true, config.emulatorTimeScale());
+            ClipTokenizer.writeFiles(modelDir.resolve("tokenizer"), List.of());
+            settings.put("runtime.axcl_library", library.toString());
+            settings.put("runtime.model_dir", modelDir.toString());
+        } else {
+            Path modelDir = Path.of(config.settings().string("fleet.image_model_dir", "/var/lib/axfleet/models/" + model));
+            if (!Files.isDirectory(modelDir)) {
+                log.warn("no image worker: {} is missing (axfleet models pull {}, or set fleet.image_model_dir)", modelDir, model);
+                return Optional.empty();
+            }
+            settings.put("runtime.model_dir", modelDir.toString());
+        }
+        WorkerConfig wc = WorkerConfig.from(config.settings().with(settings));
+        Worker w = new Worker(wc, wc.runtime().create());
+        w.start();
+        return Optional.of(w);
+    }
+
     /** A worker for the real card, configured like a stand-alone worker process (runtime.* settings). */
     private static WorkerConfig cardWorker(FleetConfig config, String brokerUrl, String model) {
         return WorkerConfig.from(config.settings().with(Map.of(
@@ -132,6 +185,10 @@ public final class Fleet implements AutoCloseable {
         log.info("axfleet is up{}", config.emulate() ? " - EMULATED, no card" : " on the AX650 card");
         log.info("  MQTT broker:   {}{}", address, broker != null ? " (embedded)" : "");
         log.info("  OpenAI API:    {}/v1  (models: {})", http, String.join(", ", config.models().keySet()));
+        if (config.imageModel() != null) {
+            log.info("  images:        {}/sdapi/v1/txt2img (AUTOMATIC1111), {}/generate, {}/v1/images/generations  (model: {})", http, http,
+                    http, config.imageModel());
+        }
         log.info("  health:        {}/health   metrics: {}/metrics", http, http);
         if (monitor != null) {
             log.info("  card health:   mosquitto_sub -h {} -p {} -t 'axfleet/v1/cards/#' -v{}", address.host(), address.port(),

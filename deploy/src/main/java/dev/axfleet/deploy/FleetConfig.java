@@ -16,6 +16,7 @@ import java.util.Map;
  * @param cardPresent whether the AX650 card's device node exists
  * @param emulate     run the emulator: when no card is present, or when asked explicitly
  * @param monitor     run the device monitor too (against the emulated card when emulating)
+ * @param imageModel  the image model to keep resident (SD1.5-LCM), or null for none
  */
 public record FleetConfig(
         Path home,
@@ -27,6 +28,7 @@ public record FleetConfig(
         boolean emulate,
         double emulatorTimeScale,
         boolean monitor,
+        String imageModel,
         Settings settings) {
 
     /** The device node the AXCL driver creates (axclhost package, axcl_host.rules; ../shared/axera.md §2.1). */
@@ -53,6 +55,7 @@ public record FleetConfig(
                 !card || forced,
                 s.decimal("emulator.time_scale", 1.0),
                 s.bool("fleet.monitor", true),
+                s.string("fleet.image_model", "sd15-lcm").isBlank() ? null : s.string("fleet.image_model", "sd15-lcm"),
                 s);
     }
 }

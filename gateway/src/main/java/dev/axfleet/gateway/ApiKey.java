@@ -10,9 +10,10 @@ import spark.Response;
 import spark.Service;
 
 /**
- * The optional API key: with {@code gateway.api_key_file} set, the OpenAI ({@code /v1/...}) and Ollama
- * ({@code /api/...}) routes need {@code Authorization: Bearer <key>}, as the OpenAI SDKs send it; a missing
- * or wrong key is a 401 in the facade's own error format. {@code /health} and {@code /metrics} stay open.
+ * The optional API key: with {@code gateway.api_key_file} set, the OpenAI ({@code /v1/...}), Ollama
+ * ({@code /api/...}), AUTOMATIC1111 ({@code /sdapi/...}) and {@code /generate} routes need
+ * {@code Authorization: Bearer <key>}, as the OpenAI SDKs send it; a missing or wrong key is a 401 in the
+ * facade's own error format. {@code /health} and {@code /metrics} stay open.
  */
 final class ApiKey {
     private static final Logger log = LoggerFactory.getLogger(ApiKey.class);
@@ -29,20 +30,27 @@ final class ApiKey {
     /** A before-filter: halts the request with 401 unless it carries the key. */
     void check(Request req, Response res) {
         String path = req.pathInfo();
-        if (key == null || !(path.startsWith("/v1/") || path.startsWith("/api/")) || Secrets.bearerMatches(req.headers("Authorization"), key)) {
+        if (key == null || !guarded(path) || Secrets.bearerMatches(req.headers("Authorization"), key)) {
             return;
         }
         log.warn("{} {} from {} refused: no valid API key", req.requestMethod(), path, req.ip());
         String message = "a valid API key is required (Authorization: Bearer <key>)";
         Map<String, String> headers = Map.of("WWW-Authenticate", "Bearer");
         String body;
-        if (path.startsWith("/api/")) {
+        if (path.startsWith("/api/") || path.startsWith("/sdapi/") || path.equals("/generate")) {
             JsonObject o = new JsonObject();
             o.addProperty("error", message);
+            if (!path.startsWith("/api/")) {
+                o.addProperty("detail", message);
+            }
             body = Json.respond(res, 401, o, headers);
         } else {
             body = OpenAiFacade.error(res, new ApiException(401, message, null, "invalid_api_key", headers));
         }
         http.halt(401, body);
+    }
+
+    private static boolean guarded(String path) {
+        return path.startsWith("/v1/") || path.startsWith("/api/") || path.startsWith("/sdapi/") || path.equals("/generate");
     }
 }

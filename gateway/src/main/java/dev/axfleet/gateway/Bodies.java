@@ -16,7 +16,12 @@ public final class Bodies {
 
     /** The body as a JSON object: 413 when larger than {@code maxBytes}, 400 when not a JSON object. */
     public static JsonObject json(Request request, int maxBytes) throws ApiException {
-        String text = text(request, maxBytes);
+        return json(request, maxBytes, "gateway.max_body_bytes");
+    }
+
+    /** As {@link #json(Request, int)}, the 413 naming {@code setting}. */
+    public static JsonObject json(Request request, int maxBytes, String setting) throws ApiException {
+        String text = text(request, maxBytes, setting);
         try {
             return JsonFields.parseObject(text);
         } catch (JsonParseException | IllegalStateException | StackOverflowError e) {
@@ -25,15 +30,15 @@ public final class Bodies {
         }
     }
 
-    private static String text(Request request, int maxBytes) throws ApiException {
+    private static String text(Request request, int maxBytes, String setting) throws ApiException {
         long declared = request.raw().getContentLengthLong();
         if (declared > maxBytes) {
-            throw tooLarge(maxBytes);
+            throw tooLarge(maxBytes, setting);
         }
         try (InputStream in = request.raw().getInputStream()) {
             byte[] bytes = in.readNBytes(maxBytes + 1);
             if (bytes.length > maxBytes) {
-                throw tooLarge(maxBytes);
+                throw tooLarge(maxBytes, setting);
             }
             return new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -41,8 +46,8 @@ public final class Bodies {
         }
     }
 
-    private static ApiException tooLarge(int maxBytes) {
-        return new ApiException(413, "the body is larger than " + maxBytes + " bytes (gateway.max_body_bytes)", null,
+    private static ApiException tooLarge(int maxBytes, String setting) {
+        return new ApiException(413, "the body is larger than " + maxBytes + " bytes (" + setting + ")", null,
                 "request_too_large", Map.of());
     }
 }

@@ -2,6 +2,7 @@ package dev.axfleet.gateway;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.axfleet.gateway.images.ImageFacade;
 import dev.axfleet.gateway.ollama.OllamaFacade;
 import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.time.Clock;
@@ -58,6 +59,7 @@ public final class Gateway implements AutoCloseable {
         http.before(new ApiKey(apiKey, http)::check);
         new OpenAiFacade(runner, registry, config).register(http);
         new OllamaFacade(runner, registry, config).register(http);
+        new ImageFacade(runner, registry, config).register(http);
         Health health = new Health(client, registry);
         http.get("/health", health::handle);
         Admin admin = new Admin(client, adminToken, Clock.systemUTC());
@@ -77,7 +79,8 @@ public final class Gateway implements AutoCloseable {
         });
         http.init();
         http.awaitInitialization();
-        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models; Ollama: /api/chat, /api/generate, /api/tags; /health, /metrics)",
+        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/tags; "
+                + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics)",
                 config.bind(), http.port());
         return new Gateway(config, client, http, inFlight);
     }

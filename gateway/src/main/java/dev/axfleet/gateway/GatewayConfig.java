@@ -21,6 +21,8 @@ import java.util.UUID;
  * @param brokerGrace       how long waiting callers wait for a lost broker before they are answered 503
  * @param apiKeyFile        file holding the API key the facades require (mode 0600); null: no key needed
  * @param adminTokenFile    file holding the admin token for {@code /admin/...} (mode 0600); null disables admin routes
+ * @param imageModel        the model AUTOMATIC1111's, /generate's and OpenAI's image routes run on
+ * @param maxImageBodyBytes the largest body the image routes read (they carry input images)
  * @param drain             on stop, how long requests in progress may take to finish (new ones get 503) before
  *                          the listener closes and the jobs of callers still waiting are cancelled
  */
@@ -39,7 +41,9 @@ public record GatewayConfig(
         Duration sessionExpiry,
         Duration brokerGrace,
         java.nio.file.Path apiKeyFile,
-        Duration drain) {
+        Duration drain,
+        String imageModel,
+        int maxImageBodyBytes) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -63,7 +67,9 @@ public record GatewayConfig(
                 s.duration("gateway.session_expiry", Duration.ofMinutes(5)),
                 s.duration("gateway.broker_grace", Duration.ofSeconds(5)),
                 java.util.Optional.ofNullable(s.string("gateway.api_key_file", null)).map(java.nio.file.Path::of).orElse(null),
-                s.duration("gateway.drain", Duration.ofSeconds(30)));
+                s.duration("gateway.drain", Duration.ofSeconds(30)),
+                s.string("gateway.image_model", "sd15-lcm"),
+                s.integer("gateway.max_image_body_bytes", dev.axfleet.broker.WireCodec.MAX_IMAGE_JOB_BYTES));
     }
 
     public List<String> describe() {
@@ -75,7 +81,8 @@ public record GatewayConfig(
                 "gateway.models=" + String.join(",", models),
                 "gateway.request_timeout=" + requestTimeout,
                 "gateway.max_pending_per_model=" + maxPendingPerModel,
-                "gateway.max_body_bytes=" + maxBodyBytes,
+                "gateway.max_body_bytes=" + maxBodyBytes + " max_image_body_bytes=" + maxImageBodyBytes,
+                "gateway.image_model=" + imageModel,
                 "gateway.keep_alive=" + keepAlive,
                 "gateway.card_stale=" + cardStale,
                 "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace + " drain=" + drain,

@@ -7,10 +7,10 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.axfleet.broker.BrokerAddress;
-import dev.axfleet.broker.ChatParams;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Reply;
+import dev.axfleet.broker.TaskParams;
 import dev.axfleet.broker.CardCodec;
 import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Command;
@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -140,7 +141,7 @@ public final class JobClient implements AutoCloseable {
     /**
      * Publishes a job that expires after {@code timeout}; its replies arrive in the returned submission.
      */
-    public Submission submit(String model, ChatParams params, boolean stream, Duration timeout) {
+    public Submission submit(String model, TaskParams params, boolean stream, Duration timeout) {
         String id = WireCodec.newJobId();
         Instant now = clock.instant();
         String replyTo = Topics.reply(gatewayId, id);
@@ -148,6 +149,11 @@ public final class JobClient implements AutoCloseable {
         Submission s = new Submission(id, model, this);
         waiting.put(id, s);
         pending.computeIfAbsent(model, m -> new AtomicInteger()).incrementAndGet();
+        if (params.task().isImage()) {
+            // Image jobs report their steps on their status topic, for AUTOMATIC1111's /progress.
+            s.watchProgress();
+            client.subscribeWith().topicFilter(Topics.status(model, id)).qos(MqttQos.AT_MOST_ONCE).send();
+        }
         publish(job, s, clock.instant().plus(brokerGrace));
         return s;
     }
@@ -199,15 +205,30 @@ public final class JobClient implements AutoCloseable {
         finished(s);
     }
 
+    List<Submission> imageJobs() {
+        return waiting.values().stream().filter(Submission::watchesProgress).toList();
+    }
+
     void finished(Submission s) {
         if (waiting.remove(s.id()) != null) {
             pending.get(s.model()).decrementAndGet();
+            if (s.watchesProgress()) {
+                client.unsubscribeWith().topicFilter(Topics.status(s.model(), s.id())).send();
+            }
         }
     }
 
     private void onPublish(Mqtt5Publish p) {
         String topic = p.getTopic().toString();
         try {
+            Optional<String> statusOf = Topics.jobOfStatusTopic(topic);
+            if (statusOf.isPresent()) {
+                Submission s = waiting.get(statusOf.get());
+                if (s != null) {
+                    s.progress(WireCodec.decodeStatus(p.getPayloadAsBytes()));
+                }
+                return;
+            }
             if (Topics.isWorkerState(topic)) {
                 if (p.getPayloadAsBytes().length > 0) {
                     registry.update(WireCodec.decodeWorkerState(p.getPayloadAsBytes()));

@@ -5,6 +5,7 @@ import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Reply;
+import dev.axfleet.broker.TaskParams;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -39,6 +40,11 @@ public final class JobRunner {
         void idle() throws IOException;
     }
 
+    /** This gateway's image jobs still waiting for their answer (AUTOMATIC1111's /progress and /interrupt). */
+    public java.util.List<Submission> imageJobs() {
+        return client.imageJobs();
+    }
+
     /** The requested model as the bus knows it, or 404 naming the models there are. */
     public String model(String requested) throws ApiException {
         if (requested == null || !registry.knows(requested)) {
@@ -48,7 +54,7 @@ public final class JobRunner {
     }
 
     /** Runs a job and waits for its result; a job that did not end with an answer is an ApiException. */
-    public JobResult call(String model, ChatParams params, RequestLog requestLog) throws ApiException {
+    public JobResult call(String model, TaskParams params, RequestLog requestLog) throws ApiException {
         Submission s = submit(model, params, false, requestLog);
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         try {
@@ -116,7 +122,7 @@ public final class JobRunner {
         }
     }
 
-    private Submission submit(String model, ChatParams params, boolean stream, RequestLog requestLog) throws ApiException {
+    private Submission submit(String model, TaskParams params, boolean stream, RequestLog requestLog) throws ApiException {
         if (!client.accepting()) {
             throw ApiException.busy("the gateway is stopping; try again shortly", 5);
         }

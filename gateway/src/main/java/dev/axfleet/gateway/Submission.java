@@ -1,6 +1,7 @@
 package dev.axfleet.gateway;
 
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.Reply;
@@ -58,6 +59,26 @@ public final class Submission {
             client.finished(this);
         }
         return r;
+    }
+
+    private volatile JobStatus progress;
+    private volatile boolean watchesProgress;
+
+    void watchProgress() {
+        watchesProgress = true;
+    }
+
+    boolean watchesProgress() {
+        return watchesProgress;
+    }
+
+    /** The latest status of an image job with steps (for AUTOMATIC1111's /progress), or null. */
+    public JobStatus progress() {
+        return progress;
+    }
+
+    void progress(JobStatus s) {
+        progress = s;
     }
 
     /** The caller gave up (timeout, disconnect): the workers drop the job. */

@@ -29,8 +29,8 @@ public final class Sd15Pipeline {
         boolean cancelled();
     }
 
-    /** An image at the native size, the steps that ran, and how much of the time was spent on the card. */
-    public record Rendered(BufferedImage image, int steps, long totalNanos, long cardNanos) {
+    /** An image at the native size, the steps that ran, how much of the time was spent on the card, and the prompt's share. */
+    public record Rendered(BufferedImage image, int steps, long totalNanos, long cardNanos, long textNanos) {
     }
 
     private final AxclDevice device;
@@ -90,8 +90,9 @@ public final class Sd15Pipeline {
         long[] card = {0};
         Random random = new Random(seed);
         float[] hidden = encodePrompt(prompt, card);
+        long text = System.nanoTime() - start;
         float[] x = gaussian(random, 4 * LATENT * LATENT);
-        return denoise(x, 0, hidden, random, progress, card, start);
+        return denoise(x, 0, hidden, random, progress, card, start, text);
     }
 
     /** img2img from {@code init} (already {@link #SIZE} square) redrawn as much as {@code strength} says. */
@@ -103,6 +104,7 @@ public final class Sd15Pipeline {
         long[] card = {0};
         Random random = new Random(seed);
         float[] hidden = encodePrompt(prompt, card);
+        long text = System.nanoTime() - start;
         float[] moments = timed(card, () -> device.run(vaeEncoder, Map.of(vaeEncoder.inputs().get(0).name(), Pictures.toTensor(init))))[0];
         int n = 4 * LATENT * LATENT;
         float[] latent = new float[n];
@@ -113,7 +115,7 @@ public final class Sd15Pipeline {
         int first = LcmScheduler.TIMESTEPS.length - LcmScheduler.stepsFor(strength);
         float[] noise = gaussian(random, n);
         float[] x = scheduler.noiseTo(first, latent, k -> noise[k]);
-        return denoise(x, first, hidden, random, progress, card, start);
+        return denoise(x, first, hidden, random, progress, card, start, text);
     }
 
     private float[] encodePrompt(String prompt, long[] card) {
@@ -121,7 +123,7 @@ public final class Sd15Pipeline {
         return timed(card, () -> device.run(textEncoder, Map.of(textEncoder.inputs().get(0).name(), ids)))[0];
     }
 
-    private Rendered denoise(float[] x, int first, float[] hidden, Random random, Progress progress, long[] card, long start) {
+    private Rendered denoise(float[] x, int first, float[] hidden, Random random, Progress progress, long[] card, long start, long text) {
         int total = LcmScheduler.TIMESTEPS.length - first;
         for (int i = first; i < LcmScheduler.TIMESTEPS.length; i++) {
             if (progress.cancelled()) {
@@ -140,7 +142,7 @@ public final class Sd15Pipeline {
         }
         float[] pixels = timed(card, () -> device.run(vaeDecoder, Map.of(vaeDecoder.inputs().get(0).name(), scaled)))[0];
         BufferedImage image = Pictures.fromTensor(pixels, SIZE, SIZE);
-        return new Rendered(image, total, System.nanoTime() - start, card[0]);
+        return new Rendered(image, total, System.nanoTime() - start, card[0], text);
     }
 
     private static float[][] timed(long[] card, java.util.function.Supplier<float[][]> call) {

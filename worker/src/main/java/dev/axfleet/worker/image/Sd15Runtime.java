@@ -177,6 +177,7 @@ public final class Sd15Runtime implements ImageRuntime {
         JsonArray w = new JsonArray();
         warnings.forEach(w::add);
         o.add("warnings", w);
+        o.addProperty("text_ms", r.textNanos() / 1_000_000);
         o.addProperty("card_ms", r.cardNanos() / 1_000_000);
         o.addProperty("host_ms", (r.totalNanos() - r.cardNanos()) / 1_000_000);
         return o.toString();
