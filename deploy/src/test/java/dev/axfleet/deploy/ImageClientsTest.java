@@ -189,6 +189,20 @@ class ImageClientsTest {
     }
 
     @Test
+    void aChatJobAndAnImageJobSubmittedTogetherBothFinishOnTheSharedCard() throws Exception {
+        var image = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/sdapi/v1/txt2img")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a fox\", \"width\": 128, \"height\": 128}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        var chat = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"qwen3-0.6b\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, image.get(60, java.util.concurrent.TimeUnit.SECONDS).statusCode(), image.get().body());
+        assertEquals(200, chat.get(60, java.util.concurrent.TimeUnit.SECONDS).statusCode(), chat.get().body());
+        JsonObject health = json(get("/health"));
+        assertTrue(health.toString().contains("sd15-lcm") && health.toString().contains("qwen3-0.6b"), health.toString());
+    }
+
+    @Test
     void theOpenAiSdkGeneratesAnImage() throws Exception {
         OpenAIClient openai = OpenAIOkHttpClient.builder().baseUrl(base + "/v1").apiKey("not-needed").build();
         ImagesResponse r = openai.images().generate(ImageGenerateParams.builder().prompt("a red fox")

@@ -9,6 +9,7 @@
  * Built by EmulatedCard.buildLibrary(): cc -shared -fPIC -DAXFLEET_CARD_DIR='"/path"'.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -141,6 +142,9 @@ static long long users_cmm_kib(void) {
     return sum;
 }
 
+/* The process holds the device node while initialised, as with the driver's /dev/axcl_host (axera.md 8.4). */
+static int device_fd = -1;
+
 axclError axclInit(const char *config) {
     card_state s;
     (void)config;
@@ -148,10 +152,23 @@ axclError axclInit(const char *config) {
         return ERR_DEVICE_OPEN;
     }
     block_if_hung(&s);
-    return visible(&s) ? 0 : ERR_DEVICE_OPEN;
+    if (!visible(&s)) {
+        return ERR_DEVICE_OPEN;
+    }
+    if (device_fd < 0) {
+        device_fd = open(AXFLEET_CARD_DIR "/dev/axcl_host", O_RDONLY);
+    }
+    return 0;
 }
 
 axclError axclFinalize(void) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/users/%d", AXFLEET_CARD_DIR, (int)getpid());
+    unlink(path);
+    if (device_fd >= 0) {
+        close(device_fd);
+        device_fd = -1;
+    }
     return 0;
 }
 
@@ -238,6 +255,32 @@ typedef struct {
 } engine_io;
 
 static model models[MAX_MODELS];
+
+/* CMM held by this process's loaded engines, registered as a card user (users/<pid>) as a runtime's is. */
+static long long loaded_kib(void) {
+    long long sum = 0;
+    for (int i = 0; i < MAX_MODELS; i++) {
+        if (models[i].used) {
+            sum += models[i].cmm_kib;
+        }
+    }
+    return sum;
+}
+
+static void write_self_user(void) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/users/%d", AXFLEET_CARD_DIR, (int)getpid());
+    long long kib = loaded_kib();
+    if (kib == 0) {
+        unlink(path);
+        return;
+    }
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "libaxcl_rt (in-process engines)\n%lld\n", kib);
+        fclose(f);
+    }
+}
 
 static int state_ok(void) {
     card_state s;
@@ -363,10 +406,17 @@ axclError axclrtEngineLoadFromFile(const char *modelPath, uint64_t *modelId) {
     }
     for (int i = 0; i < MAX_MODELS; i++) {
         if (!models[i].used) {
+            card_state s;
             if (load_descriptor(modelPath, &models[i]) != 0) {
                 return ERR_OPEN;
             }
+            read_state(&s);
+            /* users_cmm_kib() counts this process's engines already loaded (its users/<pid> file). */
+            if (s.cmm_base_kib + s.cmm_reserved_kib + users_cmm_kib() + models[i].cmm_kib > CMM_TOTAL_KIB) {
+                return ERR_NO_MEMORY;
+            }
             models[i].used = 1;
+            write_self_user();
             *modelId = (uint64_t)i + 1;
             return 0;
         }
@@ -384,6 +434,7 @@ axclError axclrtEngineUnload(uint64_t modelId) {
         return ERR_ILLEGAL_PARAM;
     }
     m->used = 0;
+    write_self_user();
     return 0;
 }
 

@@ -5,6 +5,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.axfleet.axcl.DeviceList;
+import dev.axfleet.axcl.DeviceProperties;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +89,15 @@ public final class AxclDevice implements AutoCloseable {
             LongByReference cmm = new LongByReference();
             AxclException.check("axclrtEngineGetUsage(" + model + ")", rt.axclrtEngineGetUsage(model.toString(), sys, cmm));
             return cmm.getValue();
+        });
+    }
+
+    /** Free CMM on the card now, in bytes ({@code axclrtGetDeviceProperties}: {@code freeCmmSize} is in KB). */
+    public long freeCmmBytes() {
+        return call("axclrtGetDeviceProperties", () -> {
+            DeviceProperties p = new DeviceProperties();
+            AxclException.check("axclrtGetDeviceProperties(" + deviceId + ")", rt.axclrtGetDeviceProperties(deviceId, p));
+            return Integer.toUnsignedLong(p.freeCmmSize) * 1024;
         });
     }
 

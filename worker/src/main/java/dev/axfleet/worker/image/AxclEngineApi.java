@@ -7,6 +7,7 @@ import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.axfleet.axcl.DeviceList;
+import dev.axfleet.axcl.DeviceProperties;
 
 /**
  * The functions of {@code libaxcl_rt.so} the image pipeline calls, with the manufacturer's signatures
@@ -31,6 +32,8 @@ public interface AxclEngineApi extends Library {
     String axclrtGetFullVersion();
 
     int axclrtGetDeviceList(DeviceList list);
+
+    int axclrtGetDeviceProperties(int deviceId, DeviceProperties properties);
 
     int axclrtSetDevice(int deviceId);
 

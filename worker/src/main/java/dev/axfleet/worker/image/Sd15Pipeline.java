@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
@@ -56,6 +57,16 @@ public final class Sd15Pipeline {
     /** The files a model folder needs, relative to it (axera.md §4.1); {@code vae_encoder.axmodel} only for img2img. */
     public static final String[] FILES = {"tokenizer/vocab.json", "tokenizer/merges.txt", "text_encoder/sd15_text_encoder_sim.axmodel",
         "unet.axmodel", "vae_decoder.axmodel", "time_input_txt2img.npy"};
+
+    /** The engine files of the model folder {@code dir} that {@link #load} loads. */
+    public static List<Path> engines(Path dir) {
+        List<Path> out = new java.util.ArrayList<>(List.of(dir.resolve("text_encoder/sd15_text_encoder_sim.axmodel"), dir.resolve("unet.axmodel"),
+                dir.resolve("vae_decoder.axmodel")));
+        if (Files.isRegularFile(dir.resolve("vae_encoder.axmodel"))) {
+            out.add(dir.resolve("vae_encoder.axmodel"));
+        }
+        return out;
+    }
 
     /** Loads every engine of the model folder {@code dir} onto {@code device}. */
     public static Sd15Pipeline load(AxclDevice device, Path dir) throws IOException {

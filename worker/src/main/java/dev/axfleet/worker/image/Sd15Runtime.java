@@ -70,13 +70,36 @@ public final class Sd15Runtime implements ImageRuntime {
         }
         try {
             device = AxclDevice.open(config.library(), config.card(), config.callTimeout());
+            checkCmm(device);
             sd = Sd15Pipeline.load(device, config.modelDir());
             log.info("SD1.5-LCM loaded from {} on device {} ({}; {})", config.modelDir(), device.deviceId(), device.version(),
                     sd.canImg2Img() ? "txt2img and img2img" : "txt2img only: no vae_encoder.axmodel");
         } catch (IOException | RuntimeException e) {
             close();
             throw new RuntimeStartException("SD1.5-LCM could not be loaded: " + e.getMessage());
+        } catch (RuntimeStartException e) {
+            close();
+            throw e;
         }
+    }
+
+    /**
+     * Refuses to load what the card has no room for: the engines' CMM ({@code axclrtEngineGetUsage}) against the
+     * card's free CMM. Loading anyway can crash the driver (axera.md §8.5: Qwen3-4B leaves no room for SD).
+     */
+    private void checkCmm(AxclDevice d) throws RuntimeStartException {
+        long need = 0;
+        for (Path engine : Sd15Pipeline.engines(config.modelDir())) {
+            if (Files.isRegularFile(engine)) {
+                need += d.cmmBytes(engine);
+            }
+        }
+        long free = d.freeCmmBytes();
+        if (need > free) {
+            throw new RuntimeStartException("SD1.5-LCM needs " + (need >> 20) + " MiB of CMM and the card has " + (free >> 20)
+                    + " MiB free: another model holds the rest (a Qwen3-4B leaves no room for SD; 0.6B and 1.7B do). Not loading.");
+        }
+        log.info("SD1.5-LCM needs {} MiB of CMM; the card has {} MiB free", need >> 20, free >> 20);
     }
 
     @Override
