@@ -155,6 +155,7 @@ public final class Fleet implements AutoCloseable {
                 return Optional.empty();
             }
             Path modelDir = EmulatedSdModel.write(config.home().resolve("emulated-models").resolve(model), true, config.emulatorTimeScale());
+            EmulatedSdModel.writeClip(modelDir, config.emulatorTimeScale());
             ClipTokenizer.writeFiles(modelDir.resolve("tokenizer"), List.of());
             settings.put("runtime.axcl_library", library.toString());
             settings.put("runtime.model_dir", modelDir.toString());

@@ -2,6 +2,7 @@ package dev.axfleet.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -23,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -175,17 +177,36 @@ class ImageClientsTest {
     }
 
     @Test
-    void theSideRoutesAnswerAsAutomatic1111AndInterrogationSaysWhatIsMissing() throws Exception {
+    void theSideRoutesAnswerAsAutomatic1111() throws Exception {
         assertEquals("LCM", JsonParser.parseString(get("/sdapi/v1/samplers").body()).getAsJsonArray().get(0).getAsJsonObject().get("name").getAsString());
         assertTrue(get("/sdapi/v1/sd-models").body().contains("EMULATED"));
         JsonObject progress = json(get("/sdapi/v1/progress"));
         assertEquals(0.0, progress.get("progress").getAsDouble());
         assertEquals(200, post("/sdapi/v1/interrupt", "{}").statusCode());
-        String image = Base64.getEncoder().encodeToString(new byte[] {(byte) 0x89, 'P', 'N', 'G'});
-        HttpResponse<String> tags = post("/sdapi/v1/interrogate", "{\"image\": \"" + image + "\"}");
-        assertEquals(501, tags.statusCode(), tags.body());
-        assertTrue(json(tags).get("error").getAsString().contains("clip_base_vision.axmodel"), tags.body());
-        assertEquals(400, post("/sdapi/v1/interrogate/structured", "{\"image\": \"" + image + "\", \"categories\": {\"Age\": []}}").statusCode());
+    }
+
+    @Test
+    void thePickerAndTheExplorerInterrogateTheirImages() throws Exception {
+        String camera = json(post("/generate", "{\"mode\": \"txt2img\", \"prompt\": \"a face\", \"seed\": 3}")).get("base64").getAsString();
+        JsonObject structured = json(post("/sdapi/v1/interrogate/structured", "{\"image\": \"" + camera + "\", \"categories\": {"
+                + "\"Sex/Gender\": [\"Male\", \"Female\", \"Non-binary\"], \"Age\": [\"Child\", \"Young adult\", \"Middle-aged\", \"Elderly\"],"
+                + " \"Religion\": [\"Bahá'í\", \"Buddhist\", \"None\"], \"Socioeconomics\": [\"Working Class\", \"Middle Class\"]}}"));
+        JsonObject results = structured.getAsJsonObject("results");
+        assertEquals(List.of("Sex/Gender", "Age", "Religion", "Socioeconomics"), List.copyOf(results.keySet()));
+        for (String c : results.keySet()) {
+            double confidence = results.getAsJsonObject(c).get("confidence").getAsDouble();
+            assertTrue(confidence > 0 && confidence <= 1, c + ": " + confidence);
+        }
+        assertTrue(List.of("Bahá'í", "Buddhist", "None").contains(results.getAsJsonObject("Religion").get("winner").getAsString()));
+        assertTrue(structured.getAsJsonArray("general_tags").size() > 0);
+        JsonObject flat = json(post("/sdapi/v1/interrogate", "{\"image\": \"" + camera + "\"}"));
+        assertFalse(flat.get("caption").getAsString().isEmpty());
+        assertTrue(flat.getAsJsonArray("interrogations").get(0).getAsJsonObject().has("score"));
+        assertEquals(400, post("/sdapi/v1/interrogate", "{}").statusCode());
+        HttpResponse<String> notImage = post("/sdapi/v1/interrogate", "{\"image\": \"" + Base64.getEncoder().encodeToString("text".getBytes(StandardCharsets.UTF_8)) + "\"}");
+        assertEquals(400, notImage.statusCode(), notImage.body());
+        assertTrue(json(notImage).get("detail").getAsString().contains("image"), notImage.body());
+        assertEquals(400, post("/sdapi/v1/interrogate/structured", "{\"image\": \"" + camera + "\", \"categories\": {\"Age\": []}}").statusCode());
     }
 
     @Test

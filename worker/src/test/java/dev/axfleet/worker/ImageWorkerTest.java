@@ -110,6 +110,9 @@ class ImageWorkerTest extends WorkerHarness {
                 + "\"}");
         assertEquals(Outcome.ERROR, bad.outcome());
         assertEquals("params.init_image", bad.error().field());
+        JobResult tags = image("no-clip", "interrogate", "{\"image\":\"" + source.png().get(0) + "\"}");
+        assertEquals("task", tags.error().field(), "no CLIP models in this model folder");
+        assertTrue(tags.error().message().contains("CLIP"), tags.error().message());
         JobResult chat = image("chat-to-sd", "chat", "{\"prompt\":\"hello\"}");
         assertEquals("task", chat.error().field());
         assertTrue(chat.error().message().contains("image model"), chat.error().message());

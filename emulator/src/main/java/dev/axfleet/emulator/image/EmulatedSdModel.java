@@ -52,6 +52,49 @@ public final class EmulatedSdModel {
         return dir;
     }
 
+    /** Nouns and adjectives the emulated tag vocabulary is made of (the real one has 20,101 ImageNet-21k terms). */
+    private static final String[] NOUNS = {"fox", "owl", "house", "barn", "tree", "forest", "river", "mountain", "city", "street", "car",
+        "bicycle", "person", "face", "portrait", "dog", "cat", "horse", "bird", "flower", "garden", "lighthouse", "sea", "beach", "boat",
+        "bridge", "castle", "church", "desert", "snow", "rain", "cloud", "sky", "sun", "moon", "star", "night", "lamp", "chair", "table"};
+    private static final String[] ADJECTIVES = {"", "red ", "old ", "small ", "wooden ", "bright ", "dark ", "snowy "};
+
+    /**
+     * Adds CLIP ViT-B/32 for interrogation under {@code dir/clip} (axera.md §8.7): both encoders' descriptors with the
+     * real IO (pooled output at index 1), the two projections, and a tag vocabulary of 320 terms.
+     */
+    public static Path writeClip(Path dir, double timeScale) {
+        Path clip = dir.resolve("clip");
+        EmulatedAxmodel.of("clip_vision").input("pixel_values", "fp32", "1x3x224x224").output("last_hidden_state", "fp32", "1x50x768")
+                .output("pooler_output", "fp32", "1x768").execMs(scaled(25, timeScale)).cmmMiB(94).write(clip.resolve("clip_base_vision.axmodel"));
+        EmulatedAxmodel.of("clip_text").input("input_ids", "int32", "1x77").output("last_hidden_state", "fp32", "1x77x512")
+                .output("pooler_output", "fp32", "1x512").execMs(scaled(6, timeScale)).cmmMiB(136).write(clip.resolve("clip_base_text.axmodel"));
+        try {
+            writeNpy(clip.resolve("visual_projection.npy"), matrix(512, 768, 0.11));
+            writeNpy(clip.resolve("text_projection.npy"), matrix(512, 512, 0.07));
+            StringBuilder tags = new StringBuilder();
+            for (String a : ADJECTIVES) {
+                for (String n : NOUNS) {
+                    tags.append(a).append(n).append('\n');
+                }
+            }
+            Files.createDirectories(clip.resolve("tags"));
+            Files.writeString(clip.resolve("tags/imagenet_21k_labels_clean.txt"), tags.toString(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return clip;
+    }
+
+    private static float[][] matrix(int rows, int cols, double f) {
+        float[][] m = new float[rows][cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                m[r][c] = (float) (Math.sin(f * (r + 1) * (c + 3)) / Math.sqrt(cols));
+            }
+        }
+        return m;
+    }
+
     private static long scaled(long ms, double timeScale) {
         return Math.round(ms * timeScale);
     }

@@ -44,6 +44,7 @@ public final class Sd15Runtime implements ImageRuntime {
     private final Config config;
     private volatile AxclDevice device;
     private volatile Sd15Pipeline sd;
+    private volatile ClipInterrogator clip;
 
     public Sd15Runtime(Config config) {
         this.config = config;
@@ -60,6 +61,9 @@ public final class Sd15Runtime implements ImageRuntime {
         if (Files.isRegularFile(config.modelDir().resolve("vae_encoder.axmodel"))) {
             tasks.add(Task.IMG2IMG);
         }
+        if (ClipInterrogator.installed(clipDir())) {
+            tasks.add(Task.INTERROGATE);
+        }
         return tasks;
     }
 
@@ -72,8 +76,12 @@ public final class Sd15Runtime implements ImageRuntime {
             device = AxclDevice.open(config.library(), config.card(), config.callTimeout());
             checkCmm(device);
             sd = Sd15Pipeline.load(device, config.modelDir());
+            if (ClipInterrogator.installed(clipDir())) {
+                clip = ClipInterrogator.load(device, sd.tokenizer(), clipDir());
+            }
             log.info("SD1.5-LCM loaded from {} on device {} ({}; {})", config.modelDir(), device.deviceId(), device.version(),
-                    sd.canImg2Img() ? "txt2img and img2img" : "txt2img only: no vae_encoder.axmodel");
+                    (sd.canImg2Img() ? "txt2img and img2img" : "txt2img only: no vae_encoder.axmodel")
+                            + (clip != null ? ", CLIP interrogation" : ", no CLIP interrogation (" + clipDir() + " incomplete)"));
         } catch (IOException | RuntimeException e) {
             close();
             throw new RuntimeStartException("SD1.5-LCM could not be loaded: " + e.getMessage());
@@ -89,7 +97,10 @@ public final class Sd15Runtime implements ImageRuntime {
      */
     private void checkCmm(AxclDevice d) throws RuntimeStartException {
         long need = 0;
-        for (Path engine : Sd15Pipeline.engines(config.modelDir())) {
+        List<Path> engines = new ArrayList<>(Sd15Pipeline.engines(config.modelDir()));
+        engines.add(clipDir().resolve("clip_base_vision.axmodel"));
+        engines.add(clipDir().resolve("clip_base_text.axmodel"));
+        for (Path engine : engines) {
             if (Files.isRegularFile(engine)) {
                 need += d.cmmBytes(engine);
             }
@@ -206,9 +217,29 @@ public final class Sd15Runtime implements ImageRuntime {
         return o.toString();
     }
 
+    /** CLIP's files live in the image model's folder, under {@code clip/} (docs/hardware.md). */
+    private Path clipDir() {
+        return config.modelDir().resolve("clip");
+    }
+
     @Override
     public TaskOutput.Interrogation interrogate(InterrogateParams params) throws EngineException {
-        throw new EngineException(EngineException.Kind.REJECTED, "CLIP interrogation is not installed for this model");
+        ClipInterrogator c = clip;
+        if (c == null) {
+            throw new EngineException(EngineException.Kind.REJECTED, "CLIP interrogation is not installed: " + clipDir() + " needs "
+                    + String.join(", ", ClipInterrogator.FILES));
+        }
+        BufferedImage image;
+        try {
+            image = Pictures.decode(ImageParams.decodeBase64(params.image()));
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(EngineException.Kind.REJECTED, "the image: " + e.getMessage());
+        }
+        try {
+            return params.categories() == null ? c.tags(image) : c.categorise(image, params.categories());
+        } catch (AxclException e) {
+            throw new EngineException(EngineException.Kind.UNAVAILABLE, "the card: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -216,6 +247,7 @@ public final class Sd15Runtime implements ImageRuntime {
         AxclDevice d = device;
         device = null;
         sd = null;
+        clip = null;
         if (d != null) {
             d.close();
         }

@@ -1,0 +1,275 @@
+package dev.axfleet.worker.image;
+
+import dev.axfleet.broker.TaskOutput;
+import java.awt.image.BufferedImage;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CLIP ViT-B/32 interrogation on the card, as the installations' SD service does it (../shared/axera.md §8.7;
+ * gregm123456/sd1.5-lcm.axera pi_axera_sd_generator.py): the vision encoder's pooled output (index 1) times
+ * {@code visual_projection} (768 → 512), each term as "a photo of a {term}" through the text encoder's pooled
+ * output (index 1) times {@code text_projection} (512 → 512), both L2-normalised; cosine similarity between them.
+ * Flat tagging keeps the vocabulary's terms scoring at least 0.22, best 10; structured interrogation takes a
+ * softmax of 100 × cosine over each category's terms. Terms are encoded on first use and kept in memory and in
+ * {@code clip/term-cache.bin}; the vocabulary's embeddings come from the shipped {@code tags/clip_cache_*.npy}
+ * when it is there.
+ */
+public final class ClipInterrogator {
+    private static final Logger log = LoggerFactory.getLogger(ClipInterrogator.class);
+    /** The files under the image model's {@code clip/} folder interrogation needs. */
+    public static final List<String> FILES = List.of("clip_base_vision.axmodel", "clip_base_text.axmodel", "visual_projection.npy",
+            "text_projection.npy", "tags/imagenet_21k_labels_clean.txt");
+    static final double FLAT_THRESHOLD = 0.22;
+    static final int FLAT_TOP = 10;
+    private static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
+    private static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+    private static final int SIDE = 224;
+
+    private final AxclDevice device;
+    private final ClipTokenizer tokenizer;
+    private final Engine vision;
+    private final Engine text;
+    private final float[][] visualProjection;
+    private final float[][] textProjection;
+    private final List<String> vocabulary;
+    private final Map<String, float[]> terms = new HashMap<>();
+    private final Path cacheFile;
+
+    private ClipInterrogator(AxclDevice device, ClipTokenizer tokenizer, Engine vision, Engine text, float[][] visualProjection,
+                             float[][] textProjection, List<String> vocabulary, Path cacheFile) {
+        this.device = device;
+        this.tokenizer = tokenizer;
+        this.vision = vision;
+        this.text = text;
+        this.visualProjection = visualProjection;
+        this.textProjection = textProjection;
+        this.vocabulary = vocabulary;
+        this.cacheFile = cacheFile;
+    }
+
+    /** Whether {@code clipDir} holds everything interrogation needs. */
+    public static boolean installed(Path clipDir) {
+        return FILES.stream().allMatch(f -> Files.isRegularFile(clipDir.resolve(f)));
+    }
+
+    /** Loads both encoders onto {@code device} and whatever term embeddings are cached. */
+    public static ClipInterrogator load(AxclDevice device, ClipTokenizer tokenizer, Path clipDir) throws IOException {
+        for (String f : FILES) {
+            if (!Files.isRegularFile(clipDir.resolve(f))) {
+                throw new IOException("CLIP interrogation needs " + clipDir.resolve(f));
+            }
+        }
+        List<String> vocabulary = Files.readAllLines(clipDir.resolve("tags/imagenet_21k_labels_clean.txt"), StandardCharsets.UTF_8).stream()
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        ClipInterrogator c = new ClipInterrogator(device, tokenizer, device.load(clipDir.resolve("clip_base_vision.axmodel")),
+                device.load(clipDir.resolve("clip_base_text.axmodel")), Npy.readFloat32Matrix(clipDir.resolve("visual_projection.npy")),
+                Npy.readFloat32Matrix(clipDir.resolve("text_projection.npy")), vocabulary, clipDir.resolve("term-cache.bin"));
+        c.readShippedCache(clipDir.resolve("tags"));
+        c.readCache();
+        return c;
+    }
+
+    /** The vocabulary's terms scoring at least 0.22, best 10 (at least the best one), with their cosine. */
+    public synchronized TaskOutput.Interrogation tags(BufferedImage image) {
+        float[] v = imageEmbedding(image);
+        List<TaskOutput.Tag> scored = new ArrayList<>(vocabulary.size());
+        List<String> encoded = new ArrayList<>();
+        for (String term : vocabulary) {
+            float[] t = terms.get(term);
+            if (t == null) {
+                t = encodeTerm(term);
+                encoded.add(term);
+            }
+            scored.add(new TaskOutput.Tag(term, dot(v, t)));
+        }
+        saveCache(encoded);
+        scored.sort(Comparator.comparingDouble(TaskOutput.Tag::score).reversed());
+        List<TaskOutput.Tag> best = scored.stream().filter(t -> t.score() >= FLAT_THRESHOLD).limit(FLAT_TOP).toList();
+        if (best.isEmpty() && !scored.isEmpty()) {
+            best = List.of(scored.get(0));
+        }
+        return new TaskOutput.Interrogation(String.join(", ", best.stream().map(TaskOutput.Tag::tag).toList()), best, Map.of());
+    }
+
+    /** Each category's winning term with its softmax confidence over that category; general tags as {@link #tags}. */
+    public synchronized TaskOutput.Interrogation categorise(BufferedImage image, Map<String, List<String>> categories) {
+        float[] v = imageEmbedding(image);
+        List<String> encoded = new ArrayList<>();
+        Map<String, TaskOutput.Winner> winners = new LinkedHashMap<>();
+        categories.forEach((name, candidates) -> {
+            double[] p = probabilities(v, candidates, encoded);
+            int best = 0;
+            for (int i = 1; i < p.length; i++) {
+                best = p[i] > p[best] ? i : best;
+            }
+            winners.put(name, new TaskOutput.Winner(candidates.get(best), p[best]));
+        });
+        saveCache(encoded);
+        TaskOutput.Interrogation general = tags(image);
+        return new TaskOutput.Interrogation(general.caption(), general.tags(), winners);
+    }
+
+    /** Softmax of 100 × cosine over {@code candidates}; terms not yet known are encoded and listed in {@code encoded}. */
+    double[] probabilities(float[] image, List<String> candidates, List<String> encoded) {
+        double[] logits = new double[candidates.size()];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) {
+            float[] t = terms.get(candidates.get(i));
+            if (t == null) {
+                t = encodeTerm(candidates.get(i));
+                encoded.add(candidates.get(i));
+            }
+            logits[i] = 100.0 * dot(image, t);
+            max = Math.max(max, logits[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = Math.exp(logits[i] - max);
+            sum += logits[i];
+        }
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] /= sum;
+        }
+        return logits;
+    }
+
+    /** CLIP's preprocessing: shortest side to 224 (bicubic), centre crop, scaled to [0, 1], normalised per channel. */
+    float[] imageEmbedding(BufferedImage image) {
+        double s = (double) SIDE / Math.min(image.getWidth(), image.getHeight());
+        int w = Math.max(SIDE, (int) Math.round(image.getWidth() * s));
+        int h = Math.max(SIDE, (int) Math.round(image.getHeight() * s));
+        BufferedImage scaled = Pictures.fit(image, w, h, dev.axfleet.broker.ResizeMode.STRETCH);
+        int[] rgb = scaled.getRGB((w - SIDE) / 2, (h - SIDE) / 2, SIDE, SIDE, null, 0, SIDE);
+        float[] pixels = new float[3 * SIDE * SIDE];
+        int plane = SIDE * SIDE;
+        for (int i = 0; i < plane; i++) {
+            pixels[i] = (((rgb[i] >> 16) & 0xFF) / 255f - MEAN[0]) / STD[0];
+            pixels[plane + i] = (((rgb[i] >> 8) & 0xFF) / 255f - MEAN[1]) / STD[1];
+            pixels[2 * plane + i] = ((rgb[i] & 0xFF) / 255f - MEAN[2]) / STD[2];
+        }
+        float[] pooled = device.run(vision, Map.of(vision.inputs().get(0).name(), pixels))[1];
+        return normalise(project(visualProjection, pooled));
+    }
+
+    private float[] encodeTerm(String term) {
+        int[] ids = tokenizer.encode("a photo of a " + term);
+        float[] pooled = device.run(text, Map.of(text.inputs().get(0).name(), ids))[1];
+        float[] t = normalise(project(textProjection, pooled));
+        terms.put(term, t);
+        return t;
+    }
+
+    /** {@code weight} as Hugging Face stores a projection: out × in. */
+    private static float[] project(float[][] weight, float[] x) {
+        float[] out = new float[weight.length];
+        for (int o = 0; o < weight.length; o++) {
+            double acc = 0;
+            float[] row = weight[o];
+            for (int i = 0; i < row.length; i++) {
+                acc += row[i] * x[i];
+            }
+            out[o] = (float) acc;
+        }
+        return out;
+    }
+
+    private static float[] normalise(float[] v) {
+        double n = 0;
+        for (float f : v) {
+            n += f * f;
+        }
+        n = Math.sqrt(n);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (v[i] / (n == 0 ? 1 : n));
+        }
+        return v;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    private void readShippedCache(Path tags) throws IOException {
+        try (var files = Files.list(tags)) {
+            Path npy = files.filter(f -> f.getFileName().toString().matches("clip_cache_.*\\.npy")).findFirst().orElse(null);
+            if (npy == null) {
+                return;
+            }
+            float[][] rows = Npy.readFloat32Matrix(npy);
+            if (rows.length != vocabulary.size()) {
+                log.warn("{} has {} rows for {} terms; not used", npy, rows.length, vocabulary.size());
+                return;
+            }
+            for (int i = 0; i < rows.length; i++) {
+                terms.put(vocabulary.get(i), rows[i]);
+            }
+        }
+    }
+
+    private void readCache() {
+        if (!Files.isRegularFile(cacheFile)) {
+            return;
+        }
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(cacheFile)))) {
+            while (true) {
+                String term;
+                try {
+                    term = in.readUTF();
+                } catch (EOFException end) {
+                    break;
+                }
+                float[] t = new float[in.readInt()];
+                for (int i = 0; i < t.length; i++) {
+                    t[i] = in.readFloat();
+                }
+                terms.put(term, t);
+            }
+        } catch (IOException e) {
+            log.warn("the CLIP term cache {} is unreadable ({}); terms are encoded again", cacheFile, e.toString());
+        }
+    }
+
+    /** Appends newly encoded terms to the cache file; a cache that cannot be written only costs time later. */
+    private void saveCache(List<String> encoded) {
+        if (encoded.isEmpty()) {
+            return;
+        }
+        try (OutputStream raw = Files.newOutputStream(cacheFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+             DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(raw))) {
+            for (String term : encoded) {
+                float[] t = terms.get(term);
+                out.writeUTF(term);
+                out.writeInt(t.length);
+                for (float f : t) {
+                    out.writeFloat(f);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("the CLIP term cache {} cannot be written: {}", cacheFile, e.toString());
+        }
+    }
+
+    int cachedTerms() {
+        return terms.size();
+    }
+}
