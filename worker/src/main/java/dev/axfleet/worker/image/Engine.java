@@ -36,6 +36,7 @@ public final class Engine {
     private final List<Tensor> inputs;
     private final List<Tensor> outputs;
     private final AxclEngineApi rt;
+    private long lastCardNanos;
 
     private Engine(AxclEngineApi rt, String name, long modelId, long contextId, Pointer ioInfo, Pointer io, List<Tensor> inputs, List<Tensor> outputs) {
         this.rt = rt;
@@ -116,7 +117,16 @@ public final class Engine {
         return values;
     }
 
+    /**
+     * Time the last run spent in the card's calls: copies to and from the device and the execution. The rest of a
+     * run (Java arrays into and out of the pinned host buffers) is the host's.
+     */
+    public long lastCardNanos() {
+        return lastCardNanos;
+    }
+
     float[][] execute(Object... values) {
+        long card = 0;
         if (values.length != inputs.size()) {
             throw new IllegalArgumentException(name + " takes " + inputs.size() + " inputs " + inputs + ", not " + values.length);
         }
@@ -129,20 +139,27 @@ public final class Engine {
             } else {
                 throw new IllegalArgumentException(name + ": input " + t + " of type " + t.dataType() + " does not take " + values[i]);
             }
+            long t0 = System.nanoTime();
             AxclException.check("axclrtMemcpy(" + t.name() + ", host to device)", rt.axclrtMemcpy(t.device(), t.host(), t.bytes(),
                     AxclEngineApi.HOST_TO_DEVICE));
+            card += System.nanoTime() - t0;
         }
+        long t0 = System.nanoTime();
         AxclException.check("axclrtEngineExecute(" + name + ")", rt.axclrtEngineExecute(modelId, contextId, 0, io));
+        card += System.nanoTime() - t0;
         float[][] out = new float[outputs.size()][];
         for (int i = 0; i < outputs.size(); i++) {
             Tensor t = outputs.get(i);
+            long c0 = System.nanoTime();
             AxclException.check("axclrtMemcpy(" + t.name() + ", device to host)", rt.axclrtMemcpy(t.host(), t.device(), t.bytes(),
                     AxclEngineApi.DEVICE_TO_HOST));
+            card += System.nanoTime() - c0;
             if (t.dataType() != AxclEngineApi.DATA_TYPE_FP32) {
                 throw new IllegalStateException(name + ": output " + t + " is of type " + t.dataType() + ", not fp32");
             }
             out[i] = t.host().getFloatArray(0, (int) t.elements());
         }
+        lastCardNanos = card;
         return out;
     }
 

@@ -116,7 +116,7 @@ public final class Sd15Pipeline {
         Random random = new Random(seed);
         float[] hidden = encodePrompt(prompt, card);
         long text = System.nanoTime() - start;
-        float[] moments = timed(card, () -> device.run(vaeEncoder, Map.of(vaeEncoder.inputs().get(0).name(), Pictures.toTensor(init))))[0];
+        float[] moments = run(vaeEncoder, Map.of(vaeEncoder.inputs().get(0).name(), Pictures.toTensor(init)), card)[0];
         int n = 4 * LATENT * LATENT;
         float[] latent = new float[n];
         for (int k = 0; k < n; k++) {
@@ -131,7 +131,7 @@ public final class Sd15Pipeline {
 
     private float[] encodePrompt(String prompt, long[] card) {
         int[] ids = tokenizer.encode(prompt);
-        return timed(card, () -> device.run(textEncoder, Map.of(textEncoder.inputs().get(0).name(), ids)))[0];
+        return run(textEncoder, Map.of(textEncoder.inputs().get(0).name(), ids), card)[0];
     }
 
     private Rendered denoise(float[] x, int first, float[] hidden, Random random, Progress progress, long[] card, long start, long text) {
@@ -142,7 +142,7 @@ public final class Sd15Pipeline {
             }
             float[] sample = x;
             float[] time = timeInput[i];
-            float[] eps = timed(card, () -> device.run(unet, Map.of("sample", sample, TIME_INPUT, time, "encoder_hidden_states", hidden)))[0];
+            float[] eps = run(unet, Map.of("sample", sample, TIME_INPUT, time, "encoder_hidden_states", hidden), card)[0];
             float[] noise = i < LcmScheduler.TIMESTEPS.length - 1 ? gaussian(random, x.length) : null;
             x = scheduler.step(i, x, eps, k -> noise[k]);
             progress.step(i - first + 1, total);
@@ -151,18 +151,16 @@ public final class Sd15Pipeline {
         for (int k = 0; k < x.length; k++) {
             scaled[k] = x[k] / VAE_SCALE;
         }
-        float[] pixels = timed(card, () -> device.run(vaeDecoder, Map.of(vaeDecoder.inputs().get(0).name(), scaled)))[0];
+        float[] pixels = run(vaeDecoder, Map.of(vaeDecoder.inputs().get(0).name(), scaled), card)[0];
         BufferedImage image = Pictures.fromTensor(pixels, SIZE, SIZE);
         return new Rendered(image, total, System.nanoTime() - start, card[0], text);
     }
 
-    private static float[][] timed(long[] card, java.util.function.Supplier<float[][]> call) {
-        long t = System.nanoTime();
-        try {
-            return call.get();
-        } finally {
-            card[0] += System.nanoTime() - t;
-        }
+    /** Runs {@code engine}, adding the time its card calls took to {@code card}. */
+    private float[][] run(Engine engine, Map<String, Object> inputs, long[] card) {
+        float[][] out = device.run(engine, inputs);
+        card[0] += engine.lastCardNanos();
+        return out;
     }
 
     private static float[] gaussian(Random random, int n) {
