@@ -40,9 +40,10 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * Generated bodies at every endpoint and generated payloads at the job topic, 10,000 of each: valid
- * requests with one field changed to anything, arbitrary JSON, and arbitrary text. Nothing may answer 5xx,
- * every refusal is in the facade's own error format, and the worker is not stuck afterwards.
+ * Generated bodies at every endpoint and generated payloads at the job topic, 10,000 of each (the image routes
+ * 2,000 in a build, 10,000 by hand): valid requests with one field changed to anything, arbitrary JSON, and
+ * arbitrary text. Nothing may answer 5xx, every refusal is in the facade's own error format, and the worker is
+ * not stuck afterwards.
  */
 class FuzzTest {
     private static final String MODEL = "qwen3-1.7b";
@@ -55,6 +56,11 @@ class FuzzTest {
             "keep_alive", "think", "tools", "raw", "template", "context", "images", "name");
     private static final List<String> OPTION_FIELDS = List.of("temperature", "num_predict", "top_p", "top_k", "seed", "stop",
             "repeat_penalty", "num_ctx");
+
+    private static final List<String> IMAGE_FIELDS = List.of("prompt", "negative_prompt", "seed", "steps", "cfg_scale", "sampler_name",
+            "width", "height", "n_iter", "batch_size", "denoising_strength", "init_images", "init_image", "resize_mode", "mode", "strength",
+            "restore_faces", "override_settings", "image", "categories", "size", "n", "response_format", "model");
+    private static final String TINY_PNG = tinyPng();
 
     static Path home;
     static Fleet fleet;
@@ -120,6 +126,60 @@ class FuzzTest {
         ollama("/api/show", body);
     }
 
+    // The image routes run a whole (emulated) image per valid body: jqwik.tries.default tries each (2,000 in
+    // src/test/resources/junit-platform.properties; -Djqwik.tries.default=10000 for the full run in docs/reliability.md).
+
+    @Property
+    void theAutomatic1111Txt2ImgRouteAnswersAnythingWithoutA5xx(@ForAll("txt2imgBodies") String body) throws Exception {
+        detail("/sdapi/v1/txt2img", body);
+    }
+
+    @Property
+    void theAutomatic1111Img2ImgRouteAnswersAnythingWithoutA5xx(@ForAll("img2imgBodies") String body) throws Exception {
+        detail("/sdapi/v1/img2img", body);
+    }
+
+    @Property
+    void theStructuredInterrogationRouteAnswersAnythingWithoutA5xx(@ForAll("interrogateBodies") String body) throws Exception {
+        detail("/sdapi/v1/interrogate/structured", body);
+    }
+
+    @Property
+    void theGenerateRouteAnswersAnythingWithoutA5xx(@ForAll("generateBodies") String body) throws Exception {
+        HttpResponse<String> r = post("/generate", body);
+        assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
+        JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
+        assertEquals(r.statusCode() == 200 ? "ok" : "error", o.get("status").getAsString(), r.body());
+    }
+
+    @Property
+    void theOpenAiImagesRouteAnswersAnythingWithoutA5xx(@ForAll("openAiImageBodies") String body) throws Exception {
+        HttpResponse<String> r = post("/v1/images/generations", body);
+        assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
+        if (r.statusCode() >= 400) {
+            JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("error");
+            assertTrue(error.has("message") && error.has("type"), r.body());
+        }
+    }
+
+    private static void detail(String path, String body) throws Exception {
+        HttpResponse<String> r = post(path, body);
+        assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
+        if (r.statusCode() >= 400) {
+            assertTrue(JsonParser.parseString(r.body()).getAsJsonObject().get("detail").isJsonPrimitive(), r.body());
+        }
+    }
+
+    private static String tinyPng() {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", out);
+            return java.util.Base64.getEncoder().encodeToString(out.toByteArray());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static void ollama(String path, String body) throws Exception {
         HttpResponse<String> r = post(path, body);
         assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
@@ -173,6 +233,36 @@ class FuzzTest {
     @Provide
     Arbitrary<String> showBodies() {
         return bodies(JsonParser.parseString("{\"model\":\"" + MODEL + "\"}").getAsJsonObject(), OLLAMA_FIELDS);
+    }
+
+    @Provide
+    Arbitrary<String> txt2imgBodies() {
+        return bodies(JsonParser.parseString("{\"prompt\":\"a fox\",\"seed\":1,\"steps\":4,\"width\":16,\"height\":16}").getAsJsonObject(),
+                IMAGE_FIELDS);
+    }
+
+    @Provide
+    Arbitrary<String> img2imgBodies() {
+        return bodies(JsonParser.parseString("{\"prompt\":\"a fox\",\"width\":16,\"height\":16,\"denoising_strength\":0.3,\"init_images\":[\""
+                + TINY_PNG + "\"]}").getAsJsonObject(), IMAGE_FIELDS);
+    }
+
+    @Provide
+    Arbitrary<String> interrogateBodies() {
+        return bodies(JsonParser.parseString("{\"image\":\"" + TINY_PNG + "\",\"categories\":{\"Age\":[\"young\",\"old\"]}}")
+                .getAsJsonObject(), IMAGE_FIELDS);
+    }
+
+    @Provide
+    Arbitrary<String> generateBodies() {
+        return bodies(JsonParser.parseString("{\"mode\":\"txt2img\",\"prompt\":\"a fox\",\"width\":16,\"height\":16}").getAsJsonObject(),
+                IMAGE_FIELDS);
+    }
+
+    @Provide
+    Arbitrary<String> openAiImageBodies() {
+        return bodies(JsonParser.parseString("{\"prompt\":\"a fox\",\"size\":\"16x16\",\"response_format\":\"b64_json\"}").getAsJsonObject(),
+                IMAGE_FIELDS);
     }
 
     Arbitrary<String> jobPayloads() {
