@@ -87,7 +87,10 @@ public final class ClipInterrogator {
 
     /** The vocabulary's terms scoring at least 0.22, best 10 (at least the best one), with their cosine. */
     public synchronized TaskOutput.Interrogation tags(BufferedImage image) {
-        float[] v = imageEmbedding(image);
+        return tags(imageEmbedding(image));
+    }
+
+    private TaskOutput.Interrogation tags(float[] v) {
         List<TaskOutput.Tag> scored = new ArrayList<>(vocabulary.size());
         List<String> encoded = new ArrayList<>();
         for (String term : vocabulary) {
@@ -121,7 +124,7 @@ public final class ClipInterrogator {
             winners.put(name, new TaskOutput.Winner(candidates.get(best), p[best]));
         });
         saveCache(encoded);
-        TaskOutput.Interrogation general = tags(image);
+        TaskOutput.Interrogation general = tags(v);
         return new TaskOutput.Interrogation(general.caption(), general.tags(), winners);
     }
 
