@@ -145,7 +145,18 @@ public final class Fleet implements AutoCloseable {
                 "worker.state_dir", config.home().resolve("worker-" + model).toString(),
                 "broker.url", brokerUrl,
                 "runtime.kind", "sd15-lcm"));
-        if (config.emulate()) {
+        boolean upstream = config.settings().string("fleet.image_engine", "jna").equals("axllm-serve");
+        if (upstream) {
+            settings.put("runtime.kind", "axllm-serve-images");
+        }
+        if (config.emulate() && upstream) {
+            Path modelDir = EmulatedModel.writeImageModelDir(config.home().resolve("emulated-models"), model);
+            int port = freePort();
+            settings.put("runtime.model_dir", modelDir.toString());
+            settings.put("runtime.port", String.valueOf(port));
+            settings.put("runtime.command", EmulatedModel.axllmServe(modelDir, port).stream().map(a -> "'" + a + "'").collect(Collectors.joining(" ")));
+            settings.put("runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale());
+        } else if (config.emulate()) {
             Path library;
             try {
                 library = card.buildLibrary();

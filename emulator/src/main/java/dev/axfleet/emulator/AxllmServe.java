@@ -77,6 +77,11 @@ public final class AxllmServe {
             System.err.println("[E] config.json is not a JSON object: " + configFile);
             System.exit(1);
         }
+        if (config.has("image_variants") && config.get("image_variants").isJsonArray()) {
+            int port = Integer.parseInt(flags.getOrDefault("port", "8000"));
+            new AxllmImageServe(config.getAsJsonArray("image_variants"), TimeScale.fromEnvironment()).run(port);
+            return;
+        }
         for (String key : REQUIRED_KEYS) {
             if (!config.has(key)) {
                 System.err.println("[E] config.json missing required key: " + key);

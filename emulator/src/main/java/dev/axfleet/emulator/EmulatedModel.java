@@ -44,6 +44,37 @@ public final class EmulatedModel {
         }
     }
 
+    /**
+     * Writes an image model folder for {@code axllm serve} as ax-llm's image side reads it
+     * (AXERA-TECH/ax-llm docs/sd15_axllm_implementation.md): {@code config.json} with two {@code image_variants},
+     * {@code lcm-lora-sdv1-5-512x512} (img2img) and {@code lcm-lora-sdv1-5-768x1024} (txt2img only).
+     */
+    public static Path writeImageModelDir(Path parent, String folder) {
+        JsonObject c = new JsonObject();
+        com.google.gson.JsonArray variants = new com.google.gson.JsonArray();
+        variants.add(variant("lcm-lora-sdv1-5-512x512", "models", "512x512", true));
+        variants.add(variant("lcm-lora-sdv1-5-768x1024", "models_1024x768", "768x1024", false));
+        c.add("image_variants", variants);
+        c.addProperty("emulated", true);
+        try {
+            Path dir = Files.createDirectories(parent.resolve(folder));
+            Files.writeString(dir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonObject variant(String id, String dir, String size, boolean img2img) {
+        JsonObject v = new JsonObject();
+        v.addProperty("id", id);
+        v.addProperty("dir", dir);
+        v.addProperty("size", size);
+        v.addProperty("chip", "ax650");
+        v.addProperty("supports_img2img", img2img);
+        return v;
+    }
+
     /** {@code axllm serve <dir> --port <port>}, as the emulator. */
     public static List<String> axllmServe(Path modelDir, int port) {
         return command("axllm", "serve", modelDir.toString(), "--port", String.valueOf(port));

@@ -4,10 +4,11 @@ import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.config.Settings;
-import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.image.Sd15Runtime;
-import dev.axfleet.worker.runtime.ModelRuntime;
+import dev.axfleet.worker.runtime.AxllmImageRuntime;
+import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
+import dev.axfleet.worker.runtime.ModelRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -50,7 +51,7 @@ public record WorkerConfig(
     }
 
     /** Which runtime serves the model and how it is run. */
-    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm {
+    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm, AxllmServeImages {
         ModelRuntime create();
     }
 
@@ -78,6 +79,23 @@ public record WorkerConfig(
         }
     }
 
+    /** {@code axllm serve} running the SD1.5-LCM repository, as an image upstream. */
+    public record AxllmServeImages(AxllmServeRuntime.Config config, Duration requestTimeout) implements RuntimeSpec {
+        @Override
+        public ModelRuntime create() {
+            return new AxllmImageRuntime(config, requestTimeout);
+        }
+    }
+
+    private static AxllmServeRuntime.Config axllmServe(Settings s, String modelDir, int port, Map<String, String> env, Path workDir, Path state,
+                                                       Duration stopGrace, Duration loadTimeout, Duration firstToken, Duration stall) {
+        return new AxllmServeRuntime.Config(
+                CommandLine.parse(s.string("runtime.command", "axllm serve {model_dir} --port {port}"),
+                        Map.of("model_dir", modelDir, "port", String.valueOf(port))),
+                env, port, workDir, state, stopGrace, loadTimeout, firstToken, stall,
+                s.duration("runtime.probe_interval", Duration.ofMillis(250)));
+    }
+
     public static WorkerConfig from(Settings s) {
         String model = s.string("worker.model", null);
         if (model == null) {
@@ -100,11 +118,9 @@ public record WorkerConfig(
         String kind = s.string("runtime.kind", "axllm-serve");
         Map<String, String> env = environment(s.string("runtime.env", ""));
         RuntimeSpec spec = switch (kind) {
-            case "axllm-serve" -> new AxllmServe(new AxllmServeRuntime.Config(
-                    CommandLine.parse(s.string("runtime.command", "axllm serve {model_dir} --port {port}"),
-                            Map.of("model_dir", modelDir, "port", String.valueOf(port))),
-                    env, port, workDir, state, stopGrace, loadTimeout, firstToken, stall,
-                    s.duration("runtime.probe_interval", Duration.ofMillis(250))));
+            case "axllm-serve" -> new AxllmServe(axllmServe(s, modelDir, port, env, workDir, state, stopGrace, loadTimeout, firstToken, stall));
+            case "axllm-serve-images" -> new AxllmServeImages(axllmServe(s, modelDir, port, env, workDir, state, stopGrace, loadTimeout,
+                    firstToken, stall), s.duration("runtime.call_timeout", Duration.ofSeconds(120)));
             case "main-api" -> {
                 int tokenizerPort = s.integer("runtime.tokenizer_port", 12345);
                 Map<String, String> ph = Map.of("model_dir", modelDir, "port", String.valueOf(port),
@@ -126,7 +142,8 @@ public record WorkerConfig(
             }
             case "sd15-lcm" -> new Sd15Lcm(new Sd15Runtime.Config(s.string("runtime.axcl_library", "axcl_rt"), s.integer("card.index", 0),
                     Path.of(modelDir), s.duration("runtime.call_timeout", Duration.ofSeconds(120))));
-            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api or sd15-lcm, not " + kind);
+            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api, sd15-lcm or axllm-serve-images, not "
+                    + kind);
         };
         return new WorkerConfig(model, id, broker, state,
                 s.integer("worker.default_max_tokens", 512),

@@ -69,6 +69,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
     private final URI base;
     private final RuntimeLog runtimeLog = new RuntimeLog();
     private volatile String modelId;
+    private volatile List<String> modelIds = List.of();
 
     public AxllmServeRuntime(Config config) {
         this.config = config;
@@ -109,11 +110,24 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
         JsonObject first = data.get(0).getAsJsonObject();
         modelId = first.get("id").getAsString();
+        List<String> ids = new java.util.ArrayList<>();
+        data.forEach(m -> ids.add(m.getAsJsonObject().get("id").getAsString()));
+        modelIds = List.copyOf(ids);
         if (first.has("owned_by") && first.get("owned_by").getAsString().contains("emulator")) {
             runtimeLog.markEmulated();
         }
         process.markReady();
         log.info("axllm serve ready on {} with model {}{}", base, modelId, emulated() ? " (EMULATED, not the card)" : "");
+    }
+
+    /** The model ids {@code /v1/models} listed when the runtime became ready. */
+    public List<String> models() {
+        return modelIds;
+    }
+
+    /** Where the runtime listens. */
+    public URI base() {
+        return base;
     }
 
     @Override
