@@ -37,19 +37,46 @@ public final class EmulatedSdModel {
             EmulatedAxmodel.of("sd15_vae_encoder").input("image_sample", "fp32", "1x3x512x512").output("latent", "fp32", "1x8x64x64")
                     .execMs(scaled(500, timeScale)).cmmMiB(110).write(dir.resolve("vae_encoder.axmodel"));
         }
+        try {
+            writeNpy(dir.resolve("time_input_txt2img.npy"), timeInput());
+            Files.writeString(dir.resolve("EMULATED.txt"), README, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+
+    /**
+     * The 768 × 1024 variant (the manufacturer's {@code models_1024x768/}: txt2img only; the VAE decoder gives
+     * [1, 3, 1024, 768], H × W). Run times are not published per stage: the whole image takes about 30 s on the card
+     * (axera.md §4.5), split here as UNet 4 × 5,000 ms and VAE 9,000 ms.
+     */
+    public static Path writeTall(Path dir, double timeScale) {
+        EmulatedAxmodel.of("sd15_text_encoder").input("input_ids", "int32", "1x77").output("last_hidden_state", "fp32", "1x77x768")
+                .execMs(scaled(10, timeScale)).cmmMiB(237).write(dir.resolve("text_encoder/sd15_text_encoder_sim.axmodel"));
+        EmulatedAxmodel.of("sd15_unet_768x1024").input("sample", "fp32", "1x4x128x96")
+                .input("/down_blocks.0/resnets.0/act_1/Mul_output_0", "fp32", "1x1280")
+                .input("encoder_hidden_states", "fp32", "1x77x768")
+                .output("out_sample", "fp32", "1x4x128x96").execMs(scaled(5000, timeScale)).cmmMiB(1900).write(dir.resolve("unet.axmodel"));
+        EmulatedAxmodel.of("sd15_vae_decoder_768x1024").input("x", "fp32", "1x4x128x96").output("sample", "fp32", "1x3x1024x768")
+                .execMs(scaled(9000, timeScale)).cmmMiB(600).write(dir.resolve("vae_decoder.axmodel"));
+        try {
+            writeNpy(dir.resolve("time_input_txt2img.npy"), timeInput());
+            Files.writeString(dir.resolve("EMULATED.txt"), README, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+
+    private static float[][] timeInput() {
         float[][] time = new float[4][1280];
         for (int r = 0; r < 4; r++) {
             for (int c = 0; c < 1280; c++) {
                 time[r][c] = (float) Math.sin((r + 1) * 0.37 * (c + 1));
             }
         }
-        try {
-            writeNpy(dir.resolve("time_input_txt2img.npy"), time);
-            Files.writeString(dir.resolve("EMULATED.txt"), README, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return dir;
+        return time;
     }
 
     /** Nouns and adjectives the emulated tag vocabulary is made of (the real one has 20,101 ImageNet-21k terms). */

@@ -18,8 +18,8 @@ import java.util.concurrent.CancellationException;
  * Random numbers come from {@link Random} seeded with the job's seed, so a seed and prompt give the same image.
  */
 public final class Sd15Pipeline {
+    /** The square variant's size; the 768 × 1024 variant's comes from its engines. */
     public static final int SIZE = 512;
-    static final int LATENT = 64;
     static final float VAE_SCALE = 0.18215f;
     static final String TIME_INPUT = "/down_blocks.0/resnets.0/act_1/Mul_output_0";
 
@@ -42,6 +42,9 @@ public final class Sd15Pipeline {
     private final Engine vaeEncoder;
     private final float[][] timeInput;
     private final LcmScheduler scheduler = new LcmScheduler();
+    private final int width;
+    private final int height;
+    private final int latentElements;
 
     private Sd15Pipeline(AxclDevice device, ClipTokenizer tokenizer, Engine textEncoder, Engine unet, Engine vaeDecoder, Engine vaeEncoder,
                          float[][] timeInput) {
@@ -52,6 +55,20 @@ public final class Sd15Pipeline {
         this.vaeDecoder = vaeDecoder;
         this.vaeEncoder = vaeEncoder;
         this.timeInput = timeInput;
+        // The variant's sizes as its engines declare them: the VAE decoder's [1, 3, H, W] (768 × 1024 is H 1024,
+        // W 768: ax-llm's sd15_axllm_implementation.md §9), the UNet's latent [1, 4, h, w].
+        int[] out = vaeDecoder.outputs().get(0).dims();
+        this.height = out[out.length - 2];
+        this.width = out[out.length - 1];
+        this.latentElements = (int) unet.outputs().get(0).elements();
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public int height() {
+        return height;
     }
 
     /** The files a model folder needs, relative to it (axera.md §4.1); {@code vae_encoder.axmodel} only for img2img. */
@@ -102,11 +119,11 @@ public final class Sd15Pipeline {
         Random random = new Random(seed);
         float[] hidden = encodePrompt(prompt, card);
         long text = System.nanoTime() - start;
-        float[] x = gaussian(random, 4 * LATENT * LATENT);
+        float[] x = gaussian(random, latentElements);
         return denoise(x, 0, hidden, random, progress, card, start, text);
     }
 
-    /** img2img from {@code init} (already {@link #SIZE} square) redrawn as much as {@code strength} says. */
+    /** img2img from {@code init} (already at {@link #width()} × {@link #height()}) redrawn as much as {@code strength} says. */
     public Rendered img2img(String prompt, long seed, BufferedImage init, double strength, Progress progress) {
         if (vaeEncoder == null) {
             throw new IllegalStateException("this model folder has no vae_encoder.axmodel: img2img is not available");
@@ -117,7 +134,7 @@ public final class Sd15Pipeline {
         float[] hidden = encodePrompt(prompt, card);
         long text = System.nanoTime() - start;
         float[] moments = run(vaeEncoder, Map.of(vaeEncoder.inputs().get(0).name(), Pictures.toTensor(init)), card)[0];
-        int n = 4 * LATENT * LATENT;
+        int n = latentElements;
         float[] latent = new float[n];
         for (int k = 0; k < n; k++) {
             double std = Math.exp(0.5 * Math.max(-30, Math.min(20, moments[n + k])));
@@ -152,7 +169,7 @@ public final class Sd15Pipeline {
             scaled[k] = x[k] / VAE_SCALE;
         }
         float[] pixels = run(vaeDecoder, Map.of(vaeDecoder.inputs().get(0).name(), scaled), card)[0];
-        BufferedImage image = Pictures.fromTensor(pixels, SIZE, SIZE);
+        BufferedImage image = Pictures.fromTensor(pixels, width, height);
         return new Rendered(image, total, System.nanoTime() - start, card[0], text);
     }
 

@@ -44,6 +44,7 @@ public final class Sd15Runtime implements ImageRuntime {
     private final Config config;
     private volatile AxclDevice device;
     private volatile Sd15Pipeline sd;
+    private volatile Sd15Pipeline tall;
     private volatile ClipInterrogator clip;
 
     public Sd15Runtime(Config config) {
@@ -58,7 +59,7 @@ public final class Sd15Runtime implements ImageRuntime {
     @Override
     public Set<Task> tasks() {
         Set<Task> tasks = EnumSet.of(Task.TXT2IMG);
-        if (Files.isRegularFile(config.modelDir().resolve("vae_encoder.axmodel"))) {
+        if (Files.isRegularFile(square().resolve("vae_encoder.axmodel"))) {
             tasks.add(Task.IMG2IMG);
         }
         if (ClipInterrogator.installed(clipDir())) {
@@ -75,7 +76,8 @@ public final class Sd15Runtime implements ImageRuntime {
         try {
             device = AxclDevice.open(config.library(), config.card(), config.callTimeout());
             checkCmm(device);
-            sd = Sd15Pipeline.load(device, config.modelDir());
+            sd = Sd15Pipeline.load(device, square());
+            loadTall(device);
             if (ClipInterrogator.installed(clipDir())) {
                 clip = ClipInterrogator.load(device, sd.tokenizer(), clipDir());
             }
@@ -92,12 +94,56 @@ public final class Sd15Runtime implements ImageRuntime {
     }
 
     /**
+     * The square 512 × 512 variant's folder: {@code runtime.model_dir} itself, or its {@code models/} as in the
+     * manufacturer's repository, whose {@code models_1024x768/} holds the 768 × 1024 variant (axera.md §4.1).
+     */
+    private Path square() {
+        Path models = config.modelDir().resolve("models");
+        return Files.isRegularFile(config.modelDir().resolve("unet.axmodel")) || !Files.isDirectory(models) ? config.modelDir() : models;
+    }
+
+    private Path tallDir() {
+        Path inside = config.modelDir().resolve("models_1024x768");
+        return Files.isDirectory(inside) ? inside : config.modelDir().resolveSibling("models_1024x768");
+    }
+
+    /** The 768 × 1024 variant, when it is installed and the card has room for it beside the square one. */
+    private void loadTall(AxclDevice d) throws IOException {
+        Path dir = tallDir();
+        if (!Files.isRegularFile(dir.resolve("unet.axmodel"))) {
+            return;
+        }
+        long need = 0;
+        for (Path engine : Sd15Pipeline.engines(dir)) {
+            need += d.cmmBytes(engine);
+        }
+        long free = d.freeCmmBytes();
+        if (need > free) {
+            log.warn("the 768x1024 variant in {} is not loaded: it needs {} MiB of CMM and the card has {} MiB free", dir, need >> 20, free >> 20);
+            return;
+        }
+        tall = Sd15Pipeline.load(d, dir);
+        log.info("the 768x1024 variant is loaded too ({} MiB of CMM)", need >> 20);
+    }
+
+    /** The variant closer to the asked aspect ratio: 768 × 1024 for portraits near 3:4 when loaded, else 512 × 512. */
+    private Sd15Pipeline variantFor(ImageParams params) {
+        Sd15Pipeline t = tall;
+        if (t == null || params.task() == Task.IMG2IMG) {
+            return sd;
+        }
+        double aspect = (double) params.width() / params.height();
+        double tallAspect = (double) t.width() / t.height();
+        return Math.abs(Math.log(aspect / tallAspect)) < Math.abs(Math.log(aspect)) ? t : sd;
+    }
+
+    /**
      * Refuses to load what the card has no room for: the engines' CMM ({@code axclrtEngineGetUsage}) against the
      * card's free CMM. Loading anyway can crash the driver (axera.md §8.5: Qwen3-4B leaves no room for SD).
      */
     private void checkCmm(AxclDevice d) throws RuntimeStartException {
         long need = 0;
-        List<Path> engines = new ArrayList<>(Sd15Pipeline.engines(config.modelDir()));
+        List<Path> engines = new ArrayList<>(Sd15Pipeline.engines(square()));
         engines.add(clipDir().resolve("clip_base_vision.axmodel"));
         engines.add(clipDir().resolve("clip_base_text.axmodel"));
         for (Path engine : engines) {
@@ -140,7 +186,7 @@ public final class Sd15Runtime implements ImageRuntime {
 
     @Override
     public TaskOutput.Images generate(ImageParams params, Progress progress) throws EngineException {
-        Sd15Pipeline pipeline = sd;
+        Sd15Pipeline pipeline = sd == null ? null : variantFor(params);
         if (pipeline == null) {
             throw new EngineException(EngineException.Kind.UNAVAILABLE, "SD1.5-LCM is not loaded");
         }
@@ -160,8 +206,8 @@ public final class Sd15Runtime implements ImageRuntime {
         Sd15Pipeline.Rendered r;
         try {
             if (params.task() == Task.IMG2IMG) {
-                BufferedImage init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), Sd15Pipeline.SIZE,
-                        Sd15Pipeline.SIZE, params.resizeMode());
+                BufferedImage init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), pipeline.width(),
+                        pipeline.height(), params.resizeMode());
                 double strength = params.denoisingStrength() != null ? params.denoisingStrength() : 0.75;
                 r = pipeline.img2img(params.prompt(), seed, init, strength, p);
             } else {
@@ -174,7 +220,7 @@ public final class Sd15Runtime implements ImageRuntime {
         }
         BufferedImage out = Pictures.fit(r.image(), params.width(), params.height(), ResizeMode.CROP);
         String png = Base64.getEncoder().encodeToString(Pictures.png(out));
-        return new TaskOutput.Images(List.of(png), seed, info(params, seed, r, System.nanoTime() - start - r.cardNanos()));
+        return new TaskOutput.Images(List.of(png), seed, info(params, seed, r, pipeline, System.nanoTime() - start - r.cardNanos()));
     }
 
     /**
@@ -182,7 +228,7 @@ public final class Sd15Runtime implements ImageRuntime {
      * the time went: {@code card_ms} in the card's calls, {@code host_ms} everything else (decoding, tokenizing,
      * buffers, scheduler, scaling, PNG).
      */
-    private String info(ImageParams params, long seed, Sd15Pipeline.Rendered r, long hostNanos) {
+    private String info(ImageParams params, long seed, Sd15Pipeline.Rendered r, Sd15Pipeline variant, long hostNanos) {
         List<String> warnings = new ArrayList<>();
         if (params.steps() != null && params.steps() != r.steps()) {
             warnings.add("steps " + params.steps() + " asked; LCM ran " + r.steps() + " (its time embeddings fix the steps)");
@@ -196,8 +242,10 @@ public final class Sd15Runtime implements ImageRuntime {
         if (params.negativePrompt() != null && !params.negativePrompt().isBlank()) {
             warnings.add("negative_prompt ignored: without guidance there is nothing to steer away from");
         }
-        if (params.width() != Sd15Pipeline.SIZE || params.height() != Sd15Pipeline.SIZE) {
-            warnings.add("rendered at 512x512 (the card's UNet size), then scaled and centre-cropped to " + params.width() + "x" + params.height());
+        String render = variant.width() + "x" + variant.height();
+        if (params.width() != variant.width() || params.height() != variant.height()) {
+            warnings.add("rendered at " + render + " (a size the card's UNet is compiled for), then scaled and centre-cropped to "
+                    + params.width() + "x" + params.height());
         }
         JsonObject o = new JsonObject();
         o.addProperty("prompt", params.prompt());
@@ -207,7 +255,7 @@ public final class Sd15Runtime implements ImageRuntime {
         o.addProperty("cfg_scale", 1.0);
         o.addProperty("width", params.width());
         o.addProperty("height", params.height());
-        o.addProperty("render_size", Sd15Pipeline.SIZE + "x" + Sd15Pipeline.SIZE);
+        o.addProperty("render_size", render);
         if (params.task() == Task.IMG2IMG) {
             o.addProperty("denoising_strength", params.denoisingStrength() != null ? params.denoisingStrength() : 0.75);
         }
@@ -252,6 +300,7 @@ public final class Sd15Runtime implements ImageRuntime {
         AxclDevice d = device;
         device = null;
         sd = null;
+        tall = null;
         clip = null;
         if (d != null) {
             d.close();

@@ -47,4 +47,38 @@ class Sd15RuntimeTest {
         }
         assertEquals(before, card.snapshot().cmmUsedKiB(), "released when it closes");
     }
+
+    @Test
+    void theTallVariantRendersPortraitsNearThreeToFourAndTheSquareOneTheRest(@TempDir Path dir) throws Exception {
+        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
+        Path repo = dir.resolve("lcm-lora-sdv1-5");
+        EmulatedSdModel.write(repo.resolve("models"), true, 0);
+        ClipTokenizer.writeFiles(repo.resolve("models/tokenizer"), List.of());
+        EmulatedSdModel.writeTall(repo.resolve("models_1024x768"), 0);
+        ClipTokenizer.writeFiles(repo.resolve("models_1024x768/tokenizer"), List.of());
+        try (Sd15Runtime sd = new Sd15Runtime(new Sd15Runtime.Config(card.buildLibrary().toString(), 0, repo, Duration.ofSeconds(30)))) {
+            sd.start(Duration.ofSeconds(30));
+            for (Object[] c : new Object[][] {{480, 640, "768x1024"}, {768, 1024, "768x1024"}, {512, 576, "512x512"}, {240, 240, "512x512"},
+                {640, 480, "512x512"}}) {
+                dev.axfleet.broker.ImageParams p = new dev.axfleet.broker.ImageParams(dev.axfleet.broker.Task.TXT2IMG, "a lighthouse", null, 1L,
+                        (int) c[0], (int) c[1], null, null, null, null, null, null);
+                dev.axfleet.broker.TaskOutput.Images out = sd.generate(p, new dev.axfleet.worker.runtime.ImageRuntime.Progress() {
+                    @Override
+                    public void step(int done, int total) {
+                    }
+
+                    @Override
+                    public boolean cancelled() {
+                        return false;
+                    }
+                });
+                String render = com.google.gson.JsonParser.parseString(out.info()).getAsJsonObject().get("render_size").getAsString();
+                assertEquals(c[2], render, c[0] + "x" + c[1]);
+                java.awt.image.BufferedImage img = Pictures.decode(java.util.Base64.getDecoder().decode(out.png().get(0)));
+                assertEquals((int) c[0], img.getWidth());
+                assertEquals((int) c[1], img.getHeight());
+            }
+        }
+    }
 }
