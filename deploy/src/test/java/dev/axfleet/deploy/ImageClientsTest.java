@@ -176,6 +176,30 @@ class ImageClientsTest {
         assertEquals(400, post("/sdapi/v1/txt2img", "[1, 2]").statusCode());
     }
 
+    /** The python webuiapi client's whole default field set (webuiapi.WebUIApi.txt2img / img2img), unknown fields included. */
+    @Test
+    void theWebuiapiFieldSetsWorkForTxt2ImgAndImg2Img() throws Exception {
+        String common = "\"styles\": [], \"seed\": -1, \"subseed\": -1, \"subseed_strength\": 0.0, \"seed_resize_from_h\": 0,"
+                + " \"seed_resize_from_w\": 0, \"sampler_name\": \"Euler a\", \"batch_size\": 1, \"n_iter\": 1, \"steps\": 20,"
+                + " \"cfg_scale\": 7.0, \"width\": 512, \"height\": 512, \"restore_faces\": false, \"tiling\": false,"
+                + " \"do_not_save_samples\": false, \"do_not_save_grid\": false, \"negative_prompt\": \"\", \"eta\": 1.0, \"s_churn\": 0,"
+                + " \"s_tmax\": 0, \"s_tmin\": 0, \"s_noise\": 1, \"override_settings\": {}, \"override_settings_restore_afterwards\": true,"
+                + " \"script_args\": [], \"sampler_index\": \"Euler a\", \"script_name\": null, \"send_images\": true, \"save_images\": false,"
+                + " \"alwayson_scripts\": {}";
+        JsonObject txt = json(post("/sdapi/v1/txt2img", "{\"enable_hr\": false, \"denoising_strength\": 0.7, \"firstphase_width\": 0,"
+                + " \"firstphase_height\": 0, \"hr_scale\": 2, \"hr_upscaler\": \"Latent\", \"hr_second_pass_steps\": 0, \"hr_resize_x\": 0,"
+                + " \"hr_resize_y\": 0, \"prompt\": \"a cottage\", " + common + "}"));
+        String image = txt.getAsJsonArray("images").get(0).getAsString();
+        assertEquals(512, png(image).getWidth());
+        JsonObject img = json(post("/sdapi/v1/img2img", "{\"init_images\": [\"" + image + "\"], \"resize_mode\": 0,"
+                + " \"denoising_strength\": 0.75, \"image_cfg_scale\": 1.5, \"mask\": null, \"mask_blur\": 4, \"inpainting_fill\": 0,"
+                + " \"inpaint_full_res\": true, \"inpaint_full_res_padding\": 0, \"inpainting_mask_invert\": 0,"
+                + " \"initial_noise_multiplier\": 1, \"include_init_images\": false, \"prompt\": \"a cottage in snow\", " + common + "}"));
+        assertEquals(512, png(img.getAsJsonArray("images").get(0).getAsString()).getHeight());
+        JsonObject info = JsonParser.parseString(img.get("info").getAsString()).getAsJsonObject();
+        assertEquals(3, info.get("steps").getAsInt(), "strength 0.75 runs three of the four steps");
+    }
+
     @Test
     void theSideRoutesAnswerAsAutomatic1111() throws Exception {
         assertEquals("LCM", JsonParser.parseString(get("/sdapi/v1/samplers").body()).getAsJsonArray().get(0).getAsJsonObject().get("name").getAsString());
