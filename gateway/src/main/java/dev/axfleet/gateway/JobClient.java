@@ -201,8 +201,13 @@ public final class JobClient implements AutoCloseable {
 
     /** Asks the model's workers to drop the job, queued or running, and forgets it here. */
     void cancel(Submission s) {
-        client.publishWith().topic(Topics.cancel(s.model())).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(s.id())).send();
+        interrupt(s);
         finished(s);
+    }
+
+    /** Asks the model's workers to stop the job; its caller still waits for the result saying it was cancelled. */
+    void interrupt(Submission s) {
+        client.publishWith().topic(Topics.cancel(s.model())).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(s.id())).send();
     }
 
     List<Submission> imageJobs() {

@@ -81,6 +81,11 @@ public final class Submission {
         progress = s;
     }
 
+    /** Someone else stops the job (AUTOMATIC1111's /interrupt): the caller gets the worker's "cancelled" result. */
+    public void interrupt() {
+        client.interrupt(this);
+    }
+
     /** The caller gave up (timeout, disconnect): the workers drop the job. */
     public void cancel() {
         client.cancel(this);

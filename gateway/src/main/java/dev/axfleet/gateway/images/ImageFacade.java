@@ -64,7 +64,7 @@ public final class ImageFacade {
         http.post("/sdapi/v1/options", (req, res) -> Json.respond(res, options()));
         http.get("/sdapi/v1/progress", (req, res) -> Json.respond(res, progress()));
         http.post("/sdapi/v1/interrupt", (req, res) -> {
-            runner.imageJobs().forEach(Submission::cancel);
+            runner.imageJobs().forEach(Submission::interrupt);
             return Json.respond(res, new JsonObject());
         });
         http.post("/sdapi/v1/interrogate", (req, res) -> interrogate(req, res, false));
