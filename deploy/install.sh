@@ -3,7 +3,8 @@
 #
 #   sudo deploy/install.sh [--models qwen3-1.7b,...] [--api-key] [--dry-run] [--prefix DIR]
 #
-#   --models    resident chat models to enable as services (default: qwen3-1.7b)
+#   --models    resident models to enable as services (default: qwen3-1.7b); sd15-lcm is the image model
+#               (SD1.5-LCM and CLIP in its worker's process: /etc/axfleet/worker-sd15-lcm.env says so)
 #   --api-key   also make an API key (/etc/axfleet/api-key): then /v1 and /api need it (clients must send it)
 #   --dry-run   print every action, change nothing
 #   --prefix    install the files under DIR instead of /, and only print system actions (for tests)
@@ -25,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
     --models) MODELS="${2:?--models needs a list}"; shift ;;
     --api-key) API_KEY=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -196,13 +197,25 @@ if [[ $API_KEY -eq 1 ]]; then
   gateway_secret api-key
 fi
 
-# ---- 7. services ----
+# ---- 7. per-model settings: the image model runs in its worker's process, with a larger heap ----
+IFS=',' read -r -a models <<< "$MODELS"
+for model in "${models[@]}"; do
+  if [[ "$model" == sd15* ]]; then
+    envfile="$(mktemp)"
+    printf '%s\n' "# Written by deploy/install.sh: $model is an image model (docs/configuration.md, runtime.kind)." \
+      "AXFLEET_RUNTIME_KIND=sd15-lcm" \
+      "JAVA_OPTS=-Xms64m -Xmx384m -XX:+UseSerialGC -XX:MaxMetaspaceSize=64m -Xss512k" > "$envfile"
+    install_file "$envfile" "/etc/axfleet/worker-$model.env" 0644 keep
+    rm -f "$envfile"
+  fi
+done
+
+# ---- 8. services ----
 say "== services"
 sys systemctl daemon-reload
 sys systemctl restart mosquitto
 sys systemctl enable --now axfleet-gateway.service
 sys systemctl enable --now axfleet-monitor.service
-IFS=',' read -r -a models <<< "$MODELS"
 for model in "${models[@]}"; do
   sys systemctl enable --now "axfleet-worker@$model.service"
   if [[ ! -d "$PREFIX/var/lib/axfleet/models/$model" ]]; then

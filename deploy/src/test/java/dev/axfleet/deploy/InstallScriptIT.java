@@ -108,6 +108,18 @@ class InstallScriptIT {
     }
 
     @Test
+    void theImageModelGetsItsWorkerSettings(@TempDir Path prefix) throws Exception {
+        TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        Run r = run(List.of("bash", DEPLOY.resolve("install.sh").toString(), "--prefix", prefix.toString(), "--models", "qwen3-1.7b,sd15-lcm"));
+        assertEquals(0, r.exit(), r.output());
+        Path env = prefix.resolve("etc/axfleet/worker-sd15-lcm.env");
+        assertTrue(Files.readString(env).contains("\nAXFLEET_RUNTIME_KIND=sd15-lcm\n"), Files.readString(env));
+        assertFalse(Files.exists(prefix.resolve("etc/axfleet/worker-qwen3-1.7b.env")), "chat models keep the shared settings");
+        assertTrue(r.output().contains("systemctl enable --now axfleet-worker@sd15-lcm.service"));
+        assertTrue(Files.readString(prefix.resolve("etc/axfleet/axfleet.conf")).contains("\ngateway.models = qwen3-1.7b,sd15-lcm\n"));
+    }
+
+    @Test
     void withApiKeyTheInstallMakesAKeyTheGatewayWillRequire(@TempDir Path prefix) throws Exception {
         TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
         Run r = install(prefix, "--api-key");
