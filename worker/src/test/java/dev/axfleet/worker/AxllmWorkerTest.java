@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.FinishReason;
-import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Topics;

@@ -6,7 +6,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.axfleet.broker.ImageParams;
 import dev.axfleet.broker.InterrogateParams;
-import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Task;
