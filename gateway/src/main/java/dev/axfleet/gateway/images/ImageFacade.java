@@ -171,7 +171,7 @@ public final class ImageFacade {
             if (format != null && !format.equals("b64_json")) {
                 throw ApiException.badRequest("response_format", "only b64_json is served (images are not stored for URLs)");
             }
-            Double n = ImageRequest.number(body, "n", 1, 1);
+            ImageRequest.number(body, "n", 1, 1);
             String size = ImageRequest.string(body, "size");
             JsonObject a1111 = new JsonObject();
             a1111.addProperty("prompt", prompt);
@@ -186,7 +186,7 @@ public final class ImageFacade {
                 a1111.addProperty("width", Integer.parseInt(m.group(1)));
                 a1111.addProperty("height", Integer.parseInt(m.group(2)));
             }
-            TaskOutput.Images image = run(ImageRequest.params(a1111, Task.TXT2IMG), n == null ? 1 : 1, req).get(0);
+            TaskOutput.Images image = run(ImageRequest.params(a1111, Task.TXT2IMG), 1, req).get(0);
             JsonObject o = new JsonObject();
             o.addProperty("created", System.currentTimeMillis() / 1000);
             JsonArray data = new JsonArray();
