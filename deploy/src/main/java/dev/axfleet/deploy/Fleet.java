@@ -84,13 +84,12 @@ public final class Fleet implements AutoCloseable {
             w.start();
             workers.add(w);
         }
-        if (config.imageModel() != null) {
-            imageWorker(config, brokerUrl, card).ifPresent(workers::add);
-        }
         List<String> accepted = new ArrayList<>(config.models().keySet());
-        if (config.imageModel() != null) {
+        Optional<Worker> images = config.imageModel() == null ? Optional.empty() : imageWorker(config, brokerUrl, card);
+        images.ifPresent(w -> {
+            workers.add(w);
             accepted.add(config.imageModel());
-        }
+        });
         Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(Map.of(
                 "broker.url", brokerUrl,
                 "gateway.models", String.join(",", accepted),
