@@ -70,13 +70,7 @@ abstract class FleetSuite {
                 "gateway.keep_alive", "1s"))));
         base = "http://127.0.0.1:" + fleet.gatewayPort();
         openai = OpenAIOkHttpClient.builder().baseUrl(base + "/v1").apiKey("not-needed").build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (get("/health").statusCode() != 200) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("fleet not healthy: " + get("/health").body());
-            }
-            Thread.sleep(100);
-        }
+        TestFleets.awaitHealthy(base);
     }
 
     @AfterAll

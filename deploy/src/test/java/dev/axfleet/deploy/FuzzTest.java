@@ -79,13 +79,7 @@ class FuzzTest {
                 "gateway.port", "0",
                 "gateway.request_timeout", "60s"))));
         base = "http://127.0.0.1:" + fleet.gatewayPort();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("fleet not healthy");
-            }
-            Thread.sleep(100);
-        }
+        TestFleets.awaitHealthy(base);
     }
 
     @AfterContainer

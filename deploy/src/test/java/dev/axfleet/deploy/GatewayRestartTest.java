@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,7 +43,7 @@ class GatewayRestartTest {
         try (TestBroker broker = TestBroker.embedded(dir.resolve("broker"));
              Fleet fleet = fleet(broker, dir);
              TestMqttClient device = TestMqttClient.connect(broker.address(), "device-restart")) {
-            awaitHealthy(fleet.gatewayPort());
+            TestFleets.awaitHealthy("http://127.0.0.1:" + fleet.gatewayPort());
             Map<String, String> settings = gatewaySettings(broker, "30s");
             Gateway gateway = Gateway.start(GatewayConfig.from(Settings.of(settings)));
             List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
@@ -110,7 +109,7 @@ class GatewayRestartTest {
         try (TestBroker broker = TestBroker.embedded(dir.resolve("broker"));
              Fleet fleet = fleet(broker, dir);
              TestMqttClient observer = TestMqttClient.connect(broker.address(), "observer")) {
-            awaitHealthy(fleet.gatewayPort());
+            TestFleets.awaitHealthy("http://127.0.0.1:" + fleet.gatewayPort());
             BlockingQueue<Mqtt5Publish> gatewayReplies = observer.subscribe(Topics.replies("restarting"));
             Gateway gateway = Gateway.start(GatewayConfig.from(Settings.of(gatewaySettings(broker, "500ms"))));
             List<CompletableFuture<HttpResponse<String>>> callers = new ArrayList<>();
@@ -170,14 +169,5 @@ class GatewayRestartTest {
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
                         + text + "\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static void awaitHealthy(int port) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
-            assertTrue(System.nanoTime() < deadline, "fleet not healthy within 60 s");
-            Thread.sleep(100);
-        }
     }
 }

@@ -63,11 +63,7 @@ class ImageClientsTest {
                 "broker.embedded_port", "0",
                 "gateway.port", "0"))));
         base = "http://127.0.0.1:" + fleet.gatewayPort();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (get("/health").statusCode() != 200) {
-            assertTrue(System.nanoTime() < deadline, "fleet not healthy: " + get("/health").body());
-            Thread.sleep(100);
-        }
+        TestFleets.awaitHealthy(base);
     }
 
     @AfterAll

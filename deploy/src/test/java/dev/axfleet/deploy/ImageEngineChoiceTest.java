@@ -1,7 +1,6 @@
 package dev.axfleet.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -11,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,11 +30,7 @@ class ImageEngineChoiceTest {
                 "broker.embedded_port", "0",
                 "gateway.port", "0"))))) {
             String base = "http://127.0.0.1:" + fleet.gatewayPort();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (HTTP.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() != 200) {
-                assertTrue(System.nanoTime() < deadline, "fleet not healthy");
-                Thread.sleep(100);
-            }
+            TestFleets.awaitHealthy(base);
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/generate")).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"mode\":\"txt2img\",\"prompt\":\"a lighthouse\",\"seed\":5}")).build(),
                     HttpResponse.BodyHandlers.ofString());

@@ -34,14 +34,7 @@ public final class EmulatedModel {
         c.addProperty("filename_tokens_embed", weights + "/model.embed_tokens.weight.bfloat16.bin");
         c.addProperty("tokens_embed_num", 151936);
         c.addProperty("tokens_embed_size", p.hiddenSize());
-        c.addProperty("emulated", true);
-        try {
-            Path dir = Files.createDirectories(parent.resolve(folder));
-            Files.writeString(dir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c));
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return writeConfig(parent.resolve(folder), c);
     }
 
     /**
@@ -55,10 +48,15 @@ public final class EmulatedModel {
         variants.add(variant("lcm-lora-sdv1-5-512x512", "models", "512x512", true));
         variants.add(variant("lcm-lora-sdv1-5-768x1024", "models_1024x768", "768x1024", false));
         c.add("image_variants", variants);
-        c.addProperty("emulated", true);
+        return writeConfig(parent.resolve(folder), c);
+    }
+
+    /** {@code dir/config.json}, marked emulated. */
+    private static Path writeConfig(Path dir, JsonObject config) {
+        config.addProperty("emulated", true);
         try {
-            Path dir = Files.createDirectories(parent.resolve(folder));
-            Files.writeString(dir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(c));
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(config));
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -99,8 +99,7 @@ public final class JobClient implements AutoCloseable {
                 });
         orphans.forEach((id, model) -> {
             log.info("job={} cancelled: its caller was answered 503 while the broker was away", id);
-            client.publishWith().topic(Topics.cancel(model)).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(id)).send()
-                    .thenRun(() -> orphans.remove(id));
+            publishCancel(model, id).thenRun(() -> orphans.remove(id));
         });
     }
 
@@ -207,7 +206,11 @@ public final class JobClient implements AutoCloseable {
 
     /** Asks the model's workers to stop the job; its caller still waits for the result saying it was cancelled. */
     void interrupt(Submission s) {
-        client.publishWith().topic(Topics.cancel(s.model())).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(s.id())).send();
+        publishCancel(s.model(), s.id());
+    }
+
+    private CompletableFuture<?> publishCancel(String model, String id) {
+        return client.publishWith().topic(Topics.cancel(model)).qos(MqttQos.AT_LEAST_ONCE).payload(WireCodec.encodeCancel(id)).send();
     }
 
     List<Submission> imageJobs() {
@@ -273,8 +276,7 @@ public final class JobClient implements AutoCloseable {
         accepting = false;
         List<Submission> left = List.copyOf(waiting.values());
         CompletableFuture<?>[] cancels = left.stream()
-                .map(s -> client.publishWith().topic(Topics.cancel(s.model())).qos(MqttQos.AT_LEAST_ONCE)
-                        .payload(WireCodec.encodeCancel(s.id())).send())
+                .map(s -> publishCancel(s.model(), s.id()))
                 .toArray(CompletableFuture[]::new);
         left.forEach(s -> s.deliver(Submission.STOPPING));
         if (!left.isEmpty()) {

@@ -6,18 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.TaskOutput;
-import dev.axfleet.broker.Topics;
-import dev.axfleet.broker.testing.TestMqttClient;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.util.Base64;
-import java.util.concurrent.BlockingQueue;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
@@ -34,10 +30,7 @@ class AxllmImageWorkerTest extends WorkerHarness {
     }
 
     private JobResult image(String id, String task, String params) throws InterruptedException {
-        String reply = Topics.reply("device", id);
-        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
-        device.publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"task\":\"" + task + "\",\"reply_to\":\"" + reply + "\",\"params\":" + params + "}");
-        return TestMqttClient.await(inbox, WAIT).result();
+        return ask(id, task, params, false).result();
     }
 
     private static BufferedImage png(TaskOutput.Images out) throws Exception {

@@ -45,10 +45,7 @@ class ImageWorkerTest extends WorkerHarness {
     }
 
     private JobResult image(String id, String task, String params) throws InterruptedException {
-        String reply = Topics.reply("device", id);
-        BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
-        device.publish(Topics.jobs(MODEL), "{\"id\":\"" + id + "\",\"task\":\"" + task + "\",\"reply_to\":\"" + reply + "\",\"params\":" + params + "}");
-        return TestMqttClient.await(inbox, WAIT).result();
+        return ask(id, task, params, false).result();
     }
 
     private static BufferedImage png(String b64) throws Exception {

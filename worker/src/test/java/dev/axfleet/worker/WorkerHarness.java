@@ -49,10 +49,15 @@ abstract class WorkerHarness {
 
     /** Publishes a job as a device would and waits for its result. */
     Answer ask(String id, String paramsJson, boolean stream) throws InterruptedException {
+        return ask(id, "chat", paramsJson, stream);
+    }
+
+    /** Publishes a job of {@code task} (chat, txt2img, img2img, interrogate) and waits for its result. */
+    Answer ask(String id, String task, String paramsJson, boolean stream) throws InterruptedException {
         String reply = Topics.reply("device", id);
         BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
-        device.publish(Topics.jobs(config.model()), "{\"id\":\"" + id + "\",\"reply_to\":\"" + reply + "\",\"stream\":" + stream
-                + ",\"params\":" + paramsJson + "}");
+        device.publish(Topics.jobs(config.model()), "{\"id\":\"" + id + "\",\"task\":\"" + task + "\",\"reply_to\":\"" + reply
+                + "\",\"stream\":" + stream + ",\"params\":" + paramsJson + "}");
         return TestMqttClient.await(inbox, WAIT);
     }
 }

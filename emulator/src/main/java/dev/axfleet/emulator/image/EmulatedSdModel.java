@@ -25,23 +25,10 @@ public final class EmulatedSdModel {
      * {@code timeScale} (1 for the card's pace, less for tests).
      */
     public static Path write(Path dir, boolean withEncoder, double timeScale) {
-        EmulatedAxmodel.of("sd15_text_encoder").input("input_ids", "int32", "1x77").output("last_hidden_state", "fp32", "1x77x768")
-                .execMs(scaled(10, timeScale)).cmmMiB(237).write(dir.resolve("text_encoder/sd15_text_encoder_sim.axmodel"));
-        EmulatedAxmodel.of("sd15_unet").input("sample", "fp32", "1x4x64x64")
-                .input("/down_blocks.0/resnets.0/act_1/Mul_output_0", "fp32", "1x1280")
-                .input("encoder_hidden_states", "fp32", "1x77x768")
-                .output("out_sample", "fp32", "1x4x64x64").execMs(scaled(434, timeScale)).cmmMiB(1650).write(dir.resolve("unet.axmodel"));
-        EmulatedAxmodel.of("sd15_vae_decoder").input("x", "fp32", "1x4x64x64").output("sample", "fp32", "1x3x512x512")
-                .execMs(scaled(914, timeScale)).cmmMiB(160).write(dir.resolve("vae_decoder.axmodel"));
+        writeVariant(dir, "", "64x64", "512x512", 434, 1650, 914, 160, timeScale);
         if (withEncoder) {
             EmulatedAxmodel.of("sd15_vae_encoder").input("image_sample", "fp32", "1x3x512x512").output("latent", "fp32", "1x8x64x64")
                     .execMs(scaled(500, timeScale)).cmmMiB(110).write(dir.resolve("vae_encoder.axmodel"));
-        }
-        try {
-            writeNpy(dir.resolve("time_input_txt2img.npy"), timeInput());
-            Files.writeString(dir.resolve("EMULATED.txt"), README, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return dir;
     }
@@ -52,14 +39,20 @@ public final class EmulatedSdModel {
      * (axera.md §4.5), split here as UNet 4 × 5,000 ms and VAE 9,000 ms.
      */
     public static Path writeTall(Path dir, double timeScale) {
+        return writeVariant(dir, "_768x1024", "128x96", "1024x768", 5000, 1900, 9000, 600, timeScale);
+    }
+
+    /** One variant's text encoder, UNet and VAE decoder at its latent and image shapes (H x W), and its time input. */
+    private static Path writeVariant(Path dir, String suffix, String latent, String image, long unetMs, long unetMiB, long vaeMs,
+                                     long vaeMiB, double timeScale) {
         EmulatedAxmodel.of("sd15_text_encoder").input("input_ids", "int32", "1x77").output("last_hidden_state", "fp32", "1x77x768")
                 .execMs(scaled(10, timeScale)).cmmMiB(237).write(dir.resolve("text_encoder/sd15_text_encoder_sim.axmodel"));
-        EmulatedAxmodel.of("sd15_unet_768x1024").input("sample", "fp32", "1x4x128x96")
+        EmulatedAxmodel.of("sd15_unet" + suffix).input("sample", "fp32", "1x4x" + latent)
                 .input("/down_blocks.0/resnets.0/act_1/Mul_output_0", "fp32", "1x1280")
                 .input("encoder_hidden_states", "fp32", "1x77x768")
-                .output("out_sample", "fp32", "1x4x128x96").execMs(scaled(5000, timeScale)).cmmMiB(1900).write(dir.resolve("unet.axmodel"));
-        EmulatedAxmodel.of("sd15_vae_decoder_768x1024").input("x", "fp32", "1x4x128x96").output("sample", "fp32", "1x3x1024x768")
-                .execMs(scaled(9000, timeScale)).cmmMiB(600).write(dir.resolve("vae_decoder.axmodel"));
+                .output("out_sample", "fp32", "1x4x" + latent).execMs(scaled(unetMs, timeScale)).cmmMiB(unetMiB).write(dir.resolve("unet.axmodel"));
+        EmulatedAxmodel.of("sd15_vae_decoder" + suffix).input("x", "fp32", "1x4x" + latent).output("sample", "fp32", "1x3x" + image)
+                .execMs(scaled(vaeMs, timeScale)).cmmMiB(vaeMiB).write(dir.resolve("vae_decoder.axmodel"));
         try {
             writeNpy(dir.resolve("time_input_txt2img.npy"), timeInput());
             Files.writeString(dir.resolve("EMULATED.txt"), README, StandardCharsets.UTF_8);

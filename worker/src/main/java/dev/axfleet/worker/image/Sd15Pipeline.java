@@ -1,5 +1,6 @@
 package dev.axfleet.worker.image;
 
+import dev.axfleet.worker.runtime.ImageRuntime.Progress;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,13 +23,6 @@ public final class Sd15Pipeline {
     public static final int SIZE = 512;
     static final float VAE_SCALE = 0.18215f;
     static final String TIME_INPUT = "/down_blocks.0/resnets.0/act_1/Mul_output_0";
-
-    /** Told after each UNet step; asked before each whether the job was cancelled. */
-    public interface Progress {
-        void step(int done, int total);
-
-        boolean cancelled();
-    }
 
     /** An image at the native size, the steps that ran, how much of the time was spent on the card, and the prompt's share. */
     public record Rendered(BufferedImage image, int steps, long totalNanos, long cardNanos, long textNanos) {

@@ -42,6 +42,7 @@ public final class Sd15Runtime implements ImageRuntime {
     }
 
     private final Config config;
+    private final Set<Task> tasks;
     private volatile AxclDevice device;
     private volatile Sd15Pipeline sd;
     private volatile Sd15Pipeline tall;
@@ -49,6 +50,14 @@ public final class Sd15Runtime implements ImageRuntime {
 
     public Sd15Runtime(Config config) {
         this.config = config;
+        Set<Task> t = EnumSet.of(Task.TXT2IMG);
+        if (Files.isRegularFile(square().resolve("vae_encoder.axmodel"))) {
+            t.add(Task.IMG2IMG);
+        }
+        if (ClipInterrogator.installed(clipDir())) {
+            t.add(Task.INTERROGATE);
+        }
+        this.tasks = Set.copyOf(t);
     }
 
     @Override
@@ -56,15 +65,9 @@ public final class Sd15Runtime implements ImageRuntime {
         return "sd15-lcm";
     }
 
+    /** Read from the model folder when the worker starts (the job loop asks for every job). */
     @Override
     public Set<Task> tasks() {
-        Set<Task> tasks = EnumSet.of(Task.TXT2IMG);
-        if (Files.isRegularFile(square().resolve("vae_encoder.axmodel"))) {
-            tasks.add(Task.IMG2IMG);
-        }
-        if (ClipInterrogator.installed(clipDir())) {
-            tasks.add(Task.INTERROGATE);
-        }
         return tasks;
     }
 
@@ -113,10 +116,7 @@ public final class Sd15Runtime implements ImageRuntime {
         if (!Files.isRegularFile(dir.resolve("unet.axmodel"))) {
             return;
         }
-        long need = 0;
-        for (Path engine : Sd15Pipeline.engines(dir)) {
-            need += d.cmmBytes(engine);
-        }
+        long need = cmmBytes(d, Sd15Pipeline.engines(dir));
         long free = d.freeCmmBytes();
         if (need > free) {
             log.warn("the 768x1024 variant in {} is not loaded: it needs {} MiB of CMM and the card has {} MiB free", dir, need >> 20, free >> 20);
@@ -142,21 +142,27 @@ public final class Sd15Runtime implements ImageRuntime {
      * card's free CMM. Loading anyway can crash the driver (axera.md §8.5: Qwen3-4B leaves no room for SD).
      */
     private void checkCmm(AxclDevice d) throws RuntimeStartException {
-        long need = 0;
         List<Path> engines = new ArrayList<>(Sd15Pipeline.engines(square()));
         engines.add(clipDir().resolve("clip_base_vision.axmodel"));
         engines.add(clipDir().resolve("clip_base_text.axmodel"));
-        for (Path engine : engines) {
-            if (Files.isRegularFile(engine)) {
-                need += d.cmmBytes(engine);
-            }
-        }
+        long need = cmmBytes(d, engines);
         long free = d.freeCmmBytes();
         if (need > free) {
             throw new RuntimeStartException("SD1.5-LCM needs " + (need >> 20) + " MiB of CMM and the card has " + (free >> 20)
                     + " MiB free: another model holds the rest (a Qwen3-4B leaves no room for SD; 0.6B and 1.7B do). Not loading.");
         }
         log.info("SD1.5-LCM needs {} MiB of CMM; the card has {} MiB free", need >> 20, free >> 20);
+    }
+
+    /** The CMM the engine files among {@code engines} that exist take once loaded ({@code axclrtEngineGetUsage}). */
+    private static long cmmBytes(AxclDevice d, List<Path> engines) {
+        long need = 0;
+        for (Path engine : engines) {
+            if (Files.isRegularFile(engine)) {
+                need += d.cmmBytes(engine);
+            }
+        }
+        return need;
     }
 
     @Override
@@ -192,26 +198,15 @@ public final class Sd15Runtime implements ImageRuntime {
         }
         long start = System.nanoTime();
         long seed = params.seed() != null ? params.seed() : ThreadLocalRandom.current().nextLong(1L << 32);
-        Sd15Pipeline.Progress p = new Sd15Pipeline.Progress() {
-            @Override
-            public void step(int done, int total) {
-                progress.step(done, total);
-            }
-
-            @Override
-            public boolean cancelled() {
-                return progress.cancelled();
-            }
-        };
         Sd15Pipeline.Rendered r;
         try {
             if (params.task() == Task.IMG2IMG) {
                 BufferedImage init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), pipeline.width(),
                         pipeline.height(), params.resizeMode());
                 double strength = params.denoisingStrength() != null ? params.denoisingStrength() : 0.75;
-                r = pipeline.img2img(params.prompt(), seed, init, strength, p);
+                r = pipeline.img2img(params.prompt(), seed, init, strength, progress);
             } else {
-                r = pipeline.txt2img(params.prompt(), seed, p);
+                r = pipeline.txt2img(params.prompt(), seed, progress);
             }
         } catch (IllegalArgumentException e) {
             throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage());

@@ -10,6 +10,7 @@ import dev.axfleet.broker.ResizeMode;
 import dev.axfleet.broker.testing.TestTools;
 import dev.axfleet.emulator.card.EmulatedCard;
 import dev.axfleet.emulator.image.EmulatedSdModel;
+import dev.axfleet.worker.runtime.ImageRuntime;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class Sd15PipelineTest {
         device.close();
     }
 
-    static final Sd15Pipeline.Progress QUIET = new Sd15Pipeline.Progress() {
+    static final ImageRuntime.Progress QUIET = new ImageRuntime.Progress() {
         @Override
         public void step(int done, int total) {
         }
@@ -85,7 +86,7 @@ class Sd15PipelineTest {
     @Test
     void anImageFollowsItsPromptAndSeedAndRepeatsForTheSameOnes() {
         List<Integer> steps = new ArrayList<>();
-        Sd15Pipeline.Rendered fox = sd.txt2img("a red fox in the snow", 42, new Sd15Pipeline.Progress() {
+        Sd15Pipeline.Rendered fox = sd.txt2img("a red fox in the snow", 42, new ImageRuntime.Progress() {
             @Override
             public void step(int done, int total) {
                 steps.add(done * 10 + total);
@@ -123,7 +124,7 @@ class Sd15PipelineTest {
     @Test
     void aCancelledImageStopsBetweenStepsAndACardFailureMidImageLeavesThePipelineWorking() {
         int[] done = {0};
-        CancellationException c = assertThrows(CancellationException.class, () -> sd.txt2img("a fox", 3, new Sd15Pipeline.Progress() {
+        CancellationException c = assertThrows(CancellationException.class, () -> sd.txt2img("a fox", 3, new ImageRuntime.Progress() {
             @Override
             public void step(int d, int total) {
                 done[0] = d;
