@@ -8,6 +8,8 @@ import java.util.List;
  *
  * @param maxTokens upper bound on generated tokens; null means the worker's default
  * @param stop      sequences that end the answer; the answer never contains them
+ * @param think     whether the model may think before it answers (Qwen3's thinking mode); its thinking then
+ *                  comes back apart from the answer, never inside it. Off unless asked for.
  */
 public record ChatParams(
         List<ChatMessage> messages,
@@ -19,7 +21,8 @@ public record ChatParams(
         Long seed,
         Double presencePenalty,
         Double frequencyPenalty,
-        Double repeatPenalty) implements TaskParams {
+        Double repeatPenalty,
+        boolean think) implements TaskParams {
 
     public ChatParams {
         messages = List.copyOf(messages);
@@ -33,6 +36,6 @@ public record ChatParams(
 
     /** The same request with other messages (a conversation shortened to fit the context). */
     public ChatParams withMessages(List<ChatMessage> replacement) {
-        return new ChatParams(replacement, temperature, topP, topK, maxTokens, stop, seed, presencePenalty, frequencyPenalty, repeatPenalty);
+        return new ChatParams(replacement, temperature, topP, topK, maxTokens, stop, seed, presencePenalty, frequencyPenalty, repeatPenalty, think);
     }
 }

@@ -9,6 +9,7 @@ package dev.axfleet.broker;
  * @param firstTokenMs from the start of the run to the runtime's first text (the prompt's prefill), or null
  * @param droppedMessages the oldest turns left out so the conversation fit the model's context (0: none)
  * @param output  what an image or interrogation job produced; null for chat and for failures
+ * @param thinking the model's thinking before its answer, when the job asked for it; null otherwise
  */
 public record JobResult(
         String id,
@@ -23,23 +24,30 @@ public record JobResult(
         JobError error,
         String worker,
         int droppedMessages,
-        TaskOutput output) implements Reply {
+        TaskOutput output,
+        String thinking) implements Reply {
 
     public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs,
                                  Long firstTokenMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker, 0, null);
+        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker, 0, null, null);
     }
 
     /** A finished image or interrogation job. */
     public static JobResult produced(Job job, TaskOutput output, Long queueMs, long runMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, null, null, null, queueMs, runMs, null, null, worker, 0, output);
+        return new JobResult(job.id(), job.model(), Outcome.DONE, null, null, null, queueMs, runMs, null, null, worker, 0, output, null);
     }
 
     public static JobResult failed(String id, String model, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
-        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker, 0, null);
+        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker, 0, null, null);
     }
 
     public JobResult withDroppedMessages(int dropped) {
-        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, dropped, output);
+        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, dropped, output, thinking);
+    }
+
+    /** The same result with the model's thinking (null: none). */
+    public JobResult withThinking(String thinkingText) {
+        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, droppedMessages, output,
+                thinkingText);
     }
 }

@@ -139,6 +139,9 @@ public final class WireCodec {
         addIfSet(o, "presence_penalty", p.presencePenalty());
         addIfSet(o, "frequency_penalty", p.frequencyPenalty());
         addIfSet(o, "repeat_penalty", p.repeatPenalty());
+        if (p.think()) {
+            o.addProperty("think", true);
+        }
         return o;
     }
 
@@ -325,7 +328,8 @@ public final class WireCodec {
                 f.optLong("seed"),
                 f.optDouble("presence_penalty", -2, 2),
                 f.optDouble("frequency_penalty", -2, 2),
-                f.optDouble("repeat_penalty", 0, 10));
+                f.optDouble("repeat_penalty", 0, 10),
+                Boolean.TRUE.equals(f.optBool("think")));
     }
 
     private static String usableReplyTo(String responseTopic, String model, String id) {
@@ -357,6 +361,9 @@ public final class WireCodec {
         o.addProperty("id", d.id());
         o.addProperty("seq", d.seq());
         o.addProperty("text", d.text());
+        if (d.thinking()) {
+            o.addProperty("thinking", true);
+        }
         return bytes(o);
     }
 
@@ -400,6 +407,9 @@ public final class WireCodec {
         }
         if (r.worker() != null) {
             o.addProperty("worker", r.worker());
+        }
+        if (r.thinking() != null) {
+            o.addProperty("thinking", r.thinking());
         }
         encodeOutput(o, r.output());
         return bytes(o);
@@ -461,7 +471,7 @@ public final class WireCodec {
         String type = string(o, "type");
         String id = string(o, "id");
         if ("delta".equals(type)) {
-            return new JobDelta(id, o.get("seq").getAsInt(), string(o, "text"));
+            return new JobDelta(id, o.get("seq").getAsInt(), string(o, "text"), o.has("thinking") && o.get("thinking").getAsBoolean());
         }
         if (!"result".equals(type)) {
             throw new JsonParseException("not a reply: type " + type);
@@ -484,7 +494,7 @@ public final class WireCodec {
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
         Long firstTokenMs = o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null;
         return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, firstTokenMs, error,
-                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, decodeOutput(o));
+                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, decodeOutput(o), string(o, "thinking"));
     }
 
     // ---- job status, worker state, cancel ----

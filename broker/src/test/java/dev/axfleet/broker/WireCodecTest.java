@@ -23,7 +23,7 @@ class WireCodecTest {
     @Test
     void aJobSurvivesEncodeAndDecode() throws Exception {
         ChatParams params = new ChatParams(List.of(ChatMessage.system("Be a coyote."), ChatMessage.user("Howl?")),
-                0.9, 0.95, 85, 125, List.of("#", "["), 42L, 0.0, 0.5, 1.5);
+                0.9, 0.95, 85, 125, List.of("#", "["), 42L, 0.0, 0.5, 1.5, true);
         Job job = new Job("j1", "qwen3-1.7b", params, "lamps/1", null, Instant.ofEpochMilli(1000), Instant.ofEpochMilli(5000), true);
         Job back = WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(job), null, null);
         assertEquals(job.id(), back.id());
@@ -150,12 +150,14 @@ class WireCodecTest {
 
     @Test
     void resultsAndDeltasSurviveEncodeAndDecode() {
-        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6, null);
+        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6, null, "Okay, a coyote.");
         assertEquals(r, WireCodec.decodeReply(WireCodec.encodeResult(r)));
         JobResult e = JobResult.failed("j", "m", Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
         assertEquals(e, WireCodec.decodeReply(WireCodec.encodeResult(e)));
         JobDelta d = new JobDelta("j", 3, " wind");
         assertEquals(d, WireCodec.decodeReply(WireCodec.encodeDelta(d)));
+        JobDelta thought = new JobDelta("j", 4, " hmm", true);
+        assertEquals(thought, WireCodec.decodeReply(WireCodec.encodeDelta(thought)));
     }
 
     @Test

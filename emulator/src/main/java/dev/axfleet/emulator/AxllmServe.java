@@ -44,6 +44,9 @@ public final class AxllmServe {
     private final int maxOutputTokens;
     private final int defaultMaxTokens;
     private final int slots;
+    private final boolean prefixCache;
+    /** config.json's thinking switch; null: the model's default (Qwen3 thinks). */
+    private final Boolean configThinking;
     private final ReentrantLock card = new ReentrantLock(true);
     /** Token ids of recent prompts, most recent first: the multi-slot prefix KV cache. */
     private final LinkedList<List<Integer>> kvSlots = new LinkedList<>();
@@ -57,6 +60,9 @@ public final class AxllmServe {
         this.maxOutputTokens = intOr(config, "server_max_output_tokens", 0);
         this.defaultMaxTokens = intOr(config, "server_default_max_tokens", 0);
         this.slots = Math.max(1, intOr(config, "kv_cache_slots", 1));
+        // Not a runtime setting: the emulator's switch to measure what the runtime's prefix reuse is worth.
+        this.prefixCache = !"off".equals(System.getenv("AXFLEET_EMULATOR_PREFIX_CACHE"));
+        this.configThinking = thinking(config);
     }
 
     /** {@code serve <model_dir> [--port N] [--server_timeout_ms MS]}. */
@@ -169,7 +175,17 @@ public final class AxllmServe {
                     "Model '" + model + "' is not available. Available models: " + modelName));
             return;
         }
+        Boolean requested = thinking(req);
+        if (requested == null && req.has("chat_template_kwargs") && req.get("chat_template_kwargs").isJsonObject()) {
+            requested = thinking(req.getAsJsonObject("chat_template_kwargs"));
+        }
+        boolean explicit = requested != null;
+        boolean think = qwen3() && (explicit ? requested : configThinking == null || configThinking);
         String prompt = render(req.getAsJsonArray("messages"));
+        if (qwen3() && !think) {
+            // The no-think switch as the Qwen3 template does it: an empty thinking block after the generation prompt.
+            prompt += "<think>\n\n</think>\n\n";
+        }
         List<Integer> ids = Tokens.ids(prompt);
         if (fault.mode() == Fault.Mode.CONTEXT_FULL || ids.size() >= profile.contextTokens()) {
             Http.json(ex, 400, error("invalid_request_error", "prompt is " + ids.size()
@@ -186,23 +202,31 @@ public final class AxllmServe {
             return;
         }
         try {
-            generate(ex, req, prompt, ids, fault);
+            generate(ex, req, prompt, ids, fault, think);
         } finally {
             card.unlock();
         }
     }
 
-    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault) throws IOException {
+    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think) throws IOException {
         control.executed(prompt);
         boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
         long seed = req.has("seed") && !req.get("seed").isJsonNull() ? req.get("seed").getAsLong() : 0;
         double temperature = req.has("temperature") && !req.get("temperature").isJsonNull() ? req.get("temperature").getAsDouble() : 0;
         List<String> tokens = TextGenerator.tokens(modelName, prompt, seed, temperature);
+        if (think) {
+            // Qwen3 writes its own tags when it thinks, so the server adds none.
+            List<String> thought = new ArrayList<>(List.of("<think>", "\n"));
+            thought.addAll(TextGenerator.thinking(prompt, seed));
+            thought.addAll(List.of("\n", "</think>", "\n\n"));
+            thought.addAll(tokens);
+            tokens = thought;
+        }
         int limit = maxTokens(req);
         if (tokens.size() > limit) {
             tokens = tokens.subList(0, limit);
         }
-        time.sleep(profile.prefillMs(ids.size() - reuse(ids)));
+        time.sleep(profile.prefillMs(ids.size() - (prefixCache ? reuse(ids) : 0)));
 
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
@@ -266,6 +290,30 @@ public final class AxllmServe {
                 control.abandoned();
             }
         }
+    }
+
+    private boolean qwen3() {
+        return profile.name().startsWith("Qwen3");
+    }
+
+    /**
+     * A thinking switch as axllm reads it: {@code enable_thinking} (bool) first, else {@code thinking_mode}
+     * (think / no_think / default), AXERA-TECH/ax-llm:src/main.cpp@00d7aaf {@code json_thinking_mode_value}.
+     */
+    static Boolean thinking(JsonObject o) {
+        if (o.has("enable_thinking") && o.get("enable_thinking").isJsonPrimitive() && o.getAsJsonPrimitive("enable_thinking").isBoolean()) {
+            return o.get("enable_thinking").getAsBoolean();
+        }
+        if (o.has("thinking_mode") && o.get("thinking_mode").isJsonPrimitive()) {
+            String mode = o.get("thinking_mode").getAsString().toLowerCase(java.util.Locale.ROOT);
+            if (List.of("think", "thinking", "enable_thinking").contains(mode)) {
+                return true;
+            }
+            if (List.of("no_think", "nothink", "non_thinking", "disable_thinking").contains(mode)) {
+                return false;
+            }
+        }
+        return null;
     }
 
     /** Hangs or crashes as the fault says; returns for faults that do not strike mid-answer. */

@@ -61,6 +61,18 @@ public final class TextGenerator {
         return out;
     }
 
+    /** What a Qwen3 model thinks before it answers: 12 to 31 tokens, deterministic like the answer. */
+    public static List<String> thinking(String prompt, long seed) {
+        SplittableRandom random = new SplittableRandom(hash("think\u0000" + prompt + "\u0000" + seed));
+        int length = 12 + random.nextInt(20);
+        List<String> out = new ArrayList<>(List.of("Okay,", " the", " visitor", " asks"));
+        while (out.size() < length) {
+            out.add(" " + WORDS[random.nextInt(WORDS.length)]);
+        }
+        out.add(".");
+        return out;
+    }
+
     private static long hash(String s) {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));

@@ -36,6 +36,9 @@ public final class JobRunner {
     public interface StreamSink {
         void delta(String text) throws IOException;
 
+        /** A piece of the model's thinking, when the request asked for it. */
+        void thinking(String text) throws IOException;
+
         /** Called when nothing arrived for the keep-alive interval. */
         void idle() throws IOException;
     }
@@ -99,8 +102,12 @@ public final class JobRunner {
                         log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq);
                     }
                     expectedSeq = d.seq() + 1;
-                    sent.append(d.text());
-                    sink.delta(d.text());
+                    if (d.thinking()) {
+                        sink.thinking(d.text());
+                    } else {
+                        sent.append(d.text());
+                        sink.delta(d.text());
+                    }
                 } else {
                     JobResult result = (JobResult) r;
                     if (result.outcome() == Outcome.DONE && result.text().length() > sent.length()

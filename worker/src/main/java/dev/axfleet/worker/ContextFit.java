@@ -1,7 +1,7 @@
 package dev.axfleet.worker;
 
 import dev.axfleet.broker.ChatMessage;
-import dev.axfleet.worker.runtime.TokenEstimate;
+import dev.axfleet.broker.TokenEstimate;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -23,7 +23,7 @@ import dev.axfleet.worker.runtime.Generation;
 import dev.axfleet.worker.runtime.ImageRuntime;
 import dev.axfleet.worker.runtime.ModelRuntime;
 import dev.axfleet.worker.runtime.RuntimeStartException;
-import dev.axfleet.worker.runtime.TokenEstimate;
+import dev.axfleet.broker.TokenEstimate;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
@@ -283,16 +283,25 @@ final class JobLoop implements Runnable {
             if (fit.refusal() != null) {
                 return failed(job, Outcome.ERROR, JobError.of(JobError.CONTEXT_LENGTH_EXCEEDED, fit.refusal()), queueMs, ms(start));
             }
+            if (params.think() && !chat.thinks()) {
+                return failed(job, Outcome.ERROR, JobError.invalid("think", job.model() + " cannot think on the " + chat.kind()
+                        + " runtime; send think false or leave it out"), queueMs, ms(start));
+            }
             ChatParams sent = fit.dropped() == 0 ? params : params.withMessages(fit.messages());
             int[] seq = {0};
-            Generation generation = new Generation(params.stop(), maxTokens, text -> {
+            java.util.function.BiConsumer<String, Boolean> publish = (text, thinking) -> {
                 if (job.stream()) {
                     if (seq[0] == 0) {
                         replies.status(new JobStatus(job.id(), job.model(), JobState.STREAMING, config.workerId(), clock.instant()));
                     }
-                    replies.delta(job, new JobDelta(job.id(), seq[0]++, text));
+                    replies.delta(job, new JobDelta(job.id(), seq[0]++, text, thinking));
                 }
-            }, () -> stopping || cancellations.contains(job.id()));
+            };
+            Generation generation = new Generation(params.stop(), maxTokens, text -> publish.accept(text, false),
+                    () -> stopping || cancellations.contains(job.id()));
+            if (params.think()) {
+                generation.keepThinking(text -> publish.accept(text, true));
+            }
             try {
                 ChatOutcome out = chat.chat(sent, generation);
                 if (stopping) {
@@ -305,7 +314,7 @@ final class JobLoop implements Runnable {
                         : new Usage(TokenEstimate.of(sent.messages()), generation.tokens(), true);
                 Long firstTokenMs = generation.firstTextNanos() == 0 ? null : (generation.firstTextNanos() - start) / 1_000_000;
                 return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), firstTokenMs, config.workerId())
-                        .withDroppedMessages(fit.dropped());
+                        .withDroppedMessages(fit.dropped()).withThinking(generation.thinking());
             } catch (EngineException e) {
                 if (stopping) {
                     return null;

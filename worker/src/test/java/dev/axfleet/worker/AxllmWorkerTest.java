@@ -57,6 +57,27 @@ class AxllmWorkerTest extends WorkerHarness {
     }
 
     @Test
+    void thinkingAskedForComesApartFromTheAnswerAndOtherwiseNotAtAll() throws Exception {
+        Answer thought = ask("think-1", "{\"prompt\":\"Why do coyotes howl?\",\"think\":true}", true);
+        JobResult r = thought.result();
+        assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
+        assertTrue(r.thinking().startsWith("Okay, the visitor asks"), r.thinking());
+        assertTrue(r.text().startsWith("(emulated Qwen3-1.7B)"), "the answer alone, its blank lines gone: " + r.text());
+        assertFalse(r.text().contains("think>") || r.text().contains("Okay, the visitor"), r.text());
+        assertEquals(r.thinking(), thought.streamedThinking().strip());
+        assertEquals(r.text(), thought.streamedText());
+        assertTrue(thought.deltas().get(0).thinking(), "thinking streams first");
+
+        Answer plain = ask("think-0", "{\"prompt\":\"Why do coyotes howl?\"}", true);
+        assertNull(plain.result().thinking());
+        assertEquals("", plain.streamedThinking());
+        assertFalse(plain.result().text().contains("think>") || plain.result().text().contains("Okay, the visitor"), plain.result().text());
+        var prompts = EmulatorControl.stats(runtimePort()).getAsJsonArray("prompts");
+        assertTrue(prompts.get(prompts.size() - 1).getAsString().endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n"),
+                "the worker told the runtime not to think, so the template closed the thinking block: " + prompts.get(prompts.size() - 1));
+    }
+
+    @Test
     void withoutStreamOnlyTheResultArrives() throws Exception {
         Answer a = ask("plain-1", "{\"prompt\":\"Hello\"}", false);
         assertEquals(Outcome.DONE, a.result().outcome());

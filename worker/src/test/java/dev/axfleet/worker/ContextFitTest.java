@@ -1,5 +1,6 @@
 package dev.axfleet.worker;
 
+import dev.axfleet.broker.TokenEstimate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -42,7 +43,7 @@ class ContextFitTest {
         assertEquals("persona", r.messages().get(0).content());
         assertEquals(ChatMessage.USER, r.messages().get(1).role());
         assertEquals("last", r.messages().get(r.messages().size() - 1).content());
-        assertTrue(dev.axfleet.worker.runtime.TokenEstimate.of(r.messages()) <= 2047 - 512);
+        assertTrue(TokenEstimate.of(r.messages()) <= 2047 - 512);
     }
 
     @Test

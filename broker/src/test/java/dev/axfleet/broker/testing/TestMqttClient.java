@@ -89,7 +89,14 @@ public final class TestMqttClient implements AutoCloseable {
     public record Answer(List<JobDelta> deltas, JobResult result, List<Mqtt5Publish> raw) {
         public String streamedText() {
             StringBuilder sb = new StringBuilder();
-            deltas.forEach(d -> sb.append(d.text()));
+            deltas.stream().filter(d -> !d.thinking()).forEach(d -> sb.append(d.text()));
+            return sb.toString();
+        }
+
+        /** The model's thinking as it was streamed. */
+        public String streamedThinking() {
+            StringBuilder sb = new StringBuilder();
+            deltas.stream().filter(JobDelta::thinking).forEach(d -> sb.append(d.text()));
             return sb.toString();
         }
     }

@@ -85,7 +85,11 @@ public final class OllamaFacade {
         if (!r.stream()) {
             try {
                 JobResult result = runner.call(model, r.params(), RequestLog.of(request));
-                return Json.respond(response, 200, last(r.model(), chat, result.text(), result, start), JobRunner.resultHeaders(result));
+                JsonObject o = last(r.model(), chat, result.text(), result, start);
+                if (result.thinking() != null) {
+                    thought(o, chat, result.thinking());
+                }
+                return Json.respond(response, 200, o, JobRunner.resultHeaders(result));
             } catch (ApiException e) {
                 return error(response, e);
             }
@@ -96,6 +100,14 @@ public final class OllamaFacade {
                 @Override
                 public void delta(String text) throws IOException {
                     JsonObject o = line(r.model(), chat, text);
+                    o.addProperty("done", false);
+                    out.write(o + "\n");
+                }
+
+                @Override
+                public void thinking(String text) throws IOException {
+                    JsonObject o = line(r.model(), chat, "");
+                    thought(o, chat, text);
                     o.addProperty("done", false);
                     out.write(o + "\n");
                 }
@@ -133,6 +145,11 @@ public final class OllamaFacade {
             o.addProperty("response", text);
         }
         return o;
+    }
+
+    /** Ollama's place for thinking: {@code message.thinking} for chat, {@code thinking} for generate. */
+    private static void thought(JsonObject line, boolean chat, String text) {
+        (chat ? line.getAsJsonObject("message") : line).addProperty("thinking", text);
     }
 
     /**

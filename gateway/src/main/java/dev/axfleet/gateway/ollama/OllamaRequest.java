@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  * <p>{@code options} honoured: temperature, top_k, top_p, num_predict, repeat_penalty, stop, seed,
  * presence_penalty, frequency_penalty. Accepted without effect, as documented in docs/ollama.md:
  * num_ctx and repeat_last_n (the card's runtimes fix both), keep_alive (models are always resident) and the
- * runner options. Refused by name: images, tools, raw prompts, suffixes, templates, JSON output formats
- * and thinking, which the card's runtimes cannot honour here.
+ * runner options. Refused by name: images, tools, raw prompts, suffixes, templates and JSON output formats,
+ * which the card's runtimes cannot honour here. {@code think} asks for the model's thinking, returned apart
+ * from the answer.
  *
  * @param empty a request with nothing to answer (no prompt, no messages): Ollama's "load" call
  */
@@ -91,10 +92,6 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
         if (format != null && !(format.isJsonPrimitive() && format.getAsString().isEmpty())) {
             throw new FieldException("format", "structured output (\"json\" or a schema) is not supported by the card's runtimes");
         }
-        JsonElement think = f.get("think");
-        if (think != null && !(think.isJsonPrimitive() && think.getAsJsonPrimitive().isBoolean() && !think.getAsBoolean())) {
-            throw new FieldException("think", "thinking is not supported here yet; send think: false or leave it out");
-        }
         JsonElement tools = f.get("tools");
         if (tools != null && (!tools.isJsonArray() || !tools.getAsJsonArray().isEmpty())) {
             throw new FieldException("tools", "tool calling is not supported here");
@@ -105,6 +102,21 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             throw new FieldException("keep_alive", "must be a number of seconds or a duration such as \"5m\"");
         }
         return model;
+    }
+
+    /** Ollama's {@code think}: a bool, or a level (high, medium, low) that means on. Off when left out. */
+    private static boolean think(JsonFields f) throws FieldException {
+        JsonElement think = f.get("think");
+        if (think == null || think.isJsonNull()) {
+            return false;
+        }
+        if (think.isJsonPrimitive() && think.getAsJsonPrimitive().isBoolean()) {
+            return think.getAsBoolean();
+        }
+        if (think.isJsonPrimitive() && think.getAsJsonPrimitive().isString() && List.of("high", "medium", "low").contains(think.getAsString())) {
+            return true;
+        }
+        throw new FieldException("think", "must be true, false, \"high\", \"medium\" or \"low\"");
     }
 
     private static ChatParams params(JsonFields f, List<ChatMessage> messages) throws FieldException {
@@ -126,7 +138,8 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 o.optLong("seed"),
                 o.optDouble("presence_penalty", -2, 2),
                 o.optDouble("frequency_penalty", -2, 2),
-                o.optDouble("repeat_penalty", 0, 10));
+                o.optDouble("repeat_penalty", 0, 10),
+                think(f));
     }
 
     private static void refuse(JsonFields f, String key, String why) throws FieldException {

@@ -66,11 +66,55 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
                     f.optLong("seed"),
                     f.optDouble("presence_penalty", -2, 2),
                     f.optDouble("frequency_penalty", -2, 2),
-                    null);
+                    null,
+                    think(f));
             return new ChatCompletionRequest(model, params, stream, includeUsage);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
         }
+    }
+
+    /**
+     * Thinking as OpenAI clients ask for it ({@code reasoning_effort}: none is off, any effort is on) and as
+     * axllm serve's own clients do ({@code enable_thinking} or {@code thinking_mode}, at the top level or under
+     * {@code chat_template_kwargs}; AXERA-TECH/ax-llm:docs/configuration.md). Off when none is given.
+     */
+    private static boolean think(JsonFields f) throws FieldException {
+        String effort = f.optString("reasoning_effort", 1, 16);
+        if (effort != null) {
+            if (!List.of("none", "minimal", "low", "medium", "high", "xhigh").contains(effort)) {
+                throw new FieldException("reasoning_effort", "must be none, minimal, low, medium or high");
+            }
+            return !effort.equals("none");
+        }
+        Boolean top = switchOf(f);
+        if (top != null) {
+            return top;
+        }
+        JsonElement kwargs = f.get("chat_template_kwargs");
+        if (kwargs != null) {
+            if (!kwargs.isJsonObject()) {
+                throw new FieldException("chat_template_kwargs", "must be an object");
+            }
+            return Boolean.TRUE.equals(switchOf(new JsonFields(kwargs.getAsJsonObject(), "chat_template_kwargs.")));
+        }
+        return false;
+    }
+
+    private static Boolean switchOf(JsonFields f) throws FieldException {
+        Boolean enable = f.optBool("enable_thinking");
+        if (enable != null) {
+            return enable;
+        }
+        String mode = f.optString("thinking_mode", 1, 32);
+        if (mode == null || mode.equals("default") || mode.equals("auto")) {
+            return null;
+        }
+        return switch (mode) {
+            case "think", "thinking", "enable_thinking" -> true;
+            case "no_think", "nothink", "non_thinking", "disable_thinking" -> false;
+            default -> throw new FieldException(f.prefix() + "thinking_mode", "must be think, no_think or default");
+        };
     }
 
     private static List<ChatMessage> messages(JsonFields f) throws FieldException {

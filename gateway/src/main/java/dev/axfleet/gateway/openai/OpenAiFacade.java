@@ -57,6 +57,10 @@ public final class OpenAiFacade {
             JsonObject message = new JsonObject();
             message.addProperty("role", "assistant");
             message.addProperty("content", r.text());
+            if (r.thinking() != null) {
+                // Where DeepSeek's API and vLLM put a model's thinking, apart from what is said.
+                message.addProperty("reasoning_content", r.thinking());
+            }
             message.add("refusal", JsonNull.INSTANCE);
             JsonObject choice = new JsonObject();
             choice.addProperty("index", 0);
@@ -115,6 +119,14 @@ public final class OpenAiFacade {
             start();
             JsonObject delta = new JsonObject();
             delta.addProperty("content", text);
+            data(chunk(delta, null));
+        }
+
+        @Override
+        public void thinking(String text) throws IOException {
+            start();
+            JsonObject delta = new JsonObject();
+            delta.addProperty("reasoning_content", text);
             data(chunk(delta, null));
         }
 

@@ -174,6 +174,13 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
     }
 
+    /** axllm honours the thinking switch for the Qwen3 family and MiniCPM5 only (docs/configuration.md). */
+    @Override
+    public boolean thinks() {
+        String id = modelId == null ? "" : modelId.toLowerCase(Locale.ROOT);
+        return id.contains("qwen3") || id.contains("minicpm5");
+    }
+
     @Override
     public ChatOutcome chat(ChatParams params, Generation generation) throws EngineException {
         HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
@@ -241,6 +248,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
         boolean done = false;
         boolean stoppedEarly = false;
         boolean draining = false;
+        ThinkTags parts = new ThinkTags(generation);
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
@@ -264,7 +272,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
                 if (content != null && !content.isEmpty()) {
                     firstToken.set(true);
                     lastProgress.set(System.nanoTime());
-                    if (!draining && !generation.accept(content, 1)) {
+                    if (!draining && !parts.accept(content)) {
                         if (generation.finishReason() != FinishReason.LENGTH || generation.isCancelled()) {
                             stoppedEarly = true;
                             break;
@@ -290,6 +298,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
         if (!done && !stoppedEarly && !generation.isCancelled()) {
             throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve ended the stream without [DONE]");
         }
+        parts.end();
         generation.endWithRuntimeCount(usage == null ? generation.tokens() : usage.completionTokens());
         int completion = stoppedEarly || usage == null ? generation.tokens() : usage.completionTokens();
         return new ChatOutcome(generation.text(), generation.finishReason(),
@@ -309,6 +318,9 @@ public final class AxllmServeRuntime implements ChatRuntime {
         o.add("messages", messages);
         o.addProperty("stream", true);
         o.addProperty("max_tokens", maxTokens);
+        // Always said, never left to the model's default: Qwen3 thinks unless told not to, and an answer that is
+        // spoken aloud must not carry its thinking (AXERA-TECH/ax-llm:docs/configuration.md, "思考模式").
+        o.addProperty("enable_thinking", p.think());
         if (p.temperature() != null) {
             o.addProperty("temperature", p.temperature());
         }

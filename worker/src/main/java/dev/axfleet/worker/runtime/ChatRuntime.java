@@ -15,6 +15,11 @@ public interface ChatRuntime extends ModelRuntime {
         return Set.of(Task.CHAT);
     }
 
+    /** Whether the model can be asked to think first ({@link ChatParams#think()}); the legacy runtime cannot. */
+    default boolean thinks() {
+        return false;
+    }
+
     /** Asks for one answer, passing text to {@code generation} as it comes. */
     ChatOutcome chat(ChatParams params, Generation generation) throws EngineException;
 }

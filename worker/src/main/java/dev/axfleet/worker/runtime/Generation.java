@@ -17,6 +17,8 @@ public final class Generation {
     private final BooleanSupplier cancelled;
     private final int holdBack;
     private final StringBuilder text = new StringBuilder();
+    private final StringBuilder thinking = new StringBuilder();
+    private Consumer<String> thoughts;
     private int emitted;
     private int tokens;
     private long firstTextNanos;
@@ -37,6 +39,51 @@ public final class Generation {
 
     public int maxTokens() {
         return maxTokens;
+    }
+
+    /**
+     * Keeps the model's thinking and passes it to {@code thinkingDeltas} as it comes; without this call
+     * thinking text is dropped (its tokens still count against the limit).
+     */
+    public Generation keepThinking(Consumer<String> thinkingDeltas) {
+        this.thoughts = thinkingDeltas;
+        return this;
+    }
+
+    /**
+     * Adds a piece of the model's thinking worth {@code pieceTokens} tokens; stop sequences apply to the
+     * answer only.
+     *
+     * @return whether the runtime should go on generating
+     */
+    public boolean acceptThinking(String piece, int pieceTokens) {
+        if (ended) {
+            return false;
+        }
+        if (cancelled.getAsBoolean()) {
+            ended = true;
+            return false;
+        }
+        if (firstTextNanos == 0 && !piece.isEmpty()) {
+            firstTextNanos = System.nanoTime();
+        }
+        tokens += pieceTokens;
+        if (thoughts != null && !piece.isEmpty()) {
+            thinking.append(piece);
+            thoughts.accept(piece);
+        }
+        if (tokens >= maxTokens) {
+            finish = FinishReason.LENGTH;
+            end();
+            return false;
+        }
+        return true;
+    }
+
+    /** The model's thinking when it was kept and there was some, else null. */
+    public String thinking() {
+        String t = thinking.toString().strip();
+        return thoughts == null || t.isEmpty() ? null : t;
     }
 
     /**

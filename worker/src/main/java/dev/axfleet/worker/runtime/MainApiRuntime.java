@@ -1,5 +1,6 @@
 package dev.axfleet.worker.runtime;
 
+import dev.axfleet.broker.TokenEstimate;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;

@@ -1,6 +1,5 @@
-package dev.axfleet.worker.runtime;
+package dev.axfleet.broker;
 
-import dev.axfleet.broker.ChatMessage;
 import java.util.List;
 
 /**
