@@ -6,6 +6,7 @@ import dev.axfleet.emulator.EmulatedModel;
 import dev.axfleet.emulator.ModelProfile;
 import dev.axfleet.emulator.card.EmulatedCard;
 import dev.axfleet.emulator.image.EmulatedSdModel;
+import dev.axfleet.gateway.CompatPort;
 import dev.axfleet.gateway.Gateway;
 import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.monitor.Monitor;
@@ -34,6 +35,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Fleet implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Fleet.class);
+    /** The model name the coyote's AX650 mode sends (../shared/clients.md §5). */
+    static final String LEGACY_MODEL_NAME = "qwen3-ax650";
+    /** Where each emulated chat runtime listens, by model: its /_emulator/ routes tell tests what it was asked. */
+    static final Map<String, Integer> EMULATED_RUNTIME_PORTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final EmbeddedBroker broker;
     private final BrokerAddress address;
@@ -90,10 +95,23 @@ public final class Fleet implements AutoCloseable {
             workers.add(w);
             accepted.add(config.imageModel());
         });
-        Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(Map.of(
+        Map<String, String> gatewaySettings = new HashMap<>(Map.of(
                 "broker.url", brokerUrl,
                 "gateway.models", String.join(",", accepted),
-                "gateway.image_model", config.imageModel() == null ? "" : config.imageModel()))));
+                "gateway.image_model", config.imageModel() == null ? "" : config.imageModel(),
+                "gateway.conversation_dir", config.settings().string("gateway.conversation_dir", config.home().resolve("conversations").toString())));
+        if (GatewayConfig.from(config.settings()).compatPorts().size() > 0) {
+            // The coyote's AX650 mode asks for qwen3-ax650 and keeps its conversation on the server: name it so by default.
+            String chat = config.models().keySet().iterator().next();
+            gatewaySettings.put("gateway.aliases", config.settings().string("gateway.aliases", LEGACY_MODEL_NAME + "=" + chat));
+            gatewaySettings.put("gateway.conversational_models", config.settings().string("gateway.conversational_models", LEGACY_MODEL_NAME));
+            if (!config.emulate() && config.settings().string("runtime.kind", "axllm-serve").equals("main-api")) {
+                gatewaySettings.put(CompatPort.LEGACY.setting(), "-1");
+                log.warn("port 8000 is not offered by the gateway: the worker runs the legacy main_api runtime, which listens there itself "
+                        + "(its own /api/* answer there); run runtime.kind=axllm-serve for axfleet's session API with kept conversations");
+            }
+        }
+        Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(gatewaySettings)));
         Monitor monitor = null;
         if (config.monitor()) {
             monitor = new Monitor(MonitorConfig.from(config.emulate() ? config.settings().with(Map.of(
@@ -117,6 +135,7 @@ public final class Fleet implements AutoCloseable {
     private static WorkerConfig emulatedWorker(FleetConfig config, String brokerUrl, String model, String modelName, EmulatedCard card) {
         Path modelDir = EmulatedModel.writeModelDir(config.home().resolve("emulated-models"), model, modelName);
         int port = freePort();
+        EMULATED_RUNTIME_PORTS.put(model, port);
         String command = EmulatedModel.axllmServe(modelDir, port).stream().map(a -> "'" + a + "'").collect(Collectors.joining(" "));
         return WorkerConfig.from(config.settings().with(Map.of(
                 "worker.model", model,
@@ -201,6 +220,11 @@ public final class Fleet implements AutoCloseable {
                     http, config.imageModel());
         }
         log.info("  health:        {}/health   metrics: {}/metrics", http, http);
+        gateway.ports().forEach((port, state) -> {
+            if (port != gateway.port()) {
+                log.info("  classic port:  {} {}", port, state);
+            }
+        });
         if (monitor != null) {
             log.info("  card health:   mosquitto_sub -h {} -p {} -t 'axfleet/v1/cards/#' -v{}", address.host(), address.port(),
                     config.emulate() ? "   (EMULATED card)" : "");

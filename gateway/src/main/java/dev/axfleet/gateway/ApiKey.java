@@ -11,30 +11,32 @@ import spark.Service;
 
 /**
  * The optional API key: with {@code gateway.api_key_file} set, the OpenAI ({@code /v1/...}), Ollama
- * ({@code /api/...}), AUTOMATIC1111 ({@code /sdapi/...}) and {@code /generate} routes need
- * {@code Authorization: Bearer <key>}, as the OpenAI SDKs send it; a missing or wrong key is a 401 in the
- * facade's own error format. {@code /health} and {@code /metrics} stay open.
+ * ({@code /api/...}), AUTOMATIC1111 ({@code /sdapi/...}) and {@code /generate} routes need the key, given the
+ * way the installations' clients give it: {@code Authorization: Bearer <key>} (the OpenAI SDKs), HTTP Basic
+ * with the key as the password (the kiosk, the Pico's passthrough) or {@code X-API-Key: <key>}. A missing or
+ * wrong key is a 401 in the facade's own error format. Without a key nothing is checked: a client that always
+ * sends credentials is never refused for them. {@code /health} and {@code /metrics} stay open.
  */
 final class ApiKey {
     private static final Logger log = LoggerFactory.getLogger(ApiKey.class);
 
     private final byte[] key;
-    private final Service http;
 
     /** @param key the key from {@code gateway.api_key_file}, or null when none is needed */
-    ApiKey(byte[] key, Service http) {
+    ApiKey(byte[] key) {
         this.key = key;
-        this.http = http;
     }
 
-    /** A before-filter: halts the request with 401 unless it carries the key. */
-    void check(Request req, Response res) {
+    /** A before-filter for {@code http}: halts the request with 401 unless it carries the key. */
+    void check(Service http, Request req, Response res) {
         String path = req.pathInfo();
-        if (key == null || !guarded(path) || Secrets.bearerMatches(req.headers("Authorization"), key)) {
+        String authorization = req.headers("Authorization");
+        if (key == null || !guarded(path) || Secrets.bearerMatches(authorization, key) || Secrets.basicMatches(authorization, key)
+                || Secrets.plainMatches(req.headers("X-API-Key"), key)) {
             return;
         }
         log.warn("{} {} from {} refused: no valid API key", req.requestMethod(), path, req.ip());
-        String message = "a valid API key is required (Authorization: Bearer <key>)";
+        String message = "a valid API key is required (Authorization: Bearer <key>, HTTP Basic with the key as password, or X-API-Key)";
         Map<String, String> headers = Map.of("WWW-Authenticate", "Bearer");
         String body;
         if (path.startsWith("/api/") || path.startsWith("/sdapi/") || path.equals("/generate")) {

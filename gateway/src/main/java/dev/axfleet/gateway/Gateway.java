@@ -27,12 +27,14 @@ public final class Gateway implements AutoCloseable {
     private final Service http;
 
     private final AtomicInteger inFlight;
+    private final Listeners listeners;
 
-    private Gateway(GatewayConfig config, JobClient client, Service http, AtomicInteger inFlight) {
+    private Gateway(GatewayConfig config, JobClient client, Service http, AtomicInteger inFlight, Listeners listeners) {
         this.config = config;
         this.client = client;
         this.http = http;
         this.inFlight = inFlight;
+        this.listeners = listeners;
     }
 
     /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
@@ -40,7 +42,13 @@ public final class Gateway implements AutoCloseable {
         // Secrets first: a key file others can read stops the start before anything is bound or connected.
         byte[] apiKey = secret(config.apiKeyFile(), "gateway.api_key_file");
         byte[] adminToken = secret(config.adminTokenFile(), "gateway.admin_token_file");
-        ModelRegistry registry = new ModelRegistry(config.models(), config.cardStale(), Clock.systemUTC());
+        if (apiKey == null && !config.loopbackOnly() && !config.allowAnonymous()) {
+            // As Mosquitto 2 does: open to the network without credentials only when asked for in so many words.
+            throw new IllegalStateException("gateway.bind=" + config.bind() + " reaches beyond this machine and no API key is set: "
+                    + "set gateway.api_key_file, or gateway.allow_anonymous=true to let anyone on the network in");
+        }
+        ModelRegistry registry = new ModelRegistry(config.models(), config.aliases(), config.fallbackModel(), config.cardStale(),
+                Clock.systemUTC());
         Metrics metrics = new Metrics();
         JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC(), config.sessionExpiry(),
                 config.brokerGrace());
@@ -50,46 +58,57 @@ public final class Gateway implements AutoCloseable {
             log.warn("broker {} not reachable yet ({}); requests get 503 until it is", config.broker(), e.toString());
         }
         JobRunner runner = new JobRunner(client, registry, config, metrics);
-        Service http = Service.ignite().ipAddress(config.bind()).port(config.port()).threadPool(200, 8, 60_000);
+        ConversationTurns turns = new ConversationTurns(runner, registry, config,
+                new Conversations(config.conversationDir(), config.conversationMaxMessages()));
         AtomicInteger inFlight = new AtomicInteger();
-        http.before((req, res) -> {
-            inFlight.incrementAndGet();
-            RequestLog.of(req);
+        Listeners listeners = new Listeners(config.bind(), new ApiKey(apiKey), metrics, inFlight);
+        OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
+        OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns);
+        ImageFacade images = new ImageFacade(runner, registry, config);
+        Service http = listeners.open(config.port(), 200, service -> {
+            openAi.register(service);
+            ollama.register(service);
+            images.register(service);
+            service.get("/health", new Health(client, registry, listeners)::handle);
+            Admin admin = new Admin(client, adminToken, Clock.systemUTC());
+            service.post("/admin/cards/:host/:card/reset", admin::resetCard);
+            service.get("/metrics", (req, res) -> {
+                res.type("text/plain; version=0.0.4");
+                return metrics.render(registry, client);
+            });
         });
-        http.before(new ApiKey(apiKey, http)::check);
-        new OpenAiFacade(runner, registry, config).register(http);
-        new OllamaFacade(runner, registry, config).register(http);
-        new ImageFacade(runner, registry, config).register(http);
-        Health health = new Health(client, registry);
-        http.get("/health", health::handle);
-        Admin admin = new Admin(client, adminToken, Clock.systemUTC());
-        http.post("/admin/cards/:host/:card/reset", admin::resetCard);
-        http.get("/metrics", (req, res) -> {
-            res.type("text/plain; version=0.0.4");
-            return metrics.render(registry, client);
-        });
-        http.notFound((req, res) -> notFound(req.requestMethod(), req.pathInfo(), res));
-        http.exception(Exception.class, (e, req, res) -> {
-            log.error("{} {} failed", req.requestMethod(), req.pathInfo(), e);
-            res.body(OpenAiFacade.error(res, new ApiException(500, "internal error: " + e, null, "internal_error", Map.of())));
-        });
-        http.afterAfter((req, res) -> {
-            RequestLog.finish(req, res, metrics);
-            inFlight.decrementAndGet();
-        });
-        http.init();
-        http.awaitInitialization();
+        if (http == null) {
+            throw new IllegalStateException("gateway.port " + config.port() + ": " + listeners.states().get(config.port()));
+        }
         log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/tags; "
-                + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics)",
-                config.bind(), http.port());
-        return new Gateway(config, client, http, inFlight);
+                + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics); credentials: {}",
+                config.bind(), http.port(), apiKey != null ? "API key required (Bearer, Basic or X-API-Key)"
+                        : config.loopbackOnly() ? "none needed (loopback only)" : "NONE NEEDED: anyone on the network may call (gateway.allow_anonymous=true)");
+        LegacySessionApi legacy = new LegacySessionApi(runner, config, turns);
+        config.compatPorts().forEach((port, number) -> {
+            if (number < 0) {
+                return;
+            }
+            listeners.open(number, 64, service -> {
+                switch (port) {
+                    case OLLAMA -> {
+                        ollama.register(service);
+                        openAi.register(service);
+                    }
+                    case SD_SERVICE, A1111 -> images.register(service);
+                    case LEGACY -> legacy.register(service);
+                }
+            });
+            log.info("classic port {}: {} ({})", number, listeners.states().get(number), port.describe());
+        });
+        return new Gateway(config, client, http, inFlight, listeners);
     }
 
     private static byte[] secret(java.nio.file.Path file, String setting) {
         return file == null ? null : Secrets.read(file, setting).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private static String notFound(String method, String path, spark.Response res) {
+    static String notFound(String method, String path, spark.Response res) {
         JsonObject err = new JsonObject();
         err.addProperty("message", "no route " + method + " " + path);
         err.addProperty("type", "invalid_request_error");
@@ -117,6 +136,11 @@ public final class Gateway implements AutoCloseable {
         return http.port();
     }
 
+    /** What each port the gateway was asked to listen on is doing: "listening" or why not. */
+    public Map<Integer, String> ports() {
+        return listeners.states();
+    }
+
     public GatewayConfig config() {
         return config;
     }
@@ -136,8 +160,7 @@ public final class Gateway implements AutoCloseable {
         if (client.cancelWaiting() > 0) {
             awaitRequests(Duration.ofSeconds(2));
         }
-        http.stop();
-        http.awaitStop();
+        listeners.close();
         client.close();
     }
 }

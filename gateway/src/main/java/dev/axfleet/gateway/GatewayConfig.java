@@ -25,6 +25,16 @@ import java.util.UUID;
  * @param maxImageBodyBytes the largest body the image routes read (they carry input images)
  * @param drain             on stop, how long requests in progress may take to finish (new ones get 503) before
  *                          the listener closes and the jobs of callers still waiting are cancelled
+ * @param allowAnonymous    whether to listen beyond loopback with no API key (as Mosquitto 2 asks for allow_anonymous)
+ * @param compatPorts       the classic ports to listen on too (AXFLEET_COMPAT_PORTS=1), each with its number; empty when off
+ * @param aliases           model names clients already use, each mapped to a model the bus knows
+ * @param fallbackModel     the model that answers names nobody knows (logged each time), or null: a 404 names the models
+ * @param conversational    model names (or aliases) whose Ollama /api/generate keeps the conversation on the server
+ * @param conversationDir   where those conversations are kept across restarts
+ * @param conversationMaxMessages the most messages a kept conversation holds on disk
+ * @param conversationMaxTokens   the longest answer a conversation turn gets when the client sets none (spoken
+ *                                answers that end within the coyote's 30 s at the card's 7 tokens a second)
+ * @param imageReuse        how long a finished image answers an identical request again (the kiosk's retries)
  */
 public record GatewayConfig(
         String bind,
@@ -43,7 +53,16 @@ public record GatewayConfig(
         java.nio.file.Path apiKeyFile,
         Duration drain,
         String imageModel,
-        int maxImageBodyBytes) {
+        int maxImageBodyBytes,
+        boolean allowAnonymous,
+        java.util.Map<CompatPort, Integer> compatPorts,
+        java.util.Map<String, String> aliases,
+        String fallbackModel,
+        List<String> conversational,
+        java.nio.file.Path conversationDir,
+        int conversationMaxMessages,
+        int conversationMaxTokens,
+        Duration imageReuse) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -52,12 +71,28 @@ public record GatewayConfig(
             broker = broker.withCredentials(user, s.string("gateway.mqtt_password", null));
         }
         String models = s.string("gateway.models", "");
+        // AXFLEET_COMPAT_PORTS=1 is the one switch the migration guide names; gateway.compat_ports in a file.
+        boolean compat = s.bool("gateway.compat_ports", s.bool("compat_ports", false));
+        java.util.Map<CompatPort, Integer> ports = new java.util.EnumMap<>(CompatPort.class);
+        if (compat) {
+            for (CompatPort p : CompatPort.values()) {
+                ports.put(p, s.integer(p.setting(), p.classic()));
+            }
+        }
+        java.util.Map<String, String> aliases = new java.util.TreeMap<>();
+        for (String pair : list(s.string("gateway.aliases", ""))) {
+            String[] kv = pair.split("=", 2);
+            if (kv.length != 2 || kv[0].isBlank() || kv[1].isBlank()) {
+                throw new IllegalArgumentException("gateway.aliases takes name=model pairs separated by commas, not '" + pair + "'");
+            }
+            aliases.put(kv[0].trim(), kv[1].trim());
+        }
         return new GatewayConfig(
                 s.string("gateway.bind", "127.0.0.1"),
                 s.integer("gateway.port", 8080),
                 s.string("gateway.id", "gw-" + Settings.hostname() + "-" + UUID.randomUUID().toString().substring(0, 4)),
                 broker,
-                Arrays.stream(models.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList(),
+                list(models),
                 s.duration("gateway.request_timeout", Duration.ofSeconds(300)),
                 s.integer("gateway.max_pending_per_model", 64),
                 s.integer("gateway.max_body_bytes", 1 << 20),
@@ -69,7 +104,25 @@ public record GatewayConfig(
                 java.util.Optional.ofNullable(s.string("gateway.api_key_file", null)).map(java.nio.file.Path::of).orElse(null),
                 s.duration("gateway.drain", Duration.ofSeconds(30)),
                 s.string("gateway.image_model", "sd15-lcm"),
-                s.integer("gateway.max_image_body_bytes", dev.axfleet.broker.WireCodec.MAX_IMAGE_JOB_BYTES));
+                s.integer("gateway.max_image_body_bytes", dev.axfleet.broker.WireCodec.MAX_IMAGE_JOB_BYTES),
+                s.bool("gateway.allow_anonymous", false),
+                java.util.Map.copyOf(ports),
+                java.util.Map.copyOf(aliases),
+                s.string("gateway.fallback_model", null),
+                list(s.string("gateway.conversational_models", "")),
+                java.nio.file.Path.of(s.string("gateway.conversation_dir", "conversations")).toAbsolutePath(),
+                s.integer("gateway.conversation_max_messages", 400),
+                s.integer("gateway.conversation_max_tokens", 160),
+                s.duration("gateway.image_reuse", Duration.ofMinutes(2)));
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
+    }
+
+    /** Whether the gateway listens only where nobody but this machine can reach it. */
+    public boolean loopbackOnly() {
+        return bind.equals("127.0.0.1") || bind.equals("::1") || bind.equals("localhost");
     }
 
     public List<String> describe() {
@@ -86,7 +139,15 @@ public record GatewayConfig(
                 "gateway.keep_alive=" + keepAlive,
                 "gateway.card_stale=" + cardStale,
                 "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace + " drain=" + drain,
-                "gateway.api_key_file=" + (apiKeyFile == null ? "(none: no API key needed)" : apiKeyFile + " (Authorization: Bearer required on /v1 and /api)"),
+                "gateway.api_key_file=" + (apiKeyFile == null
+                        ? "(none: no API key needed" + (loopbackOnly() ? ", loopback only)" : "; gateway.allow_anonymous=true lets anyone on the network in)")
+                        : apiKeyFile + " (Bearer, Basic or X-API-Key required on /v1, /api, /sdapi and /generate)"),
+                "gateway.compat_ports=" + (compatPorts.isEmpty() ? "off" : compatPorts.entrySet().stream()
+                        .map(e -> e.getValue() + " (" + e.getKey().describe() + ")").collect(java.util.stream.Collectors.joining(", "))),
+                "gateway.aliases=" + aliases + " fallback_model=" + (fallbackModel == null ? "(none: unknown names get 404)" : fallbackModel),
+                "gateway.conversational_models=" + String.join(",", conversational) + " conversation_dir=" + conversationDir
+                        + " conversation_max_messages=" + conversationMaxMessages + " conversation_max_tokens=" + conversationMaxTokens,
+                "gateway.image_reuse=" + imageReuse,
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }

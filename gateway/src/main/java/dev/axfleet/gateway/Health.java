@@ -19,10 +19,12 @@ import spark.Response;
 final class Health {
     private final JobClient client;
     private final ModelRegistry registry;
+    private final Listeners listeners;
 
-    Health(JobClient client, ModelRegistry registry) {
+    Health(JobClient client, ModelRegistry registry, Listeners listeners) {
         this.client = client;
         this.registry = registry;
+        this.listeners = listeners;
     }
 
     Object handle(Request request, Response response) {
@@ -85,6 +87,9 @@ final class Health {
         }
         body.add("models", models);
         body.add("cards", cards);
+        JsonObject ports = new JsonObject();
+        listeners.states().forEach((port, state) -> ports.addProperty(String.valueOf(port), state));
+        body.add("ports", ports);
         return Json.respond(response, allReady ? 200 : 503, body, Map.of());
     }
 }

@@ -24,12 +24,14 @@ public final class JobRunner {
     private final ModelRegistry registry;
     private final GatewayConfig config;
     private final Metrics metrics;
+    private final SameRequests same;
 
     public JobRunner(JobClient client, ModelRegistry registry, GatewayConfig config, Metrics metrics) {
         this.client = client;
         this.registry = registry;
         this.config = config;
         this.metrics = metrics;
+        this.same = new SameRequests(config.imageReuse());
     }
 
     /** Where streamed text goes; an IOException means the caller has gone. */
@@ -41,6 +43,10 @@ public final class JobRunner {
 
         /** Called when nothing arrived for the keep-alive interval. */
         void idle() throws IOException;
+
+        /** The job is on the bus (a conversation's stop interrupts it through this). */
+        default void submitted(Submission s) {
+        }
     }
 
     /** This gateway's image jobs still waiting for their answer (AUTOMATIC1111's /progress and /interrupt). */
@@ -48,17 +54,75 @@ public final class JobRunner {
         return client.imageJobs();
     }
 
-    /** The requested model as the bus knows it, or 404 naming the models there are. */
+    /** The requested model (or alias) as the bus knows it, or 404 naming the models there are. */
     public String model(String requested) throws ApiException {
-        if (requested == null || !registry.knows(requested)) {
-            throw ApiException.modelNotFound(String.valueOf(requested), registry.models());
-        }
-        return requested;
+        return registry.resolve(requested).orElseThrow(() -> ApiException.modelNotFound(String.valueOf(requested), registry.names()));
     }
 
-    /** Runs a job and waits for its result; a job that did not end with an answer is an ApiException. */
-    public JobResult call(String model, TaskParams params, RequestLog requestLog) throws ApiException {
+    /**
+     * Runs the job of HTTP request {@code req} and waits for its result; a job that did not end with an answer is an
+     * ApiException. An identical request already waiting shares its job ({@link SameRequests}).
+     */
+    public JobResult call(String model, TaskParams params, spark.Request req) throws ApiException {
+        return call(model, params, req, 0);
+    }
+
+    /** As {@link #call(String, TaskParams, spark.Request)} for job {@code part} of a request that runs several. */
+    public JobResult call(String model, TaskParams params, spark.Request req, int part) throws ApiException {
+        String key = SameRequests.key(req, model, params, part);
+        RequestLog requestLog = RequestLog.of(req);
+        JobResult kept = same.kept(key);
+        if (kept != null) {
+            log.info("job={} answers an identical request again (gateway.image_reuse)", kept.id());
+            requestLog.job(kept.id(), model);
+            return kept;
+        }
+        SameRequests.Shared mine = new SameRequests.Shared();
+        SameRequests.Shared other = same.attach(key, mine);
+        if (other != null) {
+            return await(other, model, requestLog);
+        }
+        try {
+            JobResult r = call(model, params, requestLog, s -> log.debug("job={} submitted", s.id()));
+            mine.result.complete(r);
+            if (SameRequests.reusable(req, params)) {
+                same.keep(key, r);
+            }
+            return r;
+        } catch (ApiException e) {
+            mine.result.completeExceptionally(e);
+            throw e;
+        } finally {
+            same.done(key, mine);
+        }
+    }
+
+    private JobResult await(SameRequests.Shared other, String model, RequestLog requestLog) throws ApiException {
+        try {
+            JobResult r = other.result.get(config.requestTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
+            requestLog.job(r.id(), model);
+            return r;
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ApiException a) {
+                throw a;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw ApiException.timeout(config.requestTimeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.timeout(config.requestTimeout());
+        } finally {
+            other.callers.decrementAndGet();
+        }
+    }
+
+    /** Runs a job and waits for its result, telling {@code submitted} its submission; never shared with another request. */
+    public JobResult call(String model, TaskParams params, RequestLog requestLog, java.util.function.Consumer<Submission> submitted)
+            throws ApiException {
         Submission s = submit(model, params, false, requestLog);
+        submitted.accept(s);
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         try {
             while (true) {
@@ -84,6 +148,7 @@ public final class JobRunner {
      */
     public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog) throws ApiException {
         Submission s = submit(model, params, true, requestLog);
+        sink.submitted(s);
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         StringBuilder sent = new StringBuilder();
         int expectedSeq = 0;

@@ -20,14 +20,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * (its retained state), with what each worker last said about itself.
  */
 public final class ModelRegistry {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ModelRegistry.class);
+
     private final Set<String> configured;
+    private final Map<String, String> aliases;
+    private final String fallback;
     private final Map<String, WorkerState> workers = new ConcurrentHashMap<>();
     private final Map<CardRef, CardHealth> cards = new ConcurrentHashMap<>();
     private final Duration cardStale;
     private final Clock clock;
 
-    public ModelRegistry(Collection<String> configured, Duration cardStale, Clock clock) {
+    /**
+     * @param aliases  names clients already use, mapped to models here (gateway.aliases)
+     * @param fallback the model answering unknown names, or null for a 404
+     */
+    public ModelRegistry(Collection<String> configured, Map<String, String> aliases, String fallback, Duration cardStale, Clock clock) {
         this.configured = Set.copyOf(configured);
+        this.aliases = Map.copyOf(aliases);
+        this.fallback = fallback;
         this.cardStale = cardStale;
         this.clock = clock;
     }
@@ -75,6 +85,35 @@ public final class ModelRegistry {
 
     public boolean knows(String model) {
         return configured.contains(model) || workers.values().stream().anyMatch(w -> w.model().equals(model));
+    }
+
+    /**
+     * The model a client's name means: the model itself, an alias's model, or the fallback model (logged, as the
+     * client asked for something else). Empty when none applies.
+     */
+    public Optional<String> resolve(String name) {
+        if (name == null) {
+            return Optional.empty();
+        }
+        if (knows(name)) {
+            return Optional.of(name);
+        }
+        String target = aliases.get(name);
+        if (target != null) {
+            return Optional.of(target);
+        }
+        if (fallback != null && knows(fallback)) {
+            log.info("model \"{}\" is not here; {} answers it (gateway.fallback_model)", name, fallback);
+            return Optional.of(fallback);
+        }
+        return Optional.empty();
+    }
+
+    /** Every name a client may use: the models and their aliases, for /v1/models and /api/tags. */
+    public Set<String> names() {
+        Set<String> out = new TreeSet<>(models());
+        out.addAll(aliases.keySet());
+        return out;
     }
 
     public Set<String> models() {

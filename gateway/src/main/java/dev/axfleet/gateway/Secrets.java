@@ -33,6 +33,28 @@ final class Secrets {
         }
     }
 
+    /** Whether {@code authorization} is HTTP Basic with {@code secret} as the password (any user name). */
+    static boolean basicMatches(String authorization, byte[] secret) {
+        String auth = authorization == null ? "" : authorization;
+        if (!auth.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return false;
+        }
+        byte[] decoded;
+        try {
+            decoded = java.util.Base64.getDecoder().decode(auth.substring(6).strip());
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        String pair = new String(decoded, StandardCharsets.UTF_8);
+        int colon = pair.indexOf(':');
+        return colon >= 0 && MessageDigest.isEqual(pair.substring(colon + 1).getBytes(StandardCharsets.UTF_8), secret);
+    }
+
+    /** Whether {@code value} (a header such as X-API-Key) is the secret itself. */
+    static boolean plainMatches(String value, byte[] secret) {
+        return value != null && MessageDigest.isEqual(value.strip().getBytes(StandardCharsets.UTF_8), secret);
+    }
+
     /** Whether {@code authorization} is {@code Bearer <secret>}. */
     static boolean bearerMatches(String authorization, byte[] secret) {
         String auth = authorization == null ? "" : authorization;

@@ -41,11 +41,51 @@ class ApiKeyTest {
     }
 
     private HttpResponse<String> get(String path, String authorization) throws Exception {
+        return getWith(path, authorization == null ? new String[0] : new String[] {"Authorization", authorization});
+    }
+
+    private HttpResponse<String> getWith(String path, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path));
-        if (authorization != null) {
-            b.header("Authorization", authorization);
+        if (headers.length > 0) {
+            b.headers(headers);
         }
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String basic(String user, String password) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theKeyPassesAsBearerAsBasicPasswordAndAsXApiKey() throws Exception {
+        Path key = Files.writeString(dir.resolve("api-key"), KEY + "\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        gateway = start(key);
+        assertEquals(200, getWith("/sdapi/v1/options", "Authorization", "Bearer " + KEY).statusCode());
+        assertEquals(200, getWith("/sdapi/v1/options", "Authorization", basic("kiosk", KEY)).statusCode(), "the kiosk's Basic auth");
+        assertEquals(200, getWith("/api/tags", "X-API-Key", KEY).statusCode(), "the Pico's X-API-Key");
+        assertEquals(401, getWith("/sdapi/v1/options", "Authorization", basic(KEY, "wrong")).statusCode(), "the key is the password, not the user");
+        assertEquals(401, getWith("/api/tags", "X-API-Key", KEY + "x").statusCode());
+        HttpResponse<String> a1111 = getWith("/sdapi/v1/options", "Authorization", basic("kiosk", "nope"));
+        assertEquals(401, a1111.statusCode());
+        assertTrue(a1111.body().contains("\"detail\":"), "AUTOMATIC1111's shape: " + a1111.body());
+    }
+
+    @Test
+    void withoutAKeyCredentialsAreIgnoredAndNeverA401() throws Exception {
+        broker = TestBroker.embedded(dir.resolve("broker"));
+        gateway = TestGateways.start(broker, Map.of("gateway.models", "qwen3-1.7b"));
+        assertEquals(200, getWith("/sdapi/v1/options", "Authorization", basic("kiosk", "whatever")).statusCode());
+        assertEquals(200, getWith("/api/tags", "Authorization", basic("u", "p"), "X-API-Key", "some-key").statusCode());
+        assertEquals(200, getWith("/v1/models", "Authorization", "Bearer sk-anything").statusCode());
+    }
+
+    @Test
+    void listeningBeyondLoopbackWithoutAKeyNeedsAllowAnonymousAsMosquittoDoes() {
+        broker = TestBroker.embedded(dir.resolve("broker"));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> gateway = TestGateways.start(broker, Map.of("gateway.models", "qwen3-1.7b", "gateway.bind", "0.0.0.0")));
+        assertTrue(e.getMessage().contains("gateway.allow_anonymous=true") && e.getMessage().contains("gateway.api_key_file"), e.getMessage());
     }
 
     @Test

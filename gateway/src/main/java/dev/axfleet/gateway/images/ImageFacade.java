@@ -84,17 +84,20 @@ public final class ImageFacade {
                         params.steps(), params.cfgScale(), params.sampler(), params.initImage(), params.denoisingStrength(),
                         params.resizeMode());
             }
-            JobResult r = runner.call(model, p, RequestLog.of(req));
+            JobResult r = runner.call(model, p, req, i);
             out.add((TaskOutput.Images) r.output());
         }
         return out;
     }
 
-    private String a1111(Request req, Response res, Task task) {
+    private Object a1111(Request req, Response res, Task task) {
         try {
             JsonObject body = Bodies.json(req, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
             ImageParams params = ImageRequest.params(body, task);
             List<TaskOutput.Images> images = run(params, ImageRequest.count(body), req);
+            if (Rgb565.wanted(req, ImageRequest.string(body, "format"))) {
+                return Rgb565.respond(res, images.get(0).png().get(0), params.width(), params.height());
+            }
             JsonObject o = new JsonObject();
             JsonArray list = new JsonArray();
             images.forEach(i -> list.add(i.png().get(0)));
@@ -125,7 +128,7 @@ public final class ImageFacade {
         return info;
     }
 
-    private String generate(Request req, Response res) {
+    private Object generate(Request req, Response res) {
         try {
             JsonObject body = Bodies.json(req, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
             String mode = ImageRequest.string(body, "mode");
@@ -138,7 +141,11 @@ public final class ImageFacade {
                 default -> throw ApiException.badRequest("mode", "must be txt2img or img2img, not " + mode);
             };
             long start = System.nanoTime();
-            TaskOutput.Images image = run(ImageRequest.params(body, task), 1, req).get(0);
+            ImageParams params = ImageRequest.params(body, task);
+            TaskOutput.Images image = run(params, 1, req).get(0);
+            if (Rgb565.wanted(req, ImageRequest.string(body, "format"))) {
+                return Rgb565.respond(res, image.png().get(0), params.width(), params.height());
+            }
             JsonObject info = JsonParser.parseString(image.info()).getAsJsonObject();
             JsonObject o = new JsonObject();
             o.addProperty("status", "ok");
@@ -220,7 +227,7 @@ public final class ImageFacade {
             JobResult r;
             try {
                 r = runner.call(runner.model(config.imageModel()), new InterrogateParams(image.startsWith("data:")
-                        ? image.substring(image.indexOf(',') + 1) : image, categories), RequestLog.of(req));
+                        ? image.substring(image.indexOf(',') + 1) : image, categories), req);
             } catch (ApiException e) {
                 if ("task".equals(e.param())) {
                     throw new ApiException(501, "CLIP interrogation is not installed on the image worker: it needs " + CLIP_FILES

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
+import dev.axfleet.gateway.ConversationTurns;
 import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.gateway.JobRunner;
 import dev.axfleet.gateway.Json;
@@ -40,11 +41,13 @@ public final class OllamaFacade {
     private final JobRunner runner;
     private final ModelRegistry registry;
     private final GatewayConfig config;
+    private final ConversationTurns conversations;
 
-    public OllamaFacade(JobRunner runner, ModelRegistry registry, GatewayConfig config) {
+    public OllamaFacade(JobRunner runner, ModelRegistry registry, GatewayConfig config, ConversationTurns conversations) {
         this.runner = runner;
         this.registry = registry;
         this.config = config;
+        this.conversations = conversations;
     }
 
     public void register(Service http) {
@@ -82,9 +85,13 @@ public final class OllamaFacade {
             o.addProperty("done_reason", "load");
             return Json.respond(response, o);
         }
+        // A model kept as a conversation on the server: the prompt is the next turn of it (the coyote's AX650 mode).
+        String turn = !chat && conversations.conversational(bare(r.model())) ? r.prompt() : null;
         if (!r.stream()) {
             try {
-                JobResult result = runner.call(model, r.params(), RequestLog.of(request));
+                JobResult result = turn != null
+                        ? conversations.turn(bare(r.model()), model, r.params(), turn, null, RequestLog.of(request))
+                        : runner.call(model, r.params(), request);
                 JsonObject o = last(r.model(), chat, result.text(), result, start);
                 if (result.thinking() != null) {
                     thought(o, chat, result.thinking());
@@ -96,7 +103,7 @@ public final class OllamaFacade {
         }
         ResponseStream out = new ResponseStream(response.raw(), "application/x-ndjson");
         try {
-            JobResult result = runner.stream(model, r.params(), new JobRunner.StreamSink() {
+            JobRunner.StreamSink sink = new JobRunner.StreamSink() {
                 @Override
                 public void delta(String text) throws IOException {
                     JsonObject o = line(r.model(), chat, text);
@@ -116,7 +123,9 @@ public final class OllamaFacade {
                 public void idle() {
                     // NDJSON has no comment lines: Ollama sends nothing while a request waits, and neither do we.
                 }
-            }, RequestLog.of(request));
+            };
+            JobResult result = turn != null ? conversations.turn(bare(r.model()), model, r.params(), turn, sink, RequestLog.of(request))
+                    : runner.stream(model, r.params(), sink, RequestLog.of(request));
             if (result != null) {
                 out.write(last(r.model(), chat, "", result, start) + "\n");
             }
@@ -172,7 +181,7 @@ public final class OllamaFacade {
 
     private Object tags(Request request, Response response) {
         JsonArray models = new JsonArray();
-        for (String m : registry.models()) {
+        for (String m : registry.names()) {
             models.add(describe(m));
         }
         JsonObject o = new JsonObject();
@@ -182,12 +191,12 @@ public final class OllamaFacade {
 
     private Object ps(Request request, Response response) {
         JsonArray models = new JsonArray();
-        for (String m : registry.models()) {
-            if (registry.ready(m)) {
+        for (String m : registry.names()) {
+            if (registry.ready(registry.resolve(m).orElse(m))) {
                 JsonObject d = describe(m);
                 d.addProperty("expires_at", RESIDENT.toString());
                 d.addProperty("size_vram", 0);
-                d.addProperty("context_length", registry.contextTokens(m));
+                d.addProperty("context_length", registry.contextTokens(registry.resolve(m).orElse(m)));
                 models.add(d);
             }
         }
@@ -244,21 +253,22 @@ public final class OllamaFacade {
         JsonObject o = new JsonObject();
         o.addProperty("name", model + ":latest");
         o.addProperty("model", model + ":latest");
-        o.addProperty("modified_at", Instant.ofEpochSecond(registry.since(model)).toString());
+        o.addProperty("modified_at", Instant.ofEpochSecond(registry.since(registry.resolve(model).orElse(model))).toString());
         o.addProperty("size", 0);
         o.addProperty("digest", sha256(model));
         o.add("details", details);
         return o;
     }
 
+    private static String bare(String name) {
+        return name != null && name.endsWith(":latest") ? name.substring(0, name.length() - ":latest".length()) : name;
+    }
+
     /** A model name as Ollama clients write it ({@code name} or {@code name:latest}), or 404 in Ollama's words. */
     private String resolve(String name) throws ApiException {
-        String bare = name != null && name.endsWith(":latest") ? name.substring(0, name.length() - ":latest".length()) : name;
-        if (bare == null || !registry.knows(bare)) {
-            throw new ApiException(404, "model \"" + name + "\" not found, try pulling it first (models here: "
-                    + String.join(", ", registry.models()) + ")", "model", "model_not_found", Map.of());
-        }
-        return bare;
+        String bare = bare(name);
+        return registry.resolve(bare).orElseThrow(() -> new ApiException(404, "model \"" + name
+                + "\" not found, try pulling it first (models here: " + String.join(", ", registry.names()) + ")", "model", "model_not_found", Map.of()));
     }
 
     private static String error(Response response, ApiException e) {

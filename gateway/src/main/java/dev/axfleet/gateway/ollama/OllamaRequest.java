@@ -26,6 +26,11 @@ import java.util.regex.Pattern;
  * @param empty a request with nothing to answer (no prompt, no messages): Ollama's "load" call
  */
 record OllamaRequest(String model, ChatParams params, boolean stream, boolean empty) {
+    /** The latest user text: a generate's prompt, the turn a kept conversation goes on with. */
+    String prompt() {
+        return params.messages().isEmpty() ? "" : params.messages().get(params.messages().size() - 1).content();
+    }
+
     private static final Pattern DURATION = Pattern.compile("-?\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h)?");
 
     static OllamaRequest chat(JsonObject body) throws ApiException {

@@ -53,7 +53,7 @@ public final class OpenAiFacade {
 
     private Object complete(Request request, Response response, ChatCompletionRequest chat, String model) {
         try {
-            JobResult r = runner.call(model, chat.params(), RequestLog.of(request));
+            JobResult r = runner.call(model, chat.params(), request);
             JsonObject message = new JsonObject();
             message.addProperty("role", "assistant");
             message.addProperty("content", r.text());
@@ -179,12 +179,13 @@ public final class OpenAiFacade {
 
     private Object models(Request request, Response response) {
         JsonArray data = new JsonArray();
-        for (String m : registry.models()) {
+        for (String m : registry.names()) {
+            String target = registry.resolve(m).orElse(m);
             JsonObject o = new JsonObject();
             o.addProperty("id", m);
             o.addProperty("object", "model");
-            o.addProperty("created", registry.since(m));
-            o.addProperty("owned_by", registry.emulated(m) ? "axfleet (EMULATED runtime, not the AX650 card)" : "axfleet");
+            o.addProperty("created", registry.since(target));
+            o.addProperty("owned_by", registry.emulated(target) ? "axfleet (EMULATED runtime, not the AX650 card)" : "axfleet");
             data.add(o);
         }
         JsonObject body = new JsonObject();
