@@ -147,7 +147,8 @@ public final class Fleet implements AutoCloseable {
                 "runtime.port", String.valueOf(port),
                 "runtime.command", command,
                 "runtime.cmm_mib", String.valueOf(ModelProfile.forName(modelName).cmmMiB()),
-                "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'")));
+                "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'"
+                        + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off"))));
     }
 
     /**
