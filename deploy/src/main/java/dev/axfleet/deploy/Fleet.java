@@ -100,7 +100,7 @@ public final class Fleet implements AutoCloseable {
                 "gateway.models", String.join(",", accepted),
                 "gateway.image_model", config.imageModel() == null ? "" : config.imageModel(),
                 "gateway.conversation_dir", config.settings().string("gateway.conversation_dir", config.home().resolve("conversations").toString())));
-        if (GatewayConfig.from(config.settings()).compatPorts().size() > 0) {
+        if (!GatewayConfig.from(config.settings()).compatPorts().isEmpty()) {
             // The coyote's AX650 mode asks for qwen3-ax650 and keeps its conversation on the server: name it so by default.
             String chat = config.models().keySet().iterator().next();
             gatewaySettings.put("gateway.aliases", config.settings().string("gateway.aliases", LEGACY_MODEL_NAME + "=" + chat));

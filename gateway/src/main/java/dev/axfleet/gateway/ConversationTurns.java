@@ -3,7 +3,6 @@ package dev.axfleet.gateway;
 import dev.axfleet.broker.ChatParams;
 import dev.axfleet.broker.JobResult;
 import java.io.IOException;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -104,10 +103,5 @@ public final class ConversationTurns {
         } finally {
             c.turn().unlock();
         }
-    }
-
-    /** The messages of {@code name}'s conversation after its system prompt (for tests and the benchmark). */
-    List<dev.axfleet.broker.ChatMessage> messages(String name) {
-        return conversations.get(name).messages("", 0, 0);
     }
 }

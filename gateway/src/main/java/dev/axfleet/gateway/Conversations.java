@@ -102,11 +102,6 @@ public final class Conversations {
             save();
         }
 
-        /** How many messages it holds after its system prompt. */
-        public synchronized int size() {
-            return turns.size();
-        }
-
         private List<ChatMessage> build(String prompt) {
             List<ChatMessage> out = new ArrayList<>(turns.size() + 2);
             if (system != null && !system.isEmpty()) {
