@@ -106,9 +106,23 @@ class CompatPortsTest {
         return JsonParser.parseString(get(Fleet.EMULATED_RUNTIME_PORTS.get("qwen3-1.7b"), "/_emulator/stats").body()).getAsJsonObject();
     }
 
+    /**
+     * The image worker's jobs_done once it has stopped moving: a worker publishes its counters at most once a
+     * second, so a read right after an answer can be a second stale.
+     */
     long imageJobsDone() throws Exception {
-        JsonObject health = JsonParser.parseString(get(fleet.gatewayPort(), "/health").body()).getAsJsonObject();
-        return health.getAsJsonObject("models").getAsJsonObject("sd15-lcm").getAsJsonArray("workers").get(0).getAsJsonObject().get("jobs_done").getAsLong();
+        long last = -1;
+        for (int i = 0; i < 20; i++) {
+            JsonObject health = JsonParser.parseString(get(fleet.gatewayPort(), "/health").body()).getAsJsonObject();
+            long now = health.getAsJsonObject("models").getAsJsonObject("sd15-lcm").getAsJsonArray("workers").get(0).getAsJsonObject()
+                    .get("jobs_done").getAsLong();
+            if (now == last) {
+                return now;
+            }
+            last = now;
+            Thread.sleep(1_500);
+        }
+        throw new AssertionError("the image worker's jobs_done kept moving for 30 s");
     }
 
     @Test
