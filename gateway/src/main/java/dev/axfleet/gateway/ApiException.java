@@ -65,6 +65,11 @@ public final class ApiException extends Exception {
                 Map.of("X-Should-Retry", "false"));
     }
 
+    /** Every client that asked for the job closed its connection (nginx's 499); nobody reads this answer. */
+    public static ApiException clientGone() {
+        return new ApiException(499, "the client closed the connection; the job was dropped", null, "cancelled", Map.of());
+    }
+
     public int status() {
         return status;
     }

@@ -53,27 +53,7 @@ public final class ConversationTurns {
             if (sink == null) {
                 r = runner.call(model, params, log, s -> current.put(name, s));
             } else {
-                r = runner.stream(model, params, new JobRunner.StreamSink() {
-                    @Override
-                    public void delta(String text) throws IOException {
-                        sink.delta(text);
-                    }
-
-                    @Override
-                    public void thinking(String text) throws IOException {
-                        sink.thinking(text);
-                    }
-
-                    @Override
-                    public void idle() throws IOException {
-                        sink.idle();
-                    }
-
-                    @Override
-                    public void submitted(Submission s) {
-                        current.put(name, s);
-                    }
-                }, log);
+                r = runner.stream(model, params, sink, log, s -> current.put(name, s));
             }
             if (r != null) {
                 c.answered(prompt, r.text());

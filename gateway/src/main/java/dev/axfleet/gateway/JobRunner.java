@@ -9,6 +9,10 @@ import dev.axfleet.broker.TaskParams;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +23,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+    /** How often a waiting request looks whether its client is still there. */
+    private static final Duration PROBE = Duration.ofMillis(500);
 
     private final JobClient client;
     private final ModelRegistry registry;
@@ -44,8 +50,9 @@ public final class JobRunner {
         /** Called when nothing arrived for the keep-alive interval. */
         void idle() throws IOException;
 
-        /** The job is on the bus (a conversation's stop interrupts it through this). */
-        default void submitted(Submission s) {
+        /** Whether the client closed its connection while nothing was written (see {@link Caller}). */
+        default boolean gone() {
+            return false;
         }
     }
 
@@ -79,11 +86,17 @@ public final class JobRunner {
         }
         SameRequests.Shared mine = new SameRequests.Shared();
         SameRequests.Shared other = same.attach(key, mine);
+        SameRequests.Waiter me = new SameRequests.Waiter(other != null ? other : mine, Caller.of(req));
         if (other != null) {
-            return await(other, model, requestLog);
+            return await(other, me, model, requestLog);
         }
         try {
-            JobResult r = call(model, params, requestLog, s -> log.debug("job={} submitted", s.id()));
+            Submission s = submit(model, params, false, requestLog);
+            mine.jobId = s.id();
+            JobResult r = await(s, model, () -> {
+                me.gone();
+                return mine.abandoned();
+            });
             mine.result.complete(r);
             if (SameRequests.reusable(req, params)) {
                 same.keep(key, r);
@@ -97,24 +110,37 @@ public final class JobRunner {
         }
     }
 
-    private JobResult await(SameRequests.Shared other, String model, RequestLog requestLog) throws ApiException {
+    /** A request waiting for the job of an identical one. */
+    private JobResult await(SameRequests.Shared other, SameRequests.Waiter me, String model, RequestLog requestLog) throws ApiException {
+        requestLog.job(other.jobId, model);
+        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         try {
-            JobResult r = other.result.get(config.requestTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
-            requestLog.job(r.id(), model);
-            return r;
-        } catch (java.util.concurrent.ExecutionException e) {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw ApiException.timeout(config.requestTimeout());
+                }
+                try {
+                    JobResult r = other.result.get(Math.min(left, PROBE.toNanos()), TimeUnit.NANOSECONDS);
+                    log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
+                    requestLog.job(r.id(), model);
+                    return r;
+                } catch (TimeoutException e) {
+                    if (me.gone()) {
+                        throw ApiException.clientGone();
+                    }
+                }
+            }
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof ApiException a) {
                 throw a;
             }
             throw new IllegalStateException(e.getCause());
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw ApiException.timeout(config.requestTimeout());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.timeout(config.requestTimeout());
         } finally {
-            other.callers.decrementAndGet();
+            me.leave();
         }
     }
 
@@ -123,16 +149,30 @@ public final class JobRunner {
             throws ApiException {
         Submission s = submit(model, params, false, requestLog);
         submitted.accept(s);
+        return await(s, model, () -> false);
+    }
+
+    /**
+     * Waits for the result of {@code s} up to the request timeout, asking every {@link #PROBE} whether the job is
+     * {@code abandoned} (every client that asked for it has gone): then the workers drop it, queued or running.
+     */
+    private JobResult await(Submission s, String model, BooleanSupplier abandoned) throws ApiException {
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         try {
             while (true) {
-                Reply r = s.next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    s.cancel();
+                    throw ApiException.timeout(config.requestTimeout());
+                }
+                Reply r = s.next(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
                 if (r instanceof JobResult result) {
                     return finish(model, result);
                 }
-                if (r == null) {
+                if (abandoned.getAsBoolean()) {
+                    log.info("job={} dropped: every client that asked for it has gone", s.id());
                     s.cancel();
-                    throw ApiException.timeout(config.requestTimeout());
+                    throw ApiException.clientGone();
                 }
             }
         } catch (InterruptedException e) {
@@ -147,11 +187,18 @@ public final class JobRunner {
      * when the caller went away (the job is then cancelled).
      */
     public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog) throws ApiException {
+        return stream(model, params, sink, requestLog, s -> log.debug("job={} submitted", s.id()));
+    }
+
+    /** As {@link #stream(String, ChatParams, StreamSink, RequestLog)}, telling {@code submitted} the job's submission. */
+    public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog,
+            java.util.function.Consumer<Submission> submitted) throws ApiException {
         Submission s = submit(model, params, true, requestLog);
-        sink.submitted(s);
+        submitted.accept(s);
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         StringBuilder sent = new StringBuilder();
         int expectedSeq = 0;
+        long lastSent = System.nanoTime();
         try {
             while (true) {
                 long left = deadline - System.nanoTime();
@@ -159,10 +206,19 @@ public final class JobRunner {
                     s.cancel();
                     throw ApiException.timeout(config.requestTimeout());
                 }
-                Reply r = s.next(Duration.ofNanos(Math.min(left, config.keepAlive().toNanos())));
+                Reply r = s.next(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
                 if (r == null) {
-                    sink.idle();
-                } else if (r instanceof JobDelta d) {
+                    if (sink.gone()) {
+                        throw new IOException("the client closed the connection");
+                    }
+                    if (System.nanoTime() - lastSent >= config.keepAlive().toNanos()) {
+                        sink.idle();
+                        lastSent = System.nanoTime();
+                    }
+                    continue;
+                }
+                lastSent = System.nanoTime();
+                if (r instanceof JobDelta d) {
                     if (d.seq() != expectedSeq) {
                         log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq);
                     }

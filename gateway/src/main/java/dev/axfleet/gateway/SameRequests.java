@@ -11,7 +11,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import spark.Request;
 
 /**
@@ -19,13 +18,76 @@ import spark.Request;
  * OpenAI SDKs on timeouts and 5xx): a request identical to one still queued or running (same route, job,
  * model and credentials, or the same {@code Idempotency-Key}) waits for that job instead of queueing another,
  * and a finished picture answers identical requests for {@code gateway.image_reuse} when it can be asked for
- * again (a fixed seed, or an Idempotency-Key; a seed of -1 asks for a new picture each time).
+ * again (a fixed seed, or an Idempotency-Key; a seed of -1 asks for a new picture each time). A job whose
+ * every request has gone (their clients closed the connection) is dropped unless an identical one arrives
+ * within {@link #ABANDON_GRACE}.
  */
 final class SameRequests {
+    /**
+     * How long a job nobody waits for any more is kept for a retry before it is dropped: longer than the
+     * kiosk's half second between a timeout and its retry, plus a new connection.
+     */
+    static final Duration ABANDON_GRACE = Duration.ofSeconds(3);
+
     /** A job one or more identical requests wait for. */
     static final class Shared {
         final CompletableFuture<JobResult> result = new CompletableFuture<>();
-        final AtomicInteger callers = new AtomicInteger(1);
+        /** The job's id once it is on the bus, for the request log of every request waiting for it. */
+        volatile String jobId = "-";
+        private int waiting = 1;
+        private long emptySince;
+        private boolean dropped;
+
+        /** One more request waits for this job; false when it is being dropped (start another). */
+        private synchronized boolean join() {
+            if (dropped) {
+                return false;
+            }
+            waiting++;
+            return true;
+        }
+
+        private synchronized void leave() {
+            if (--waiting == 0) {
+                emptySince = System.nanoTime();
+            }
+        }
+
+        /** True, for good, once no request has waited for {@link #ABANDON_GRACE}: the job may be dropped. */
+        synchronized boolean abandoned() {
+            if (!dropped && waiting == 0 && System.nanoTime() - emptySince >= ABANDON_GRACE.toNanos()) {
+                dropped = true;
+            }
+            return dropped;
+        }
+    }
+
+    /** One request waiting for a shared job, and whether its client still waits for the answer. */
+    static final class Waiter {
+        private final Shared job;
+        private final Caller caller;
+        private boolean left;
+
+        Waiter(Shared job, Caller caller) {
+            this.job = job;
+            this.caller = caller;
+        }
+
+        /** Whether this request's client has gone; the job then has one waiter fewer. Only the request's own thread asks. */
+        boolean gone() {
+            if (!left && caller.gone()) {
+                leave();
+            }
+            return left;
+        }
+
+        /** This request no longer waits (answered, timed out or gone). */
+        void leave() {
+            if (!left) {
+                left = true;
+                job.leave();
+            }
+        }
     }
 
     private record Kept(JobResult result, long atNanos) {
@@ -71,8 +133,7 @@ final class SameRequests {
             if (s == null) {
                 return null;
             }
-            int before = s.callers.get();
-            if (before > 0 && s.callers.compareAndSet(before, before + 1)) {
+            if (s.join()) {
                 return s;
             }
             running.remove(key, s);

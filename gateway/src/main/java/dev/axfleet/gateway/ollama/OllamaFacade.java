@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
+import dev.axfleet.gateway.Caller;
 import dev.axfleet.gateway.ConversationTurns;
 import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.gateway.JobRunner;
@@ -103,6 +104,7 @@ public final class OllamaFacade {
         }
         ResponseStream out = new ResponseStream(response.raw(), "application/x-ndjson");
         try {
+            Caller caller = Caller.of(request);
             JobRunner.StreamSink sink = new JobRunner.StreamSink() {
                 @Override
                 public void delta(String text) throws IOException {
@@ -122,6 +124,11 @@ public final class OllamaFacade {
                 @Override
                 public void idle() {
                     // NDJSON has no comment lines: Ollama sends nothing while a request waits, and neither do we.
+                }
+
+                @Override
+                public boolean gone() {
+                    return caller.gone();
                 }
             };
             JobResult result = turn != null ? conversations.turn(bare(r.model()), model, r.params(), turn, sink, RequestLog.of(request))

@@ -7,6 +7,7 @@ import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Usage;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
+import dev.axfleet.gateway.Caller;
 import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.gateway.JobRunner;
 import dev.axfleet.gateway.Json;
@@ -78,7 +79,7 @@ public final class OpenAiFacade {
 
     private Object stream(Request request, Response response, ChatCompletionRequest chat, String model) {
         ChunkStream chunks = new ChunkStream(new ResponseStream(response.raw(), "text/event-stream"), model, chat.includeUsage(),
-                RequestLog.of(request));
+                RequestLog.of(request), Caller.of(request));
         try {
             JobResult r = runner.stream(model, chat.params(), chunks, RequestLog.of(request));
             if (r != null) {
@@ -105,13 +106,20 @@ public final class OpenAiFacade {
         private final String model;
         private final boolean includeUsage;
         private final RequestLog requestLog;
+        private final Caller caller;
         private String id;
 
-        ChunkStream(ResponseStream sse, String model, boolean includeUsage, RequestLog requestLog) {
+        ChunkStream(ResponseStream sse, String model, boolean includeUsage, RequestLog requestLog, Caller caller) {
             this.sse = sse;
             this.model = model;
             this.includeUsage = includeUsage;
             this.requestLog = requestLog;
+            this.caller = caller;
+        }
+
+        @Override
+        public boolean gone() {
+            return caller.gone();
         }
 
         @Override
