@@ -186,6 +186,16 @@ public final class EmulatedCard {
                 Integer.parseInt(p.getProperty("reboots")), Integer.parseInt(p.getProperty("reloads")));
     }
 
+    /** How many engine runs (axclrtEngineExecute) the card has done for in-process engines since it was created. */
+    public long engineRuns() {
+        try {
+            Path f = dir.resolve("engine_runs");
+            return Files.exists(f) ? Long.parseLong(Files.readString(f).trim()) : 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * The card as one moment saw it.
      *
