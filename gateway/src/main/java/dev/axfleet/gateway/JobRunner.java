@@ -80,7 +80,7 @@ public final class JobRunner {
         RequestLog requestLog = RequestLog.of(req);
         JobResult kept = same.kept(key);
         if (kept != null) {
-            log.info("job={} answers an identical request again (gateway.image_reuse)", kept.id());
+            log.info("job={} answers an identical request again", kept.id());
             requestLog.job(kept.id(), model);
             return kept;
         }
@@ -97,10 +97,9 @@ public final class JobRunner {
                 me.gone();
                 return mine.abandoned();
             });
+            me.gone();
             mine.result.complete(r);
-            if (SameRequests.reusable(req, params)) {
-                same.keep(key, r);
-            }
+            same.keep(key, r, SameRequests.reusable(req, params), mine);
             return r;
         } catch (ApiException e) {
             mine.result.completeExceptionally(e);

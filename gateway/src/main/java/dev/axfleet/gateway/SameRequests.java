@@ -20,12 +20,13 @@ import spark.Request;
  * and a finished picture answers identical requests for {@code gateway.image_reuse} when it can be asked for
  * again (a fixed seed, or an Idempotency-Key; a seed of -1 asks for a new picture each time). A job whose
  * every request has gone (their clients closed the connection) is dropped unless an identical one arrives
- * within {@link #ABANDON_GRACE}.
+ * within {@link #ABANDON_GRACE}; one that finishes with nobody waiting answers an identical request arriving
+ * within the same grace (the retry was on its way).
  */
 final class SameRequests {
     /**
-     * How long a job nobody waits for any more is kept for a retry before it is dropped: longer than the
-     * kiosk's half second between a timeout and its retry, plus a new connection.
+     * How long a job nobody waits for any more, or its answer, is kept for a retry: longer than the kiosk's half
+     * second between a timeout and its retry, and the OpenAI SDKs' first back-offs, plus a new connection.
      */
     static final Duration ABANDON_GRACE = Duration.ofSeconds(3);
 
@@ -51,6 +52,10 @@ final class SameRequests {
             if (--waiting == 0) {
                 emptySince = System.nanoTime();
             }
+        }
+
+        private synchronized boolean unanswered() {
+            return waiting == 0;
         }
 
         /** True, for good, once no request has waited for {@link #ABANDON_GRACE}: the job may be dropped. */
@@ -90,7 +95,8 @@ final class SameRequests {
         }
     }
 
-    private record Kept(JobResult result, long atNanos) {
+    /** A finished result and until when it answers; {@code once}: only the first identical request gets it. */
+    private record Kept(JobResult result, long untilNanos, boolean once) {
     }
 
     private final Map<String, Shared> running = new ConcurrentHashMap<>();
@@ -117,13 +123,25 @@ final class SameRequests {
     /** A finished result still in its window, or null. */
     JobResult kept(String key) {
         long now = System.nanoTime();
-        kept.values().removeIf(k -> now - k.atNanos() > window.toNanos());
+        kept.values().removeIf(k -> now - k.untilNanos() > 0);
         Kept k = kept.get(key);
-        return k == null ? null : k.result();
+        if (k == null || k.once() && !kept.remove(key, k)) {
+            return null;
+        }
+        return k.result();
     }
 
-    void keep(String key, JobResult result) {
-        kept.put(key, new Kept(result, System.nanoTime()));
+    /**
+     * Keeps a finished result for identical requests: for {@code gateway.image_reuse} when it may be asked for again
+     * ({@link #reusable}), else for {@link #ABANDON_GRACE} and the first identical request only when no request was
+     * waiting to take it (a retry on its way).
+     */
+    void keep(String key, JobResult result, boolean reusable, Shared job) {
+        if (reusable) {
+            kept.put(key, new Kept(result, System.nanoTime() + window.toNanos(), false));
+        } else if (job.unanswered()) {
+            kept.put(key, new Kept(result, System.nanoTime() + ABANDON_GRACE.toNanos(), true));
+        }
     }
 
     /** The job an identical request is already waiting for (now one more caller waits), or null: start one. */

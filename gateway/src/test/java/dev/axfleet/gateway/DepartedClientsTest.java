@@ -184,6 +184,27 @@ class DepartedClientsTest {
         assertNull(jobs.poll(100, TimeUnit.MILLISECONDS), "and it ran as one job throughout");
     }
 
+    @Test
+    void anAnswerThatFoundNobodyWaitingAnswersARetryWithinTheGraceButAnAnswerTakenIsNeverGivenTwice() throws Exception {
+        Socket first = send(chat("answered into the void"));
+        Job job = nextJob();
+        first.close();
+        Thread.sleep(1_000);
+        answer(job, "kept for the retry");
+        Thread.sleep(500);
+        try (Socket retry = send(chat("answered into the void"))) {
+            String reply = readUntil(retry.getInputStream(), "kept for the retry", 1);
+            assertTrue(reply.startsWith("HTTP/1.1 200") && reply.contains("kept for the retry"), reply);
+        }
+        assertNull(jobs.poll(200, TimeUnit.MILLISECONDS), "the retry queued no job");
+        try (Socket again = send(chat("answered into the void"))) {
+            Job second = nextJob();
+            assertTrue(!second.id().equals(job.id()), "an answer that reached its client is not an answer for the next request alike");
+            answer(second, "a new one");
+            assertTrue(readUntil(again.getInputStream(), "a new one", 1).contains("a new one"));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"/api/chat", "/v1/chat/completions"})
     void aStreamWhoseClientLeavesWhileItsJobWaitsIsCancelledAtOnce(String route) throws Exception {
