@@ -9,7 +9,6 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.FinishReason;
-import dev.axfleet.broker.InvalidJobException;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.MqttClients;
@@ -22,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -79,17 +77,6 @@ class BrokerLossTest {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    private static Job job(Mqtt5Publish p) throws InvalidJobException {
-        return WireCodec.decodeJob(p.getTopic().toString(), p.getPayloadAsBytes(), p.getResponseTopic().map(Object::toString).orElse(null),
-                p.getCorrelationData().map(BrokerLossTest::bytes).orElse(null));
-    }
-
-    private static byte[] bytes(ByteBuffer b) {
-        byte[] out = new byte[b.remaining()];
-        b.duplicate().get(out);
-        return out;
-    }
-
     @Test
     void aCallerWaitingWhileTheBrokerIsAwayGets503AndItsJobIsCancelledWhenItIsBack() throws Exception {
         start();
@@ -105,7 +92,7 @@ class BrokerLossTest {
         CompletableFuture<HttpResponse<String>> waiting = ask();
         Mqtt5Publish published = seen.poll(10, TimeUnit.SECONDS);
         assertNotNull(published, "the job reached the bus");
-        String id = job(published).id();
+        String id = TestMqttClient.job(published).id();
 
         broker.restart();
         HttpResponse<String> r = waiting.get(20, TimeUnit.SECONDS);
@@ -137,7 +124,7 @@ class BrokerLossTest {
             CompletableFuture<HttpResponse<String>> answer = ask();
             Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
             assertNotNull(p, "the job reached the bus after the restart");
-            Job job = job(p);
+            Job job = TestMqttClient.job(p);
             JobResult result = JobResult.done(job, "hello again", FinishReason.STOP, new Usage(3, 2, false), 0L, 5, 5L, "fake-worker");
             worker.publish(job.replyTo(), new String(WireCodec.encodeResult(result), java.nio.charset.StandardCharsets.UTF_8));
             HttpResponse<String> r = answer.get(20, TimeUnit.SECONDS);
@@ -171,7 +158,7 @@ class BrokerLossTest {
             BlockingQueue<Mqtt5Publish> jobs = worker.subscribe(Topics.jobsShared(MODEL));
             Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
             assertNotNull(p, "the job published again reached the worker that subscribed late, on " + broker);
-            Job job = job(p);
+            Job job = TestMqttClient.job(p);
             JobResult result = JobResult.done(job, "late but here", FinishReason.STOP, new Usage(3, 2, false), 0L, 5, 5L, "late-worker");
             worker.publish(job.replyTo(), new String(WireCodec.encodeResult(result), java.nio.charset.StandardCharsets.UTF_8));
             HttpResponse<String> r = answer.get(20, TimeUnit.SECONDS);

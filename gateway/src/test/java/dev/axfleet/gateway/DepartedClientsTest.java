@@ -18,7 +18,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
@@ -89,14 +88,7 @@ class DepartedClientsTest {
     Job nextJob() throws Exception {
         Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
         assertNotNull(p, "the request became a job");
-        return WireCodec.decodeJob(p.getTopic().toString(), p.getPayloadAsBytes(), p.getResponseTopic().map(Object::toString).orElse(null),
-                p.getCorrelationData().map(DepartedClientsTest::bytes).orElse(null));
-    }
-
-    static byte[] bytes(ByteBuffer b) {
-        byte[] out = new byte[b.remaining()];
-        b.duplicate().get(out);
-        return out;
+        return TestMqttClient.job(p);
     }
 
     static void answer(Job job, String text) {

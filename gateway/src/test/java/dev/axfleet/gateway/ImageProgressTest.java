@@ -53,8 +53,7 @@ class ImageProgressTest {
                         HttpResponse.BodyHandlers.ofString());
                 Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
                 assertNotNull(p, "the image job reached the bus");
-                Job job = WireCodec.decodeJob(p.getTopic().toString(), p.getPayloadAsBytes(), p.getResponseTopic().map(Object::toString).orElse(null),
-                        null);
+                Job job = TestMqttClient.job(p);
                 worker.publish(Topics.status(MODEL, job.id()), new String(WireCodec.encodeStatus(new JobStatus(job.id(), MODEL, JobState.RUNNING,
                         "fake-image-worker", Instant.now(), 1, 4)), StandardCharsets.UTF_8));
                 JsonObject progress = null;

@@ -8,6 +8,8 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.InvalidJobException;
+import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.MqttClients;
@@ -46,6 +48,16 @@ public final class TestMqttClient implements AutoCloseable {
                 q.add(p);
             }
         });
+    }
+
+    /** The job a publish carries, read as a worker reads it (MQTT 5 response topic and correlation data included). */
+    public static Job job(Mqtt5Publish p) throws InvalidJobException {
+        return WireCodec.decodeJob(p.getTopic().toString(), p.getPayloadAsBytes(), p.getResponseTopic().map(Object::toString).orElse(null),
+                p.getCorrelationData().map(b -> {
+                    byte[] out = new byte[b.remaining()];
+                    b.duplicate().get(out);
+                    return out;
+                }).orElse(null));
     }
 
     public BlockingQueue<Mqtt5Publish> subscribe(String filter) {
