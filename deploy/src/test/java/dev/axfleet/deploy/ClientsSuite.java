@@ -53,7 +53,7 @@ abstract class ClientsSuite extends OllamaSuite {
     @Test
     void thePahoExampleAsksAndStreams() throws Exception {
         Path python = Path.of("/usr/bin/python3");
-        TestTools.require("python3-paho-mqtt", Files.isExecutable(python) && new ProcessBuilder(python.toString(), "-c", "import paho.mqtt")
+        TestTools.require("paho for Python", "apt-get install python3-paho-mqtt", Files.isExecutable(python) && new ProcessBuilder(python.toString(), "-c", "import paho.mqtt")
                 .start().waitFor() == 0);
         String out = run(List.of(python.toString(), EXAMPLES.resolve("paho_chat.py").toString(), "Hello from Python",
                 "--port", String.valueOf(broker.address().port()), "--model", MODEL, "--stream"), null);
@@ -65,7 +65,7 @@ abstract class ClientsSuite extends OllamaSuite {
 
     @Test
     void theShellExampleAsks() throws Exception {
-        TestTools.require("mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")));
+        TestTools.require("mosquitto_pub and mosquitto_sub", "apt-get install mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")));
         String out = run(List.of("bash", EXAMPLES.resolve("ask.sh").toString(), "Hello \"shell\"", "127.0.0.1",
                 String.valueOf(broker.address().port()), MODEL), null);
         JsonObject result = JsonParser.parseString(out.trim()).getAsJsonObject();
@@ -74,7 +74,7 @@ abstract class ClientsSuite extends OllamaSuite {
 
     private static List<String> node() {
         Path nodeBin = Path.of("/usr/bin/node");
-        TestTools.require("node and deploy/src/test/node/node_modules (npm ci --prefix deploy/src/test/node)",
+        TestTools.require("node and the official JavaScript clients", "apt-get install nodejs npm && npm ci --prefix deploy/src/test/node",
                 Files.isExecutable(nodeBin) && Files.isDirectory(NODE_DIR.resolve("node_modules")));
         return List.of(nodeBin.toString());
     }

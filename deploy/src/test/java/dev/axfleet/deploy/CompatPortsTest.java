@@ -60,7 +60,7 @@ class CompatPortsTest {
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         home = dir;
         startFleet();
     }

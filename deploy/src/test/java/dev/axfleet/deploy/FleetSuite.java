@@ -233,7 +233,7 @@ abstract class FleetSuite {
 
     @Test
     void mosquittoPubAndSubWorkAsTheProtocolDocumentSays() throws Exception {
-        TestTools.require("mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_sub")));
+        TestTools.require("mosquitto_pub and mosquitto_sub", "apt-get install mosquitto-clients", Files.isExecutable(Path.of("/usr/bin/mosquitto_sub")));
         String port = String.valueOf(broker.address().port());
         Process listener = new ProcessBuilder("mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-q", "1",
                 "-t", "axfleet/v1/reply/doc/j1", "-C", "1", "-W", "30").redirectErrorStream(true).start();

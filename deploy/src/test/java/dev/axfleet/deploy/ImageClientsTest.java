@@ -53,7 +53,7 @@ class ImageClientsTest {
 
     @BeforeAll
     void start(@TempDir Path home) throws Exception {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         fleet = Fleet.start(FleetConfig.from(Settings.of(Map.of(
                 "fleet.home", home.toString(),
                 "fleet.emulate", "true",

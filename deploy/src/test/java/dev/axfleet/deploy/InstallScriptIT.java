@@ -66,7 +66,7 @@ class InstallScriptIT {
 
     @Test
     void anInstallWritesTheFilesAndASecondRunKeepsThem(@TempDir Path prefix) throws Exception {
-        TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        TestTools.require("mosquitto_passwd", "apt-get install mosquitto", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
         Run first = install(prefix);
         assertEquals(0, first.exit(), first.output());
         assertTrue(first.output().contains("(not run) systemctl"), "system actions are only printed under --prefix");
@@ -109,7 +109,7 @@ class InstallScriptIT {
 
     @Test
     void theImageModelGetsItsWorkerSettings(@TempDir Path prefix) throws Exception {
-        TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        TestTools.require("mosquitto_passwd", "apt-get install mosquitto", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
         Run r = run(List.of("bash", DEPLOY.resolve("install.sh").toString(), "--prefix", prefix.toString(), "--models", "qwen3-1.7b,sd15-lcm"));
         assertEquals(0, r.exit(), r.output());
         Path env = prefix.resolve("etc/axfleet/worker-sd15-lcm.env");
@@ -121,7 +121,7 @@ class InstallScriptIT {
 
     @Test
     void withApiKeyTheInstallMakesAKeyTheGatewayWillRequire(@TempDir Path prefix) throws Exception {
-        TestTools.require("mosquitto_passwd", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        TestTools.require("mosquitto_passwd", "apt-get install mosquitto", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
         Run r = install(prefix, "--api-key");
         assertEquals(0, r.exit(), r.output());
         Path key = prefix.resolve("etc/axfleet/api-key");
@@ -137,7 +137,7 @@ class InstallScriptIT {
 
     @Test
     void shellCheckFindsNothingInAnyScript() throws Exception {
-        TestTools.require("shellcheck", Files.isExecutable(Path.of("/usr/bin/shellcheck")));
+        TestTools.require("shellcheck", "apt-get install shellcheck", Files.isExecutable(Path.of("/usr/bin/shellcheck")));
         Run r = run(List.of("shellcheck", DEPLOY.resolve("install.sh").toString(), DEPLOY.resolve("bin/axfleet").toString(),
                 REPO.resolve("axfleet").toString(),
                 REPO.resolve(".ci/run").toString(), REPO.resolve("bench/run").toString(), REPO.resolve("bench/start-times").toString(), REPO.resolve("bench/soak").toString(),
@@ -148,7 +148,7 @@ class InstallScriptIT {
 
     @Test
     void systemdAcceptsEveryUnitWithoutAWarning(@TempDir Path dir) throws Exception {
-        TestTools.require("systemd-analyze", Files.isExecutable(Path.of("/usr/bin/systemd-analyze")));
+        TestTools.require("systemd-analyze", "apt-get install systemd", Files.isExecutable(Path.of("/usr/bin/systemd-analyze")));
         Files.copy(DEPLOY.resolve("systemd/axfleet-worker@.service"), dir.resolve("axfleet-worker@qwen3-1.7b.service"));
         for (Path unit : List.of(DEPLOY.resolve("systemd/axfleet-gateway.service"), DEPLOY.resolve("systemd/axfleet-worker@.service"),
                 DEPLOY.resolve("systemd/axfleet-monitor.service"),

@@ -38,7 +38,7 @@ class MosquittoConfigTest {
     void theShippedConfigLoadsAndItsAclKeepsEachUserToItsPart(@TempDir Path dir) throws Exception {
         Path mosquitto = Path.of("/usr/sbin/mosquitto");
         Path passwd = Path.of("/usr/bin/mosquitto_passwd");
-        TestTools.require("mosquitto", Files.isExecutable(mosquitto) && Files.isExecutable(passwd));
+        TestTools.require("mosquitto and mosquitto_passwd", "apt-get install mosquitto", Files.isExecutable(mosquitto) && Files.isExecutable(passwd));
         Path shipped = Path.of("mosquitto").toAbsolutePath();
         int port = TestBroker.freePort();
         Files.createDirectories(dir.resolve("conf.d"));

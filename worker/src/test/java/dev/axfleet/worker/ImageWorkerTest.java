@@ -40,7 +40,7 @@ class ImageWorkerTest extends WorkerHarness {
 
     @Override
     WorkerConfig config(BrokerAddress broker, Path dir) {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         return EmulatedWorkers.sd15(broker, MODEL, dir, 0.1);
     }
 

@@ -42,7 +42,7 @@ public abstract class TestBroker implements AutoCloseable {
     public static TestBroker mosquitto(Path dir) {
         Path binary = List.of(Path.of("/usr/sbin/mosquitto"), Path.of("/usr/bin/mosquitto"), Path.of("/usr/local/sbin/mosquitto"))
                 .stream().filter(Files::isExecutable).findFirst().orElse(null);
-        TestTools.require("mosquitto (apt-get install mosquitto)", binary != null);
+        TestTools.require("mosquitto", "apt-get install mosquitto", binary != null);
         return new Mosquitto(binary, dir);
     }
 

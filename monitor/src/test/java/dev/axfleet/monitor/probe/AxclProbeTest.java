@@ -24,7 +24,7 @@ class AxclProbeTest {
 
     @BeforeAll
     void build(@TempDir Path dir) {
-        TestTools.require("cc", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         card = EmulatedCard.create(dir.resolve("card"));
         library = card.buildLibrary();
     }

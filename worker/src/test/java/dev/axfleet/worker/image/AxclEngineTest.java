@@ -27,7 +27,7 @@ class AxclEngineTest {
     Path dir;
 
     private EmulatedCard card() {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         return EmulatedCard.create(dir.resolve("card"));
     }
 

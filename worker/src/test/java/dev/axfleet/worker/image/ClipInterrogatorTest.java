@@ -45,7 +45,7 @@ class ClipInterrogatorTest {
 
     @Test
     void tagsCategoriesAndACacheThatOutlivesTheProcess(@TempDir Path dir) throws Exception {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
         Path model = EmulatedSdModel.write(dir.resolve("sd15"), false, 0);
         Path clipDir = EmulatedSdModel.writeClip(model, 0);

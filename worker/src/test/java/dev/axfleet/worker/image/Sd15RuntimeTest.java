@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class Sd15RuntimeTest {
     @Test
     void aCardWithoutRoomIsRefusedBeforeLoadingAndALoadedModelHoldsItsCmm(@TempDir Path dir) throws Exception {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
         Path model = EmulatedSdModel.write(dir.resolve("sd15"), true, 0);
         ClipTokenizer.writeFiles(model.resolve("tokenizer"), List.of());
@@ -50,7 +50,7 @@ class Sd15RuntimeTest {
 
     @Test
     void theTallVariantRendersPortraitsNearThreeToFourAndTheSquareOneTheRest(@TempDir Path dir) throws Exception {
-        TestTools.require("cc (apt-get install gcc libc6-dev)", Files.isExecutable(Path.of("/usr/bin/cc")));
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
         EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
         Path repo = dir.resolve("lcm-lora-sdv1-5");
         EmulatedSdModel.write(repo.resolve("models"), true, 0);
