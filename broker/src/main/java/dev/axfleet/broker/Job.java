@@ -34,6 +34,10 @@ public record Job(
         return params.task();
     }
 
+    public Kind kind() {
+        return params.kind();
+    }
+
     public boolean isExpired(Instant now) {
         return expiresAt != null && !now.isBefore(expiresAt);
     }

@@ -1,24 +1,22 @@
 package dev.axfleet.broker;
 
+import java.util.Objects;
+
 /**
  * Why a job failed.
  *
- * @param code  a stable word: {@code invalid_job}, {@code runtime_error}, {@code runtime_unavailable},
- *              {@code context_length_exceeded}, {@code timeout}
- * @param field the job field at fault, for {@code invalid_job}; otherwise null
+ * @param field the job field at fault, for {@link ErrorCode#INVALID_JOB} (and a rejected input); otherwise null
  */
-public record JobError(String code, String message, String field) {
-    public static final String INVALID_JOB = "invalid_job";
-    public static final String RUNTIME_ERROR = "runtime_error";
-    public static final String RUNTIME_UNAVAILABLE = "runtime_unavailable";
-    public static final String CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded";
-    public static final String TIMEOUT = "timeout";
-
-    public static JobError invalid(String field, String message) {
-        return new JobError(INVALID_JOB, field + ": " + message, field);
+public record JobError(ErrorCode code, String message, String field) {
+    public JobError {
+        Objects.requireNonNull(code, "code");
     }
 
-    public static JobError of(String code, String message) {
+    public static JobError invalid(String field, String message) {
+        return new JobError(ErrorCode.INVALID_JOB, field + ": " + message, field);
+    }
+
+    public static JobError of(ErrorCode code, String message) {
         return new JobError(code, message, null);
     }
 }

@@ -1,53 +1,56 @@
 package dev.axfleet.broker;
 
 /**
- * The one final answer to a job.
+ * The one final answer to a job: the fields every kind shares, and what the job produced ({@link #output()}, in its
+ * kind's shape) when it was done.
  *
- * @param queueMs how long the job waited between its creation and the start of its run; null when the
- *                job carried no creation time
+ * @param task    what the job asked for; null only when a job was refused before its task could be read
+ * @param output  what the job produced; null unless the outcome is {@link Outcome#DONE}
+ * @param queueMs how long the job waited between its creation and the start of its run; null when the job carried
+ *                no creation time
  * @param runMs   how long the run took
- * @param firstTokenMs from the start of the run to the runtime's first text (the prompt's prefill), or null
- * @param droppedMessages the oldest turns left out so the conversation fit the model's context (0: none)
- * @param output  what an image or interrogation job produced; null for chat and for failures
- * @param thinking the model's thinking before its answer, when the job asked for it; null otherwise
  */
 public record JobResult(
         String id,
         String model,
+        Task task,
         Outcome outcome,
-        String text,
-        FinishReason finishReason,
-        Usage usage,
+        TaskOutput output,
+        JobError error,
         Long queueMs,
         long runMs,
-        Long firstTokenMs,
-        JobError error,
-        String worker,
-        int droppedMessages,
-        TaskOutput output,
-        String thinking) implements Reply {
+        String worker) implements Reply {
 
-    public static JobResult done(Job job, String text, FinishReason finish, Usage usage, Long queueMs, long runMs,
-                                 Long firstTokenMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, text, finish, usage, queueMs, runMs, firstTokenMs, null, worker, 0, null, null);
+    public JobResult {
+        if (outcome == Outcome.DONE && output == null) {
+            throw new IllegalArgumentException("a finished job has an output");
+        }
     }
 
-    /** A finished image or interrogation job. */
-    public static JobResult produced(Job job, TaskOutput output, Long queueMs, long runMs, String worker) {
-        return new JobResult(job.id(), job.model(), Outcome.DONE, null, null, null, queueMs, runMs, null, null, worker, 0, output, null);
+    public static JobResult done(Job job, TaskOutput output, Long queueMs, long runMs, String worker) {
+        return new JobResult(job.id(), job.model(), job.task(), Outcome.DONE, output, null, queueMs, runMs, worker);
     }
 
-    public static JobResult failed(String id, String model, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
-        return new JobResult(id, model, outcome, null, null, null, queueMs, runMs, null, error, worker, 0, null, null);
+    public static JobResult failed(String id, String model, Task task, Outcome outcome, JobError error, Long queueMs, long runMs,
+                                   String worker) {
+        return new JobResult(id, model, task, outcome, null, error, queueMs, runMs, worker);
     }
 
-    public JobResult withDroppedMessages(int dropped) {
-        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, dropped, output, thinking);
+    public static JobResult failed(Job job, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {
+        return failed(job.id(), job.model(), job.task(), outcome, error, queueMs, runMs, worker);
     }
 
-    /** The same result with the model's thinking (null: none). */
-    public JobResult withThinking(String thinkingText) {
-        return new JobResult(id, model, outcome, text, finishReason, usage, queueMs, runMs, firstTokenMs, error, worker, droppedMessages, output,
-                thinkingText);
+    /** The output as the kind the caller asked for. */
+    public <O extends TaskOutput> O output(Class<O> type) {
+        if (!type.isInstance(output)) {
+            throw new IllegalStateException("job " + id + " produced " + (output == null ? "nothing" : output.kind().wire())
+                    + ", not " + type.getSimpleName());
+        }
+        return type.cast(output);
+    }
+
+    /** A chat job's answer. */
+    public dev.axfleet.broker.chat.ChatOutput chat() {
+        return output(dev.axfleet.broker.chat.ChatOutput.class);
     }
 }

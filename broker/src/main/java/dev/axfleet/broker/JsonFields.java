@@ -127,6 +127,16 @@ public record JsonFields(JsonObject o, String prefix) {
         return d;
     }
 
+    /** A number within {@code range} (the bounds its params record owns), or null when absent. */
+    public Double optDouble(String key, Range range) throws FieldException {
+        return optDouble(key, range.min(), range.max());
+    }
+
+    /** An integer within {@code range} (the bounds its params record owns), or null when absent. */
+    public Integer optInt(String key, Range range) throws FieldException {
+        return optInt(key, range.minInt(), range.maxInt());
+    }
+
     public Integer optInt(String key, int min, int max) throws FieldException {
         Long l = optLong(key);
         if (l == null) {

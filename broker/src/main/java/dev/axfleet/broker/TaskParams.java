@@ -1,6 +1,10 @@
 package dev.axfleet.broker;
 
-/** The task-specific part of a job. */
-public sealed interface TaskParams permits ChatParams, ImageParams, InterrogateParams {
+/** The kind-specific part of a job: one record per kind, in the kind's package, with its own bounds. */
+public interface TaskParams {
     Task task();
+
+    default Kind kind() {
+        return task().kind();
+    }
 }

@@ -23,16 +23,8 @@ import java.util.Set;
  */
 public final class WireCodec {
     public static final int VERSION = 1;
-    /** Largest job payload accepted, in bytes. Larger jobs are answered with an error, not run. */
-    public static final int MAX_JOB_BYTES = 1 << 20;
-    /** Image jobs carry their input image: up to {@link ImageParams#MAX_IMAGE_BASE64} characters of it. */
-    public static final int MAX_IMAGE_JOB_BYTES = ImageParams.MAX_IMAGE_BASE64 + (1 << 20);
-    public static final int MAX_PROMPT_CHARS = 10_000;
-    public static final int MAX_MESSAGES = 1000;
-    public static final int MAX_STOP_SEQUENCES = 16;
-    public static final int MAX_STOP_LENGTH = 256;
-    public static final int MAX_TOKENS_LIMIT = 1 << 20;
-    private static final Set<String> ROLES = Set.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT);
+    /** The largest job payload of any kind, in bytes; each kind's own limit ({@link KindCodec#maxJobBytes()}) applies once its task is read. */
+    public static final int MAX_ANY_JOB_BYTES = java.util.Arrays.stream(Kind.values()).mapToInt(k -> k.codec().maxJobBytes()).max().orElseThrow();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private WireCodec() {
@@ -65,84 +57,8 @@ public final class WireCodec {
         if (job.expiresAt() != null) {
             o.addProperty("expires_at", job.expiresAt().toEpochMilli());
         }
-        o.add("params", encodeParams(job.params()));
+        o.add("params", job.kind().codec().encodeParams(job.params()));
         return bytes(o);
-    }
-
-    private static JsonObject encodeParams(TaskParams params) {
-        if (params instanceof ImageParams p) {
-            return encodeImage(p);
-        }
-        if (params instanceof InterrogateParams p) {
-            return encodeInterrogate(p);
-        }
-        return encodeChat((ChatParams) params);
-    }
-
-    private static JsonObject encodeImage(ImageParams p) {
-        JsonObject o = new JsonObject();
-        o.addProperty("prompt", p.prompt());
-        if (p.negativePrompt() != null) {
-            o.addProperty("negative_prompt", p.negativePrompt());
-        }
-        addIfSet(o, "seed", p.seed());
-        o.addProperty("width", p.width());
-        o.addProperty("height", p.height());
-        addIfSet(o, "steps", p.steps());
-        addIfSet(o, "cfg_scale", p.cfgScale());
-        if (p.sampler() != null) {
-            o.addProperty("sampler_name", p.sampler());
-        }
-        if (p.initImage() != null) {
-            o.addProperty("init_image", p.initImage());
-        }
-        addIfSet(o, "denoising_strength", p.denoisingStrength());
-        o.addProperty("resize_mode", p.resizeMode().ordinal());
-        return o;
-    }
-
-    private static JsonObject encodeInterrogate(InterrogateParams p) {
-        JsonObject o = new JsonObject();
-        o.addProperty("image", p.image());
-        if (p.categories() != null) {
-            JsonObject c = new JsonObject();
-            p.categories().forEach((name, terms) -> {
-                JsonArray a = new JsonArray();
-                terms.forEach(a::add);
-                c.add(name, a);
-            });
-            o.add("categories", c);
-        }
-        return o;
-    }
-
-    private static JsonObject encodeChat(ChatParams p) {
-        JsonObject o = new JsonObject();
-        JsonArray messages = new JsonArray();
-        for (ChatMessage m : p.messages()) {
-            JsonObject mo = new JsonObject();
-            mo.addProperty("role", m.role());
-            mo.addProperty("content", m.content());
-            messages.add(mo);
-        }
-        o.add("messages", messages);
-        addIfSet(o, "temperature", p.temperature());
-        addIfSet(o, "top_p", p.topP());
-        addIfSet(o, "top_k", p.topK());
-        addIfSet(o, "max_tokens", p.maxTokens());
-        if (!p.stop().isEmpty()) {
-            JsonArray stop = new JsonArray();
-            p.stop().forEach(stop::add);
-            o.add("stop", stop);
-        }
-        addIfSet(o, "seed", p.seed());
-        addIfSet(o, "presence_penalty", p.presencePenalty());
-        addIfSet(o, "frequency_penalty", p.frequencyPenalty());
-        addIfSet(o, "repeat_penalty", p.repeatPenalty());
-        if (p.think()) {
-            o.addProperty("think", true);
-        }
-        return o;
     }
 
     /**
@@ -161,8 +77,8 @@ public final class WireCodec {
         if (model == null) {
             throw invalid("topic", "not a job topic: " + topic, fallbackId, null, replyTo, correlation);
         }
-        if (payload.length > MAX_IMAGE_JOB_BYTES) {
-            throw invalid("payload", "larger than " + MAX_IMAGE_JOB_BYTES + " bytes", fallbackId, model, replyTo, correlation);
+        if (payload.length > MAX_ANY_JOB_BYTES) {
+            throw invalid("payload", "larger than " + MAX_ANY_JOB_BYTES + " bytes", fallbackId, model, replyTo, correlation);
         }
         JsonObject o;
         try {
@@ -208,128 +124,20 @@ public final class WireCodec {
             }
             String taskName = f.optString("task", 1, 32);
             Task task = taskName == null ? Task.CHAT : WireName.parse(Task.class, taskName)
-                    .orElseThrow(() -> new FieldException("task", "unknown task '" + taskName + "'; known: chat, txt2img, img2img, interrogate"));
-            if (!task.isImage() && payload.length > MAX_JOB_BYTES) {
-                throw new FieldException("payload", "larger than " + MAX_JOB_BYTES + " bytes (a chat job)");
+                    .orElseThrow(() -> new FieldException("task", "unknown task '" + taskName + "'; known: " + Task.known()));
+            int limit = task.kind().codec().maxJobBytes();
+            if (payload.length > limit) {
+                throw new FieldException("payload", "larger than " + limit + " bytes (a " + task.wire() + " job)");
             }
             Instant createdAt = f.optInstant("created_at");
             Instant expiresAt = f.optInstant("expires_at");
             Boolean stream = f.optBool("stream");
             JsonObject params = f.requireObject("params");
-            TaskParams taskParams = switch (task) {
-                case CHAT -> decodeChat(new JsonFields(params, "params."));
-                case TXT2IMG, IMG2IMG -> decodeImage(task, new JsonFields(params, "params."));
-                case INTERROGATE -> decodeInterrogate(new JsonFields(params, "params."));
-            };
+            TaskParams taskParams = task.kind().codec().decodeParams(task, new JsonFields(params, "params."));
             return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream));
         } catch (FieldException e) {
             throw invalid(e.field(), e.getMessage(), id, model, replyTo, correlation);
         }
-    }
-
-    private static ImageParams decodeImage(Task task, JsonFields f) throws FieldException {
-        String prompt = f.optString("prompt", 0, MAX_PROMPT_CHARS);
-        if (prompt == null) {
-            throw new FieldException(f.prefix() + "prompt", "required (it may be empty)");
-        }
-        Long seed = f.optLong("seed");
-        String init = task == Task.IMG2IMG ? image(f, "init_image") : null;
-        Integer resize = f.optInt("resize_mode", 0, 2);
-        return new ImageParams(task, prompt,
-                f.optString("negative_prompt", 0, MAX_PROMPT_CHARS),
-                seed == null || seed == -1 ? null : seed,
-                side(f, "width"),
-                side(f, "height"),
-                f.optInt("steps", 1, 1000),
-                f.optDouble("cfg_scale", 0, 100),
-                f.optString("sampler_name", 0, 64),
-                init,
-                f.optDouble("denoising_strength", 0, 1),
-                resize == null ? ResizeMode.STRETCH : ResizeMode.ofNumber(resize));
-    }
-
-    private static int side(JsonFields f, String key) throws FieldException {
-        Integer v = f.optInt(key, 1, ImageParams.MAX_SIDE);
-        return v == null ? ImageParams.DEFAULT_SIDE : v;
-    }
-
-    /** A required base64 image: its characters are checked here, its content by the worker that decodes it. */
-    private static String image(JsonFields f, String key) throws FieldException {
-        String b64 = f.optString(key, 1, ImageParams.MAX_IMAGE_BASE64);
-        if (b64 == null) {
-            throw new FieldException(f.prefix() + key, "required: a base64 PNG or JPEG of at most "
-                    + ImageParams.MAX_IMAGE_BASE64 + " characters");
-        }
-        try {
-            ImageParams.decodeBase64(b64);
-        } catch (IllegalArgumentException e) {
-            throw new FieldException(f.prefix() + key, "not base64: " + e.getMessage());
-        }
-        return b64;
-    }
-
-    private static InterrogateParams decodeInterrogate(JsonFields f) throws FieldException {
-        String image = image(f, "image");
-        JsonElement c = f.get("categories");
-        if (c == null) {
-            return new InterrogateParams(image, null);
-        }
-        if (!c.isJsonObject() || c.getAsJsonObject().size() == 0 || c.getAsJsonObject().size() > InterrogateParams.MAX_CATEGORIES) {
-            throw new FieldException(f.prefix() + "categories", "must be an object of 1 to " + InterrogateParams.MAX_CATEGORIES
-                    + " categories, each a list of terms");
-        }
-        JsonFields cf = new JsonFields(c.getAsJsonObject(), f.prefix() + "categories.");
-        Map<String, List<String>> categories = new LinkedHashMap<>();
-        for (String name : c.getAsJsonObject().keySet()) {
-            List<String> terms = cf.optStringList(name, InterrogateParams.MAX_TERMS, InterrogateParams.MAX_TERM_LENGTH);
-            if (terms.isEmpty() || name.isEmpty() || name.length() > InterrogateParams.MAX_TERM_LENGTH) {
-                throw new FieldException(cf.prefix() + name, "a category needs a name of 1 to " + InterrogateParams.MAX_TERM_LENGTH
-                        + " characters and 1 to " + InterrogateParams.MAX_TERMS + " terms");
-            }
-            categories.put(name, terms);
-        }
-        return new InterrogateParams(image, categories);
-    }
-
-    private static ChatParams decodeChat(JsonFields f) throws FieldException {
-        List<ChatMessage> messages = new ArrayList<>();
-        String system = f.optString("system", 0, Integer.MAX_VALUE);
-        if (system != null) {
-            messages.add(ChatMessage.system(system));
-        }
-        List<JsonFields> list = f.optObjects("messages", MAX_MESSAGES);
-        String prompt = f.optString("prompt", 0, Integer.MAX_VALUE);
-        if (f.get("messages") != null) {
-            if (prompt != null) {
-                throw new FieldException(f.prefix() + "prompt", "give either messages or prompt, not both");
-            }
-            if (list.isEmpty()) {
-                throw new FieldException(f.prefix() + "messages", "must hold 1 to " + MAX_MESSAGES + " messages");
-            }
-            for (JsonFields m : list) {
-                String role = m.requireString("role");
-                if (!ROLES.contains(role)) {
-                    throw new FieldException(m.prefix() + "role", "must be one of " + ROLES);
-                }
-                messages.add(new ChatMessage(role, m.requireString("content")));
-            }
-        } else if (prompt != null) {
-            messages.add(ChatMessage.user(prompt));
-        } else {
-            throw new FieldException(f.prefix() + "messages", "required (or a prompt string)");
-        }
-        return new ChatParams(
-                messages,
-                f.optDouble("temperature", 0, 2),
-                f.optDouble("top_p", 0, 1),
-                f.optInt("top_k", 0, 1_000_000),
-                f.optInt("max_tokens", 1, MAX_TOKENS_LIMIT),
-                f.optStringList("stop", MAX_STOP_SEQUENCES, MAX_STOP_LENGTH),
-                f.optLong("seed"),
-                f.optDouble("presence_penalty", -2, 2),
-                f.optDouble("frequency_penalty", -2, 2),
-                f.optDouble("repeat_penalty", 0, 10),
-                Boolean.TRUE.equals(f.optBool("think")));
     }
 
     private static String usableReplyTo(String responseTopic, String model, String id) {
@@ -373,32 +181,15 @@ public final class WireCodec {
         o.addProperty("type", "result");
         o.addProperty("id", r.id());
         o.addProperty("model", r.model());
+        if (r.task() != null) {
+            o.addProperty("task", r.task().wire());
+        }
         o.addProperty("outcome", r.outcome().wire());
-        if (r.text() != null) {
-            o.addProperty("text", r.text());
-        }
-        if (r.finishReason() != null) {
-            o.addProperty("finish_reason", r.finishReason().wire());
-        }
-        if (r.usage() != null) {
-            JsonObject u = new JsonObject();
-            u.addProperty("prompt_tokens", r.usage().promptTokens());
-            u.addProperty("completion_tokens", r.usage().completionTokens());
-            u.addProperty("total_tokens", r.usage().totalTokens());
-            if (r.usage().estimated()) {
-                u.addProperty("estimated", true);
-            }
-            o.add("usage", u);
-        }
         addIfSet(o, "queue_ms", r.queueMs());
         o.addProperty("run_ms", r.runMs());
-        addIfSet(o, "first_token_ms", r.firstTokenMs());
-        if (r.droppedMessages() > 0) {
-            o.addProperty("dropped_messages", r.droppedMessages());
-        }
         if (r.error() != null) {
             JsonObject e = new JsonObject();
-            e.addProperty("code", r.error().code());
+            e.addProperty("code", r.error().code().wire());
             e.addProperty("message", r.error().message());
             if (r.error().field() != null) {
                 e.addProperty("field", r.error().field());
@@ -408,61 +199,10 @@ public final class WireCodec {
         if (r.worker() != null) {
             o.addProperty("worker", r.worker());
         }
-        if (r.thinking() != null) {
-            o.addProperty("thinking", r.thinking());
+        if (r.output() != null) {
+            r.output().kind().codec().encodeOutput(r.output(), o);
         }
-        encodeOutput(o, r.output());
         return bytes(o);
-    }
-
-    private static void encodeOutput(JsonObject o, TaskOutput output) {
-        if (output instanceof TaskOutput.Images i) {
-            JsonArray images = new JsonArray();
-            i.png().forEach(images::add);
-            o.add("images", images);
-            o.addProperty("seed", i.seed());
-            o.addProperty("info", i.info());
-        } else if (output instanceof TaskOutput.Interrogation i) {
-            o.addProperty("caption", i.caption());
-            JsonArray tags = new JsonArray();
-            for (TaskOutput.Tag t : i.tags()) {
-                JsonObject to = new JsonObject();
-                to.addProperty("tag", t.tag());
-                to.addProperty("score", t.score());
-                tags.add(to);
-            }
-            o.add("interrogations", tags);
-            if (!i.winners().isEmpty()) {
-                JsonObject results = new JsonObject();
-                i.winners().forEach((name, w) -> {
-                    JsonObject wo = new JsonObject();
-                    wo.addProperty("winner", w.winner());
-                    wo.addProperty("confidence", w.confidence());
-                    results.add(name, wo);
-                });
-                o.add("results", results);
-            }
-        }
-    }
-
-    private static TaskOutput decodeOutput(JsonObject o) {
-        if (o.has("images")) {
-            List<String> png = new ArrayList<>();
-            o.getAsJsonArray("images").forEach(e -> png.add(e.getAsString()));
-            return new TaskOutput.Images(png, o.get("seed").getAsLong(), string(o, "info"));
-        }
-        if (o.has("interrogations")) {
-            List<TaskOutput.Tag> tags = new ArrayList<>();
-            o.getAsJsonArray("interrogations").forEach(e -> tags.add(new TaskOutput.Tag(string(e.getAsJsonObject(), "tag"),
-                    e.getAsJsonObject().get("score").getAsDouble())));
-            Map<String, TaskOutput.Winner> winners = new LinkedHashMap<>();
-            if (o.has("results")) {
-                o.getAsJsonObject("results").entrySet().forEach(e -> winners.put(e.getKey(), new TaskOutput.Winner(
-                        string(e.getValue().getAsJsonObject(), "winner"), e.getValue().getAsJsonObject().get("confidence").getAsDouble())));
-            }
-            return new TaskOutput.Interrogation(string(o, "caption"), tags, winners);
-        }
-        return null;
     }
 
     /** Reads a delta or result published by a worker. */
@@ -478,23 +218,18 @@ public final class WireCodec {
         }
         Outcome outcome = WireName.parse(Outcome.class, string(o, "outcome"))
                 .orElseThrow(() -> new JsonParseException("unknown outcome " + o.get("outcome")));
-        FinishReason finish = o.has("finish_reason") ? WireName.parse(FinishReason.class, string(o, "finish_reason")).orElse(null) : null;
-        Usage usage = null;
-        if (o.has("usage")) {
-            JsonObject u = o.getAsJsonObject("usage");
-            usage = new Usage(u.get("prompt_tokens").getAsInt(), u.get("completion_tokens").getAsInt(),
-                    u.has("estimated") && u.get("estimated").getAsBoolean());
-        }
+        // A result without a task is a chat result, as a job without one is a chat job.
+        Task task = o.has("task") ? WireName.parse(Task.class, string(o, "task"))
+                .orElseThrow(() -> new JsonParseException("unknown task " + o.get("task"))) : Task.CHAT;
         JobError error = null;
         if (o.has("error")) {
             JsonObject e = o.getAsJsonObject("error");
-            error = new JobError(string(e, "code"), string(e, "message"), string(e, "field"));
+            error = new JobError(ErrorCode.of(string(e, "code")), string(e, "message"), string(e, "field"));
         }
         Long queueMs = o.has("queue_ms") ? o.get("queue_ms").getAsLong() : null;
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
-        Long firstTokenMs = o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null;
-        return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, firstTokenMs, error,
-                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, decodeOutput(o), string(o, "thinking"));
+        TaskOutput output = outcome == Outcome.DONE ? task.kind().codec().decodeOutput(o) : null;
+        return new JobResult(id, string(o, "model"), task, outcome, output, error, queueMs, runMs, string(o, "worker"));
     }
 
     // ---- job status, worker state, cancel ----
@@ -552,6 +287,9 @@ public final class WireCodec {
         JsonArray pids = new JsonArray();
         s.runtimePids().forEach(pids::add);
         o.add("runtime_pids", pids);
+        JsonArray tasks = new JsonArray();
+        s.tasks().forEach(t -> tasks.add(t.wire()));
+        o.add("tasks", tasks);
         return bytes(o);
     }
 
@@ -576,7 +314,17 @@ public final class WireCodec {
                 o.has("host") && o.has("card") ? new CardRef(string(o, "host"), o.get("card").getAsInt()) : null,
                 string(o, "held"),
                 pids,
-                o.has("queued") ? o.get("queued").getAsInt() : 0);
+                o.has("queued") ? o.get("queued").getAsInt() : 0,
+                tasks(o));
+    }
+
+    /** The tasks a worker announced; unknown names (a newer worker) are left out. */
+    private static java.util.Set<Task> tasks(JsonObject o) {
+        java.util.Set<Task> out = java.util.EnumSet.noneOf(Task.class);
+        if (o.has("tasks") && o.get("tasks").isJsonArray()) {
+            o.getAsJsonArray("tasks").forEach(e -> WireName.parse(Task.class, e.getAsString()).ifPresent(out::add));
+        }
+        return out;
     }
 
     public static byte[] encodeCancel(String jobId) {

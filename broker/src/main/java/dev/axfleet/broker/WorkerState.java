@@ -15,6 +15,7 @@ import java.util.List;
  * @param held          why the worker takes no jobs right now (card hot, lost, resetting), or null when it takes them
  * @param runtimePids   the runtime's processes, so the monitor can tell a worker's runtime from a stray
  * @param queued        jobs the broker handed to this worker that are not answered yet (0 or 1: Receive Maximum 1)
+ * @param tasks         the tasks its model takes, so the gateway routes each kind of work to a model that does it
  */
 public record WorkerState(
         String worker,
@@ -31,10 +32,19 @@ public record WorkerState(
         CardRef card,
         String held,
         List<Long> runtimePids,
-        int queued) {
+        int queued,
+        java.util.Set<Task> tasks) {
 
     public WorkerState {
         runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
+        tasks = tasks == null || tasks.isEmpty() ? java.util.Set.of() : java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(tasks));
+    }
+
+    /** The kinds of work its model does. */
+    public java.util.Set<Kind> kinds() {
+        java.util.Set<Kind> out = java.util.EnumSet.noneOf(Kind.class);
+        tasks.forEach(t -> out.add(t.kind()));
+        return out;
     }
 
     /** Where the worker is in its life. */
@@ -46,31 +56,36 @@ public record WorkerState(
     }
 
     public static WorkerState offline(String worker, String model, CardRef card) {
-        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0);
+        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null);
     }
 
     public WorkerState withPhase(Phase phase, String lastError, Instant since) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued);
+                card, held, runtimePids, queued, tasks);
     }
 
     public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued);
+                card, held, runtimePids, queued, tasks);
     }
 
     public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued);
+                card, held, runtimePids, queued, tasks);
     }
 
     public WorkerState withHeld(String held) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued);
+                card, held, runtimePids, queued, tasks);
+    }
+
+    public WorkerState withTasks(java.util.Set<Task> tasks) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued, tasks);
     }
 
     public WorkerState withQueued(int queued) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued);
+                card, held, runtimePids, queued, tasks);
     }
 }

@@ -6,6 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.axfleet.broker.chat.ChatMessage;
+import dev.axfleet.broker.chat.ChatOutput;
+import dev.axfleet.broker.chat.ChatParams;
+import dev.axfleet.broker.chat.FinishReason;
+import dev.axfleet.broker.embed.EmbedParams;
+import dev.axfleet.broker.embed.Embeddings;
+import dev.axfleet.broker.image.ImageCodec;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.image.Images;
+import dev.axfleet.broker.image.ResizeMode;
+import dev.axfleet.broker.interrogate.InterrogateParams;
+import dev.axfleet.broker.interrogate.Interrogation;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -89,11 +101,17 @@ class WireCodecTest {
             "{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":{\"mood\":[]}}} | params.categories.mood",
             "{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":[\"x\"]}} | params.categories",
             "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}                         | payload",
+            "{\"task\":\"embed\",\"params\":{}}                                  | params.input",
+            "{\"task\":\"embed\",\"params\":{\"input\":[]}}                     | params.input",
+            "{\"task\":\"embed\",\"params\":{\"input\":\"\"}}                   | params.input",
+            "{\"task\":\"embed\",\"params\":{\"input\":[1,2]}}                  | params.input",
+            "{\"task\":\"embed\",\"params\":{\"input\":\"a\",\"dimensions\":0}} | params.dimensions",
+            "{\"task\":\"embed\",\"params\":{\"input\":\"a\",\"encoding_format\":\"int8\"}} | params.encoding_format",
     })
     void invalidJobsNameTheField(String json, String field) {
         InvalidJobException e = assertThrows(InvalidJobException.class, () -> decode(json.trim()));
         assertEquals(field, e.error().field());
-        assertEquals(JobError.INVALID_JOB, e.error().code());
+        assertEquals(ErrorCode.INVALID_JOB, e.error().code());
     }
 
     @Test
@@ -127,7 +145,7 @@ class WireCodecTest {
         assertEquals(img.params(), WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(img), null, null).params(),
                 "a 2 MiB input image travels (chat jobs stop at 1 MiB)");
         InvalidJobException tooBig = assertThrows(InvalidJobException.class,
-                () -> decode("{\"params\":{\"prompt\":\"" + "x".repeat(WireCodec.MAX_JOB_BYTES) + "\"}}"));
+                () -> decode("{\"params\":{\"prompt\":\"" + "x".repeat(ImageCodec.MAX_JOB_BYTES / 2) + "\"}}"));
         assertEquals("payload", tooBig.error().field());
 
         Job tags = decode("{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":{\"mood\":[\"calm\",\"tense\"],"
@@ -140,19 +158,23 @@ class WireCodecTest {
     @Test
     void imageAndInterrogationResultsSurviveEncodeAndDecode() {
         Job job = new Job("i", "sd", new InterrogateParams("iVBO", null), "r/i", null, null, null, false);
-        JobResult images = JobResult.produced(job, new TaskOutput.Images(java.util.List.of("iVBORw0KGgo="), 3000000000L, "{\"steps\":4}"),
+        Job txt2img = new Job("i", "sd", new ImageParams(Task.TXT2IMG, "fox", null, null, 512, 512, null, null, null, null, null, null),
+                "r/i", null, null, null, false);
+        JobResult images = JobResult.done(txt2img, new Images(java.util.List.of("iVBORw0KGgo="), 3000000000L, "{\"steps\":4}"),
                 1L, 2, "w");
         assertEquals(images, WireCodec.decodeReply(WireCodec.encodeResult(images)));
-        JobResult tags = JobResult.produced(job, new TaskOutput.Interrogation("fox, snow", java.util.List.of(new TaskOutput.Tag("fox", 0.31)),
-                java.util.Map.of("mood", new TaskOutput.Winner("calm", 0.8))), null, 2, "w");
+        assertTrue(new String(WireCodec.encodeResult(images), StandardCharsets.UTF_8).contains("\"task\":\"txt2img\""), "results name their task");
+        JobResult tags = JobResult.done(job, new Interrogation("fox, snow", java.util.List.of(new Interrogation.Tag("fox", 0.31)),
+                java.util.Map.of("mood", new Interrogation.Winner("calm", 0.8))), null, 2, "w");
         assertEquals(tags, WireCodec.decodeReply(WireCodec.encodeResult(tags)));
     }
 
     @Test
     void resultsAndDeltasSurviveEncodeAndDecode() {
-        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6, null, "Okay, a coyote.");
+        JobResult r = new JobResult("j", "m", Task.CHAT, Outcome.DONE, new ChatOutput("text", FinishReason.LENGTH, new Usage(3, 4, true), 5L, 6,
+                "Okay, a coyote."), null, 12L, 34, "w");
         assertEquals(r, WireCodec.decodeReply(WireCodec.encodeResult(r)));
-        JobResult e = JobResult.failed("j", "m", Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
+        JobResult e = JobResult.failed("j", "m", Task.CHAT, Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
         assertEquals(e, WireCodec.decodeReply(WireCodec.encodeResult(e)));
         JobDelta d = new JobDelta("j", 3, " wind");
         assertEquals(d, WireCodec.decodeReply(WireCodec.encodeDelta(d)));
@@ -163,9 +185,50 @@ class WireCodecTest {
     @Test
     void workerStateSurvivesEncodeAndDecode() {
         WorkerState s = new WorkerState("w", "m", WorkerState.Phase.READY, "axllm-serve", true, 2047, 5, 1, 2, "boom",
-                Instant.ofEpochMilli(77), new CardRef("pi-1", 0), "card 0 is hot (82 °C)", java.util.List.of(41L, 42L), 1);
+                Instant.ofEpochMilli(77), new CardRef("pi-1", 0), "card 0 is hot (82 °C)", java.util.List.of(41L, 42L), 1,
+                java.util.Set.of(Task.TXT2IMG, Task.IMG2IMG));
         assertEquals(s, WireCodec.decodeWorkerState(WireCodec.encodeWorkerState(s)));
         WorkerState offline = WorkerState.offline("w", "m", null);
         assertEquals(offline, WireCodec.decodeWorkerState(WireCodec.encodeWorkerState(offline)));
+    }
+
+    @Test
+    void aResultWithoutATaskIsAChatResultAsAJobWithoutOneIsAChatJob() {
+        String older = "{\"v\":1,\"type\":\"result\",\"id\":\"b1\",\"model\":\"m\",\"outcome\":\"done\",\"text\":\"hi\",\"finish_reason\":\"stop\",\"run_ms\":3}";
+        JobResult r = (JobResult) WireCodec.decodeReply(older.getBytes(StandardCharsets.UTF_8));
+        assertEquals(Task.CHAT, r.task());
+        assertEquals("hi", r.chat().text());
+    }
+
+    @Test
+    void embeddingJobsAndResultsSurviveEncodeAndDecodeInBothFormats() throws Exception {
+        Job one = decode("{\"id\":\"e1\",\"task\":\"embed\",\"params\":{\"input\":\"a red fox\"}}");
+        EmbedParams p = (EmbedParams) one.params();
+        assertEquals(Kind.EMBEDDING, one.kind());
+        assertEquals(List.of("a red fox"), p.input());
+        assertTrue(p.truncate(), "Ollama's default");
+        assertEquals(EmbedParams.Format.FLOAT, p.format());
+        Job many = decode("{\"task\":\"embed\",\"params\":{\"input\":[\"a\",\"b\"],\"dimensions\":64,\"truncate\":false,"
+                + "\"encoding_format\":\"base64\"}}");
+        assertEquals(many.params(), WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(many), null, null).params());
+        float[] v = {0.6f, -0.8f, 1e-7f};
+        for (EmbedParams.Format format : EmbedParams.Format.values()) {
+            JobResult r = JobResult.done(one, new Embeddings(List.of(v, v), new Usage(5, 0, true), format), 1L, 2, "w");
+            JobResult back = (JobResult) WireCodec.decodeReply(WireCodec.encodeResult(r));
+            Embeddings e = back.output(Embeddings.class);
+            assertEquals(format, e.format());
+            assertEquals(2, e.vectors().size());
+            assertEquals(java.util.Arrays.toString(v), java.util.Arrays.toString(e.vectors().get(1)), "float32 values travel exactly");
+            assertEquals(new Usage(5, 0, true), e.usage());
+        }
+    }
+
+    @Test
+    void chatBoundsAreChatParamsOwn() {
+        assertThrows(IllegalArgumentException.class, () -> new ChatParams(List.of(ChatMessage.user("x")), 2.5, null, null, null, null, null,
+                null, null, null, false), "the record refuses what the wire refuses");
+        InvalidJobException e = assertThrows(InvalidJobException.class,
+                () -> decode("{\"params\":{\"prompt\":\"hi\",\"temperature\":" + (ChatParams.TEMPERATURE.max() + 0.5) + "}}"));
+        assertEquals("params.temperature", e.error().field());
     }
 }

@@ -1,5 +1,8 @@
-package dev.axfleet.broker;
+package dev.axfleet.broker.image;
 
+import dev.axfleet.broker.Range;
+import dev.axfleet.broker.Task;
+import dev.axfleet.broker.TaskParams;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -33,6 +36,11 @@ public record ImageParams(
     /** Base64 characters of an input image: a 2048×2048 RGB PNG stored without compression fits. */
     public static final int MAX_IMAGE_BASE64 = 17 << 20;
     public static final int DEFAULT_SIDE = 512;
+    public static final int MAX_PROMPT_CHARS = 10_000;
+    public static final Range STEPS = new Range(1, 1000);
+    public static final Range CFG_SCALE = new Range(0, 100);
+    public static final Range DENOISING_STRENGTH = new Range(0, 1);
+    public static final int MAX_SAMPLER_CHARS = 64;
 
     /**
      * The bytes of a base64 image as clients send it: plain base64, with line breaks, or as a {@code data:} URL.

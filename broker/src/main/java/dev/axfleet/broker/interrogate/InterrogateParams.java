@@ -1,5 +1,7 @@
-package dev.axfleet.broker;
+package dev.axfleet.broker.interrogate;
 
+import dev.axfleet.broker.Task;
+import dev.axfleet.broker.TaskParams;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,6 @@
-package dev.axfleet.broker;
+package dev.axfleet.broker.image;
+
+import dev.axfleet.broker.WireName;
 
 /**
  * How an img2img input of another size or aspect is brought to the render size, numbered as AUTOMATIC1111's

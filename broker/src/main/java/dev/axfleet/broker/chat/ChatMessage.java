@@ -1,4 +1,4 @@
-package dev.axfleet.broker;
+package dev.axfleet.broker.chat;
 
 import java.util.Objects;
 

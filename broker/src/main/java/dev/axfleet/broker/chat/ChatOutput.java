@@ -1,0 +1,31 @@
+package dev.axfleet.broker.chat;
+
+import dev.axfleet.broker.Kind;
+import dev.axfleet.broker.TaskOutput;
+import dev.axfleet.broker.Usage;
+import java.util.Objects;
+
+/**
+ * A chat job's answer.
+ *
+ * @param firstTokenMs    from the start of the run to the runtime's first text (the prompt's prefill), or null
+ * @param droppedMessages the oldest turns left out so the conversation fit the model's context (0: none)
+ * @param thinking        the model's thinking before its answer, when the job asked for it; null otherwise
+ */
+public record ChatOutput(String text, FinishReason finishReason, Usage usage, Long firstTokenMs, int droppedMessages, String thinking)
+        implements TaskOutput {
+
+    public ChatOutput {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(finishReason, "finishReason");
+    }
+
+    public ChatOutput(String text, FinishReason finishReason, Usage usage) {
+        this(text, finishReason, usage, null, 0, null);
+    }
+
+    @Override
+    public Kind kind() {
+        return Kind.CHAT;
+    }
+}

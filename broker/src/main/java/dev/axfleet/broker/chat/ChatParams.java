@@ -1,0 +1,76 @@
+package dev.axfleet.broker.chat;
+
+import dev.axfleet.broker.Range;
+import dev.axfleet.broker.Task;
+import dev.axfleet.broker.TaskParams;
+import java.util.List;
+
+/**
+ * What a chat job asks of the model. Sampling fields are null when the caller did not set them, so each
+ * runtime adapter can tell "not set" from a value and apply its own defaults. The bounds below are the only
+ * place chat's ranges are written: the wire codec and every facade read them from here.
+ *
+ * @param maxTokens upper bound on generated tokens; null means the worker's default
+ * @param stop      sequences that end the answer; the answer never contains them
+ * @param think     whether the model may think before it answers (Qwen3's thinking mode); its thinking then
+ *                  comes back apart from the answer, never inside it. Off unless asked for.
+ */
+public record ChatParams(
+        List<ChatMessage> messages,
+        Double temperature,
+        Double topP,
+        Integer topK,
+        Integer maxTokens,
+        List<String> stop,
+        Long seed,
+        Double presencePenalty,
+        Double frequencyPenalty,
+        Double repeatPenalty,
+        boolean think) implements TaskParams {
+
+    public static final Range TEMPERATURE = new Range(0, 2);
+    public static final Range TOP_P = new Range(0, 1);
+    public static final Range TOP_K = new Range(0, 1_000_000);
+    public static final Range MAX_TOKENS = new Range(1, 1 << 20);
+    /** OpenAI's presence and frequency penalties. */
+    public static final Range PENALTY = new Range(-2, 2);
+    /** Ollama's and the legacy runtime's repetition penalty. */
+    public static final Range REPEAT_PENALTY = new Range(0, 10);
+    public static final int MAX_MESSAGES = 1000;
+    public static final int MAX_STOP_SEQUENCES = 16;
+    public static final int MAX_STOP_LENGTH = 256;
+
+    public ChatParams {
+        messages = List.copyOf(messages);
+        stop = stop == null ? List.of() : List.copyOf(stop);
+        if (messages.isEmpty() || messages.size() > MAX_MESSAGES) {
+            throw new IllegalArgumentException("a chat job has 1 to " + MAX_MESSAGES + " messages");
+        }
+        check("temperature", temperature, TEMPERATURE);
+        check("top_p", topP, TOP_P);
+        check("top_k", topK == null ? null : topK.doubleValue(), TOP_K);
+        check("max_tokens", maxTokens == null ? null : maxTokens.doubleValue(), MAX_TOKENS);
+        check("presence_penalty", presencePenalty, PENALTY);
+        check("frequency_penalty", frequencyPenalty, PENALTY);
+        check("repeat_penalty", repeatPenalty, REPEAT_PENALTY);
+        if (stop.size() > MAX_STOP_SEQUENCES || stop.stream().anyMatch(s -> s.isEmpty() || s.length() > MAX_STOP_LENGTH)) {
+            throw new IllegalArgumentException("stop: at most " + MAX_STOP_SEQUENCES + " sequences of 1 to " + MAX_STOP_LENGTH + " characters");
+        }
+    }
+
+    private static void check(String name, Double value, Range range) {
+        if (value != null && !(value >= range.min() && value <= range.max())) {
+            throw new IllegalArgumentException(name + " must be from " + range.min() + " to " + range.max() + ": " + value);
+        }
+    }
+
+    @Override
+    public Task task() {
+        return Task.CHAT;
+    }
+
+    /** The same request with other messages (a conversation shortened to fit the context). */
+    public ChatParams withMessages(List<ChatMessage> replacement) {
+        return new ChatParams(replacement, temperature, topP, topK, maxTokens, stop, seed, presencePenalty, frequencyPenalty, repeatPenalty, think);
+    }
+}
