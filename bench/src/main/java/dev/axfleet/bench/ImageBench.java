@@ -1,11 +1,11 @@
 package dev.axfleet.bench;
 
+import dev.axfleet.broker.image.Images;
 import com.google.gson.JsonParser;
-import dev.axfleet.broker.ImageParams;
-import dev.axfleet.broker.InterrogateParams;
-import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.interrogate.InterrogateParams;
+import dev.axfleet.broker.image.ResizeMode;
 import dev.axfleet.broker.Task;
-import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.emulator.card.EmulatedCard;
 import dev.axfleet.emulator.image.EmulatedSdModel;
 import dev.axfleet.worker.image.ClipTokenizer;
@@ -54,7 +54,7 @@ public final class ImageBench {
                     return false;
                 }
             };
-            TaskOutput.Images first = sd.generate(txt2img(512, 512, 1), quiet);
+            Images first = sd.generate(txt2img(512, 512, 1), quiet);
             BufferedImage sample = Pictures.decode(Base64.getDecoder().decode(first.png().get(0)));
             Map<String, List<Double>> host = new LinkedHashMap<>();
             List<Double> png = new ArrayList<>();
@@ -108,7 +108,7 @@ public final class ImageBench {
         return new ImageParams(Task.IMG2IMG, "the same in winter", null, seed, 512, 512, null, null, null, init, 0.5, ResizeMode.STRETCH);
     }
 
-    private static double hostMs(TaskOutput.Images out) {
+    private static double hostMs(Images out) {
         return JsonParser.parseString(out.info()).getAsJsonObject().get("host_ms").getAsDouble();
     }
 

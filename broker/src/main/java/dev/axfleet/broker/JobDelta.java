@@ -1,5 +1,7 @@
 package dev.axfleet.broker;
 
+import dev.axfleet.broker.chat.ChatParams;
+
 /**
  * A piece of a streamed answer. Deltas of one job are published in order; {@code seq} starts at 0 and
  * lets a subscriber check that none is missing. The final {@link JobResult} carries the whole text.

@@ -3,4 +3,7 @@ package dev.axfleet.broker;
 /** What a finished job produced: one record per kind, in the kind's package, carried by its {@link JobResult}. */
 public interface TaskOutput {
     Kind kind();
+
+    /** What the worker's one log line per job says about it, e.g. {@code tokens=12+40 finish=stop}. */
+    String logLine();
 }

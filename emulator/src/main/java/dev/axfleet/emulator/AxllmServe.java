@@ -98,6 +98,10 @@ public final class AxllmServe {
         long timeoutMs = Long.parseLong(flags.getOrDefault("server_timeout_ms", String.valueOf(intOr(config, "server_timeout_ms", 300_000))));
         TimeScale time = TimeScale.fromEnvironment();
         Control control = new Control(Fault.parse(System.getenv("AXFLEET_EMULATOR_FAULT")));
+        if (AxllmEmbedServe.embedding(config)) {
+            new AxllmEmbedServe(config, time, control, timeoutMs).run(port);
+            return;
+        }
         AxllmServe serve = new AxllmServe(config, time, control, timeoutMs);
         serve.run(port);
     }

@@ -34,6 +34,10 @@ public final class EmulatedModel {
         c.addProperty("filename_tokens_embed", weights + "/model.embed_tokens.weight.bfloat16.bin");
         c.addProperty("tokens_embed_num", 151936);
         c.addProperty("tokens_embed_size", p.hiddenSize());
+        if (modelName.toLowerCase(java.util.Locale.ROOT).contains("embedding")) {
+            // axllm serve's embedding mode (docs/configuration.md "Embedding").
+            c.addProperty("is_embedding", true);
+        }
         return writeConfig(parent.resolve(folder), c);
     }
 

@@ -1,6 +1,6 @@
 package dev.axfleet.gateway;
 
-import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.JobResult;
 import java.io.IOException;
 import java.util.Map;

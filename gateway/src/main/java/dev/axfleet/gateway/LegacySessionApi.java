@@ -2,7 +2,7 @@ package dev.axfleet.gateway;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.JsonFields;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package dev.axfleet.gateway;
 
-import dev.axfleet.broker.ImageParams;
+import dev.axfleet.broker.image.ImageParams;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.TaskParams;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
-import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.MqttClients;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
-import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Topics;

@@ -69,7 +69,7 @@ public final class Worker implements AutoCloseable {
         this.card = new CardGate(config.card(), config.cardStale(), clock);
         this.cancellations = new Cancellations(clock, Duration.ofHours(1), 10_000);
         this.answered = new AnsweredJobs(config.stateDir().resolve("answered-jobs.txt"), 10_000);
-        this.status = new WorkerStatus(client, config, runtime.kind(), clock);
+        this.status = new WorkerStatus(client, config, runtime, clock);
         this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock);
         this.loopThread = new Thread(loop, "jobs-" + config.model());
     }

@@ -4,6 +4,7 @@ import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.config.Settings;
+import dev.axfleet.worker.embed.AxllmEmbedRuntime;
 import dev.axfleet.worker.image.Sd15Runtime;
 import dev.axfleet.worker.runtime.AxllmImageRuntime;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
@@ -51,7 +52,7 @@ public record WorkerConfig(
     }
 
     /** Which runtime serves the model and how it is run. */
-    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm, AxllmServeImages {
+    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm, AxllmServeImages, AxllmServeEmbeddings {
         ModelRuntime create();
     }
 
@@ -84,6 +85,14 @@ public record WorkerConfig(
         @Override
         public ModelRuntime create() {
             return new AxllmImageRuntime(config, requestTimeout);
+        }
+    }
+
+    /** {@code axllm serve} running an embedding model ({@code is_embedding} in its config.json). */
+    public record AxllmServeEmbeddings(AxllmServeRuntime.Config config, Duration requestTimeout) implements RuntimeSpec {
+        @Override
+        public ModelRuntime create() {
+            return new AxllmEmbedRuntime(config, requestTimeout);
         }
     }
 
@@ -121,6 +130,8 @@ public record WorkerConfig(
             case "axllm-serve" -> new AxllmServe(axllmServe(s, modelDir, port, env, workDir, state, stopGrace, loadTimeout, firstToken, stall));
             case "axllm-serve-images" -> new AxllmServeImages(axllmServe(s, modelDir, port, env, workDir, state, stopGrace, loadTimeout,
                     firstToken, stall), s.duration("runtime.call_timeout", Duration.ofSeconds(120)));
+            case "axllm-serve-embeddings" -> new AxllmServeEmbeddings(axllmServe(s, modelDir, port, env, workDir, state, stopGrace, loadTimeout,
+                    firstToken, stall), s.duration("runtime.call_timeout", Duration.ofSeconds(120)));
             case "main-api" -> {
                 int tokenizerPort = s.integer("runtime.tokenizer_port", 12345);
                 Map<String, String> ph = Map.of("model_dir", modelDir, "port", String.valueOf(port),
@@ -142,8 +153,8 @@ public record WorkerConfig(
             }
             case "sd15-lcm" -> new Sd15Lcm(new Sd15Runtime.Config(s.string("runtime.axcl_library", "axcl_rt"), s.integer("card.index", 0),
                     Path.of(modelDir), s.duration("runtime.call_timeout", Duration.ofSeconds(120))));
-            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api, sd15-lcm or axllm-serve-images, not "
-                    + kind);
+            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api, sd15-lcm, axllm-serve-images or "
+                    + "axllm-serve-embeddings, not " + kind);
         };
         return new WorkerConfig(model, id, broker, state,
                 s.integer("worker.default_max_tokens", 512),

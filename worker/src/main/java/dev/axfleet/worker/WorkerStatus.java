@@ -27,12 +27,13 @@ final class WorkerStatus {
     private WorkerState state;
     private boolean dirty;
 
-    WorkerStatus(Mqtt5AsyncClient client, WorkerConfig config, String runtimeKind, Clock clock) {
+    /** The tasks are said from the start, so the gateway routes each kind of work here while the model still loads. */
+    WorkerStatus(Mqtt5AsyncClient client, WorkerConfig config, ModelRuntime runtime, Clock clock) {
         this.client = client;
         this.topic = Topics.workerState(config.model(), config.workerId());
         this.clock = clock;
-        this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtimeKind, false, 0, 0, 0, 0, null,
-                clock.instant(), config.card(), null, java.util.List.of(), 0);
+        this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtime.kind(), false, 0, 0, 0, 0, null,
+                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks());
     }
 
     /** What the broker publishes for this worker when its connection dies. */
@@ -47,7 +48,7 @@ final class WorkerStatus {
     void ready(ModelRuntime runtime) {
         synchronized (this) {
             state = state.withRuntime(runtime.kind(), runtime.emulated(), runtime.contextTokens(), runtime.pids())
-                    .withPhase(Phase.READY, state.lastError(), clock.instant());
+                    .withTasks(runtime.tasks()).withPhase(Phase.READY, state.lastError(), clock.instant());
         }
         publish();
     }

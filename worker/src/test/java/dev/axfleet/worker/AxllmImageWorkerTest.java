@@ -1,5 +1,6 @@
 package dev.axfleet.worker;
 
+import dev.axfleet.broker.image.Images;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +10,6 @@ import com.google.gson.JsonParser;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
-import dev.axfleet.broker.TaskOutput;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ class AxllmImageWorkerTest extends WorkerHarness {
         return ask(id, task, params, false).result();
     }
 
-    private static BufferedImage png(TaskOutput.Images out) throws Exception {
+    private static BufferedImage png(Images out) throws Exception {
         return ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(out.png().get(0))));
     }
 
@@ -41,20 +41,20 @@ class AxllmImageWorkerTest extends WorkerHarness {
     void txt2imgAndImg2ImgRunOnTheUpstreamsVariantAndComeBackAtTheRequestedSize() throws Exception {
         JobResult a = image("ax-1", "txt2img", "{\"prompt\":\"a red fox\",\"seed\":7,\"width\":240,\"height\":240}");
         assertEquals(Outcome.DONE, a.outcome(), () -> String.valueOf(a.error()));
-        TaskOutput.Images out = (TaskOutput.Images) a.output();
+        Images out = (Images) a.output();
         assertEquals(240, png(out).getWidth());
         JsonObject info = JsonParser.parseString(out.info()).getAsJsonObject();
         assertEquals("lcm-lora-sdv1-5-512x512", info.get("sd_model_name").getAsString());
         assertEquals("axllm-serve-images", info.get("engine").getAsString());
         assertTrue(info.get("emulated").getAsBoolean());
-        TaskOutput.Images again = (TaskOutput.Images) image("ax-2", "txt2img", "{\"prompt\":\"a red fox\",\"seed\":7,\"width\":240,\"height\":240}").output();
+        Images again = (Images) image("ax-2", "txt2img", "{\"prompt\":\"a red fox\",\"seed\":7,\"width\":240,\"height\":240}").output();
         assertArrayEquals(Base64.getDecoder().decode(out.png().get(0)), Base64.getDecoder().decode(again.png().get(0)), "the seed goes upstream");
 
         JobResult edit = image("ax-3", "img2img", "{\"prompt\":\"the same in snow\",\"width\":512,\"height\":512,\"denoising_strength\":0.4,"
                 + "\"init_image\":\"" + out.png().get(0) + "\"}");
         assertEquals(Outcome.DONE, edit.outcome(), () -> String.valueOf(edit.error()));
-        assertEquals(512, png((TaskOutput.Images) edit.output()).getHeight());
-        assertTrue(((TaskOutput.Images) edit.output()).info().contains("denoising_strength 0.4 not passed on"));
+        assertEquals(512, png((Images) edit.output()).getHeight());
+        assertTrue(((Images) edit.output()).info().contains("denoising_strength 0.4 not passed on"));
 
         JobResult tags = image("ax-4", "interrogate", "{\"image\":\"" + out.png().get(0) + "\"}");
         assertEquals("task", tags.error().field(), "no CLIP behind axllm serve");

@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.BrokerAddress;
-import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Topics;
@@ -44,15 +45,15 @@ class AxllmWorkerTest extends WorkerHarness {
         Answer a = ask("stream-1", "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},{\"role\":\"user\",\"content\":\"Hello\"}]}", true);
         JobResult r = a.result();
         assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
-        assertTrue(r.text().startsWith("(emulated Qwen3-1.7B)"), r.text());
-        assertEquals(r.text(), a.streamedText(), "deltas add up to the result");
+        assertTrue(r.chat().text().startsWith("(emulated Qwen3-1.7B)"), r.chat().text());
+        assertEquals(r.chat().text(), a.streamedText(), "deltas add up to the result");
         for (int i = 0; i < a.deltas().size(); i++) {
             assertEquals(i, a.deltas().get(i).seq());
         }
         assertTrue(a.deltas().size() > 5);
-        assertFalse(r.usage().estimated(), "axllm serve reports usage");
-        assertTrue(r.usage().promptTokens() > 0 && r.usage().completionTokens() > 0);
-        assertEquals(FinishReason.STOP, r.finishReason());
+        assertFalse(r.chat().usage().estimated(), "axllm serve reports usage");
+        assertTrue(r.chat().usage().promptTokens() > 0 && r.chat().usage().completionTokens() > 0);
+        assertEquals(FinishReason.STOP, r.chat().finishReason());
         assertEquals("test-" + MODEL, r.worker());
     }
 
@@ -61,17 +62,17 @@ class AxllmWorkerTest extends WorkerHarness {
         Answer thought = ask("think-1", "{\"prompt\":\"Why do coyotes howl?\",\"think\":true}", true);
         JobResult r = thought.result();
         assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
-        assertTrue(r.thinking().startsWith("Okay, the visitor asks"), r.thinking());
-        assertTrue(r.text().startsWith("(emulated Qwen3-1.7B)"), "the answer alone, its blank lines gone: " + r.text());
-        assertFalse(r.text().contains("think>") || r.text().contains("Okay, the visitor"), r.text());
-        assertEquals(r.thinking(), thought.streamedThinking().strip());
-        assertEquals(r.text(), thought.streamedText());
+        assertTrue(r.chat().thinking().startsWith("Okay, the visitor asks"), r.chat().thinking());
+        assertTrue(r.chat().text().startsWith("(emulated Qwen3-1.7B)"), "the answer alone, its blank lines gone: " + r.chat().text());
+        assertFalse(r.chat().text().contains("think>") || r.chat().text().contains("Okay, the visitor"), r.chat().text());
+        assertEquals(r.chat().thinking(), thought.streamedThinking().strip());
+        assertEquals(r.chat().text(), thought.streamedText());
         assertTrue(thought.deltas().get(0).thinking(), "thinking streams first");
 
         Answer plain = ask("think-0", "{\"prompt\":\"Why do coyotes howl?\"}", true);
-        assertNull(plain.result().thinking());
+        assertNull(plain.result().chat().thinking());
         assertEquals("", plain.streamedThinking());
-        assertFalse(plain.result().text().contains("think>") || plain.result().text().contains("Okay, the visitor"), plain.result().text());
+        assertFalse(plain.result().chat().text().contains("think>") || plain.result().chat().text().contains("Okay, the visitor"), plain.result().chat().text());
         var prompts = EmulatorControl.stats(runtimePort()).getAsJsonArray("prompts");
         assertTrue(prompts.get(prompts.size() - 1).getAsString().endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n"),
                 "the worker told the runtime not to think, so the template closed the thinking block: " + prompts.get(prompts.size() - 1));
@@ -87,22 +88,22 @@ class AxllmWorkerTest extends WorkerHarness {
     @Test
     void maxTokensEndsTheAnswerWithLength() throws Exception {
         Answer a = ask("len-1", "{\"prompt\":\"Tell me a long story\",\"max_tokens\":5}", true);
-        assertEquals(FinishReason.LENGTH, a.result().finishReason());
-        assertEquals(5, a.result().usage().completionTokens());
-        assertEquals(a.result().text(), a.streamedText());
+        assertEquals(FinishReason.LENGTH, a.result().chat().finishReason());
+        assertEquals(5, a.result().chat().usage().completionTokens());
+        assertEquals(a.result().chat().text(), a.streamedText());
     }
 
     @Test
     void aStopSequenceEndsTheAnswerBeforeIt() throws Exception {
         String params = "{\"prompt\":\"Sing about the desert\",\"seed\":7";
-        String full = ask("stop-full", params + "}", false).result().text();
+        String full = ask("stop-full", params + "}", false).result().chat().text();
         String[] words = full.split(" ");
         String stop = " " + words[6];
         String expected = full.substring(0, full.indexOf(stop));
         Answer a = ask("stop-1", params + ",\"stop\":[\"" + stop + "\"]}", true);
-        assertEquals(expected, a.result().text());
+        assertEquals(expected, a.result().chat().text());
         assertEquals(expected, a.streamedText(), "no part of the stop sequence is streamed");
-        assertEquals(FinishReason.STOP, a.result().finishReason());
+        assertEquals(FinishReason.STOP, a.result().chat().finishReason());
     }
 
     @Test
@@ -110,7 +111,7 @@ class AxllmWorkerTest extends WorkerHarness {
         Answer a = ask("bad-1", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":7}", false);
         assertEquals(Outcome.ERROR, a.result().outcome());
         assertEquals("params.temperature", a.result().error().field());
-        assertEquals("invalid_job", a.result().error().code());
+        assertEquals(ErrorCode.INVALID_JOB, a.result().error().code());
     }
 
     @Test
@@ -249,7 +250,7 @@ class AxllmWorkerTest extends WorkerHarness {
         messages.append(",{\"role\":\"user\",\"content\":\"and the last question?\"}]");
         JobResult r = ask("long-history", "{\"messages\":" + messages + ",\"max_tokens\":16}", false).result();
         assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
-        assertTrue(r.droppedMessages() > 0 && r.droppedMessages() % 2 == 0, "whole turns dropped: " + r.droppedMessages());
+        assertTrue(r.chat().droppedMessages() > 0 && r.chat().droppedMessages() % 2 == 0, "whole turns dropped: " + r.chat().droppedMessages());
         var prompts = EmulatorControl.stats(runtimePort()).getAsJsonArray("prompts");
         String seen = prompts.get(prompts.size() - 1).getAsString();
         assertTrue(seen.contains("You are the coyote.") && seen.contains("and the last question?"), "system prompt and latest turn kept");

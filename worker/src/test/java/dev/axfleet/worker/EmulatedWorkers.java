@@ -82,6 +82,18 @@ final class EmulatedWorkers {
                 Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
     }
 
+    /** An embedding worker whose runtime is the emulated {@code axllm serve} of an embedding model folder. */
+    static WorkerConfig axllmEmbeddings(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
+        int port = TestBroker.freePort();
+        Path modelDir = EmulatedModel.writeModelDir(dir, "models", "Qwen3-Embedding-0.6B");
+        AxllmServeRuntime.Config rc = new AxllmServeRuntime.Config(EmulatedModel.axllmServe(modelDir, port), env, port,
+                modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
+                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
+        return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServeEmbeddings(rc, Duration.ofSeconds(30)), CARD,
+                Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
+    }
+
     static WorkerConfig mainApi(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
         int port = TestBroker.freePort();
         int tokenizerPort = TestBroker.freePort();

@@ -1,5 +1,6 @@
 package dev.axfleet.worker;
 
+import dev.axfleet.broker.image.Images;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +14,6 @@ import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Outcome;
-import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.testing.TestMqttClient;
@@ -59,7 +59,7 @@ class ImageWorkerTest extends WorkerHarness {
             JobResult r = image("size-" + s[0] + "x" + s[1], "txt2img", "{\"prompt\":\"a red fox\",\"seed\":-1,\"width\":" + s[0]
                     + ",\"height\":" + s[1] + ",\"steps\":7,\"cfg_scale\":1.5,\"sampler_name\":\"DPM++ 2M Karras\"}");
             assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
-            TaskOutput.Images out = (TaskOutput.Images) r.output();
+            Images out = (Images) r.output();
             BufferedImage img = png(out.png().get(0));
             assertEquals(s[0], img.getWidth());
             assertEquals(s[1], img.getHeight());
@@ -77,8 +77,8 @@ class ImageWorkerTest extends WorkerHarness {
     void theSameSeedAndBodyGiveTheSameBytesAndProgressIsPublished() throws Exception {
         BlockingQueue<Mqtt5Publish> status = device.subscribe(Topics.status(MODEL, "seed-a"));
         String body = "{\"prompt\":\"a lighthouse\",\"seed\":4294967295,\"width\":256,\"height\":256}";
-        TaskOutput.Images a = (TaskOutput.Images) image("seed-a", "txt2img", body).output();
-        TaskOutput.Images b = (TaskOutput.Images) image("seed-b", "txt2img", body).output();
+        Images a = (Images) image("seed-a", "txt2img", body).output();
+        Images b = (Images) image("seed-b", "txt2img", body).output();
         assertEquals(4294967295L, a.seed(), "a 32-bit seed is kept");
         assertArrayEquals(Base64.getDecoder().decode(a.png().get(0)), Base64.getDecoder().decode(b.png().get(0)));
         List<String> steps = new ArrayList<>();
@@ -89,18 +89,18 @@ class ImageWorkerTest extends WorkerHarness {
             }
         }
         assertEquals(List.of("1/4", "2/4", "3/4", "4/4"), steps);
-        TaskOutput.Images other = (TaskOutput.Images) image("seed-c", "txt2img", body.replace("4294967295", "31")).output();
+        Images other = (Images) image("seed-c", "txt2img", body.replace("4294967295", "31")).output();
         assertFalse(other.png().get(0).equals(a.png().get(0)), "another seed, another image");
     }
 
     @Test
     void img2imgTakesAnyInputSizeAndBadImagesAreRefusedNamingTheField() throws Exception {
-        TaskOutput.Images source = (TaskOutput.Images) image("src", "txt2img", "{\"prompt\":\"a barn\",\"seed\":5,\"width\":300,\"height\":200}").output();
+        Images source = (Images) image("src", "txt2img", "{\"prompt\":\"a barn\",\"seed\":5,\"width\":300,\"height\":200}").output();
         for (int mode = 0; mode <= 2; mode++) {
             JobResult r = image("i2i-" + mode, "img2img", "{\"prompt\":\"a barn in snow\",\"seed\":5,\"width\":512,\"height\":512,"
                     + "\"denoising_strength\":0.4,\"resize_mode\":" + mode + ",\"init_image\":\"" + source.png().get(0) + "\"}");
             assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
-            assertEquals(2, JsonParser.parseString(((TaskOutput.Images) r.output()).info()).getAsJsonObject().get("steps").getAsInt(),
+            assertEquals(2, JsonParser.parseString(((Images) r.output()).info()).getAsJsonObject().get("steps").getAsInt(),
                     "strength 0.4 runs two steps");
         }
         JobResult bad = image("i2i-bad", "img2img", "{\"prompt\":\"x\",\"init_image\":\"" + Base64.getEncoder().encodeToString("not an image".getBytes())
@@ -139,6 +139,6 @@ class ImageWorkerTest extends WorkerHarness {
         assertTrue(failed.error().message().contains("execute failed"), failed.error().message());
         JobResult next = image("after-failure", "txt2img", "{\"prompt\":\"x\",\"width\":64,\"height\":64}");
         assertEquals(Outcome.DONE, next.outcome(), () -> String.valueOf(next.error()));
-        assertNotNull(png(((TaskOutput.Images) next.output()).png().get(0)));
+        assertNotNull(png(((Images) next.output()).png().get(0)));
     }
 }

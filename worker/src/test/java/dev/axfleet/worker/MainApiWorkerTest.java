@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.BrokerAddress;
-import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
@@ -42,9 +43,9 @@ class MainApiWorkerTest extends WorkerHarness {
                 + "{\"role\":\"user\",\"content\":\"Where do you live?\"}]}", true);
         JobResult r = a.result();
         assertEquals(Outcome.DONE, r.outcome(), () -> String.valueOf(r.error()));
-        assertTrue(r.text().startsWith("(emulated Qwen3-1.7B)"), "a non-empty answer despite the early empty done: " + r.text());
-        assertEquals(r.text(), a.streamedText());
-        assertTrue(r.usage().estimated(), "main_api reports no usage; the worker estimates it");
+        assertTrue(r.chat().text().startsWith("(emulated Qwen3-1.7B)"), "a non-empty answer despite the early empty done: " + r.chat().text());
+        assertEquals(r.chat().text(), a.streamedText());
+        assertTrue(r.chat().usage().estimated(), "main_api reports no usage; the worker estimates it");
         JsonArray prompts = EmulatorControl.stats(port()).getAsJsonArray("prompts");
         String last = prompts.get(prompts.size() - 1).getAsString();
         assertTrue(last.contains("User: Who are you?") && last.contains("Assistant: A coyote.") && last.endsWith("Where do you live?"), last);
@@ -53,9 +54,9 @@ class MainApiWorkerTest extends WorkerHarness {
     @Test
     void samplingSettingsAreSentEveryTimeSoOneJobsSettingsDoNotLeakIntoTheNext() throws Exception {
         String plain = "{\"prompt\":\"Describe the moon\"}";
-        String before = ask("sticky-1", plain, false).result().text();
+        String before = ask("sticky-1", plain, false).result().chat().text();
         ask("sticky-2", "{\"prompt\":\"Describe the moon\",\"temperature\":0.99,\"top_k\":85,\"top_p\":0.9}", false);
-        String after = ask("sticky-3", plain, false).result().text();
+        String after = ask("sticky-3", plain, false).result().chat().text();
         assertEquals(before, after, "the defaults are sent again after a job that changed them");
     }
 
@@ -63,8 +64,8 @@ class MainApiWorkerTest extends WorkerHarness {
     void maxTokensIsEnforcedWithApiStop() throws Exception {
         JobResult r = ask("legacy-len", "{\"prompt\":\"Tell me everything\",\"max_tokens\":3}", false).result();
         assertEquals(Outcome.DONE, r.outcome());
-        assertEquals(FinishReason.LENGTH, r.finishReason());
-        assertTrue(r.text().length() < 40, r.text());
+        assertEquals(FinishReason.LENGTH, r.chat().finishReason());
+        assertTrue(r.chat().text().length() < 40, r.chat().text());
         assertEquals(Outcome.DONE, ask("legacy-after-stop", "{\"prompt\":\"And now?\"}", false).result().outcome(),
                 "the runtime takes the next job after /api/stop");
     }
@@ -74,7 +75,7 @@ class MainApiWorkerTest extends WorkerHarness {
         String huge = "word ".repeat(3000);
         JobResult r = ask("legacy-huge", "{\"prompt\":\"" + huge + "\"}", false).result();
         assertEquals(Outcome.ERROR, r.outcome());
-        assertEquals(JobError.CONTEXT_LENGTH_EXCEEDED, r.error().code());
+        assertEquals(ErrorCode.CONTEXT_LENGTH_EXCEEDED, r.error().code());
         assertEquals(Outcome.DONE, ask("legacy-after-huge", "{\"prompt\":\"short\"}", false).result().outcome());
     }
 
@@ -82,7 +83,7 @@ class MainApiWorkerTest extends WorkerHarness {
     void theRuntimesOwnContextFullAnswerIsAContextError() throws Exception {
         EmulatorControl.fault(port(), "context_full", 0);
         JobResult r = ask("legacy-full", "{\"prompt\":\"short, but the runtime says its context is full\"}", false).result();
-        assertEquals(JobError.CONTEXT_LENGTH_EXCEEDED, r.error().code(), String.valueOf(r.error()));
+        assertEquals(ErrorCode.CONTEXT_LENGTH_EXCEEDED, r.error().code(), String.valueOf(r.error()));
         assertEquals(Outcome.DONE, ask("legacy-after-full", "{\"prompt\":\"short\"}", false).result().outcome());
     }
 

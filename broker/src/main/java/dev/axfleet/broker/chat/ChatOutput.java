@@ -28,4 +28,10 @@ public record ChatOutput(String text, FinishReason finishReason, Usage usage, Lo
     public Kind kind() {
         return Kind.CHAT;
     }
+
+    @Override
+    public String logLine() {
+        return "tokens=" + (usage == null ? "-" : usage.promptTokens() + "+" + usage.completionTokens() + (usage.estimated() ? "~" : ""))
+                + " finish=" + finishReason.wire() + (droppedMessages == 0 ? "" : " dropped_messages=" + droppedMessages);
+    }
 }

@@ -25,6 +25,12 @@ public record Embeddings(List<float[]> vectors, Usage usage, EmbedParams.Format 
         return Kind.EMBEDDING;
     }
 
+    @Override
+    public String logLine() {
+        return "inputs=" + vectors.size() + " dimensions=" + dimensions()
+                + " tokens=" + (usage == null ? "-" : usage.promptTokens() + (usage.estimated() ? "~" : ""));
+    }
+
     public int dimensions() {
         return vectors.isEmpty() ? 0 : vectors.get(0).length;
     }

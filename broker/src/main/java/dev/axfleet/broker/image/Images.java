@@ -20,4 +20,9 @@ public record Images(List<String> png, long seed, String info) implements TaskOu
     public Kind kind() {
         return Kind.IMAGE;
     }
+
+    @Override
+    public String logLine() {
+        return "images=" + png.size() + " seed=" + seed;
+    }
 }

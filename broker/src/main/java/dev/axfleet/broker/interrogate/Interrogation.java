@@ -25,6 +25,11 @@ public record Interrogation(String caption, List<Tag> tags, Map<String, Winner> 
         return Kind.INTERROGATION;
     }
 
+    @Override
+    public String logLine() {
+        return "tags=" + tags.size() + (winners.isEmpty() ? "" : " categories=" + winners.size());
+    }
+
     public record Tag(String tag, double score) {
     }
 

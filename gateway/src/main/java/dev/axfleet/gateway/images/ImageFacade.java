@@ -1,15 +1,16 @@
 package dev.axfleet.gateway.images;
 
+import dev.axfleet.broker.image.Images;
+import dev.axfleet.broker.interrogate.Interrogation;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.axfleet.broker.ImageParams;
-import dev.axfleet.broker.InterrogateParams;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.interrogate.InterrogateParams;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Task;
-import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
 import dev.axfleet.gateway.GatewayConfig;
@@ -73,9 +74,9 @@ public final class ImageFacade {
     }
 
     /** Runs {@code count} images of {@code params}, the seed counting up from the first as AUTOMATIC1111 does. */
-    private List<TaskOutput.Images> run(ImageParams params, int count, Request req) throws ApiException {
+    private List<Images> run(ImageParams params, int count, Request req) throws ApiException {
         String model = runner.model(config.imageModel());
-        List<TaskOutput.Images> out = new ArrayList<>();
+        List<Images> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             ImageParams p = params;
             if (i > 0) {
@@ -85,7 +86,7 @@ public final class ImageFacade {
                         params.resizeMode());
             }
             JobResult r = runner.call(model, p, req, i);
-            out.add((TaskOutput.Images) r.output());
+            out.add((Images) r.output());
         }
         return out;
     }
@@ -94,7 +95,7 @@ public final class ImageFacade {
         try {
             JsonObject body = Bodies.json(req, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
             ImageParams params = ImageRequest.params(body, task);
-            List<TaskOutput.Images> images = run(params, ImageRequest.count(body), req);
+            List<Images> images = run(params, ImageRequest.count(body), req);
             if (Rgb565.wanted(req, ImageRequest.string(body, "format"))) {
                 return Rgb565.respond(res, images.get(0).png().get(0), params.width(), params.height());
             }
@@ -114,11 +115,11 @@ public final class ImageFacade {
     }
 
     /** The worker's info of the first image, with every image's seed and prompt as AUTOMATIC1111 lists them. */
-    private static JsonObject info(List<TaskOutput.Images> images) {
+    private static JsonObject info(List<Images> images) {
         JsonObject info = JsonParser.parseString(images.get(0).info()).getAsJsonObject();
         JsonArray seeds = new JsonArray();
         JsonArray prompts = new JsonArray();
-        for (TaskOutput.Images i : images) {
+        for (Images i : images) {
             seeds.add(i.seed());
             prompts.add(info.get("prompt"));
         }
@@ -142,7 +143,7 @@ public final class ImageFacade {
             };
             long start = System.nanoTime();
             ImageParams params = ImageRequest.params(body, task);
-            TaskOutput.Images image = run(params, 1, req).get(0);
+            Images image = run(params, 1, req).get(0);
             if (Rgb565.wanted(req, ImageRequest.string(body, "format"))) {
                 return Rgb565.respond(res, image.png().get(0), params.width(), params.height());
             }
@@ -193,7 +194,7 @@ public final class ImageFacade {
                 a1111.addProperty("width", Integer.parseInt(m.group(1)));
                 a1111.addProperty("height", Integer.parseInt(m.group(2)));
             }
-            TaskOutput.Images image = run(ImageRequest.params(a1111, Task.TXT2IMG), 1, req).get(0);
+            Images image = run(ImageRequest.params(a1111, Task.TXT2IMG), 1, req).get(0);
             JsonObject o = new JsonObject();
             o.addProperty("created", System.currentTimeMillis() / 1000);
             JsonArray data = new JsonArray();
@@ -235,7 +236,7 @@ public final class ImageFacade {
                 }
                 throw e;
             }
-            TaskOutput.Interrogation out = (TaskOutput.Interrogation) r.output();
+            Interrogation out = (Interrogation) r.output();
             JsonObject o = new JsonObject();
             if (structured) {
                 JsonObject results = new JsonObject();

@@ -4,8 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
-import dev.axfleet.broker.ImageParams;
-import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.image.ResizeMode;
 import dev.axfleet.broker.Task;
 import dev.axfleet.gateway.ApiException;
 

@@ -2,8 +2,8 @@ package dev.axfleet.gateway.openai;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.axfleet.broker.ChatMessage;
-import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.chat.ChatMessage;
+import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.WireCodec;

@@ -1,6 +1,6 @@
 package dev.axfleet.worker.image;
 
-import dev.axfleet.broker.TaskOutput;
+import dev.axfleet.broker.interrogate.Interrogation;
 import java.awt.image.BufferedImage;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -86,12 +86,12 @@ public final class ClipInterrogator {
     }
 
     /** The vocabulary's terms scoring at least 0.22, best 10 (at least the best one), with their cosine. */
-    public synchronized TaskOutput.Interrogation tags(BufferedImage image) {
+    public synchronized Interrogation tags(BufferedImage image) {
         return tags(imageEmbedding(image));
     }
 
-    private TaskOutput.Interrogation tags(float[] v) {
-        List<TaskOutput.Tag> scored = new ArrayList<>(vocabulary.size());
+    private Interrogation tags(float[] v) {
+        List<Interrogation.Tag> scored = new ArrayList<>(vocabulary.size());
         List<String> encoded = new ArrayList<>();
         for (String term : vocabulary) {
             float[] t = terms.get(term);
@@ -99,33 +99,33 @@ public final class ClipInterrogator {
                 t = encodeTerm(term);
                 encoded.add(term);
             }
-            scored.add(new TaskOutput.Tag(term, dot(v, t)));
+            scored.add(new Interrogation.Tag(term, dot(v, t)));
         }
         saveCache(encoded);
-        scored.sort(Comparator.comparingDouble(TaskOutput.Tag::score).reversed());
-        List<TaskOutput.Tag> best = scored.stream().filter(t -> t.score() >= FLAT_THRESHOLD).limit(FLAT_TOP).toList();
+        scored.sort(Comparator.comparingDouble(Interrogation.Tag::score).reversed());
+        List<Interrogation.Tag> best = scored.stream().filter(t -> t.score() >= FLAT_THRESHOLD).limit(FLAT_TOP).toList();
         if (best.isEmpty() && !scored.isEmpty()) {
             best = List.of(scored.get(0));
         }
-        return new TaskOutput.Interrogation(String.join(", ", best.stream().map(TaskOutput.Tag::tag).toList()), best, Map.of());
+        return new Interrogation(String.join(", ", best.stream().map(Interrogation.Tag::tag).toList()), best, Map.of());
     }
 
     /** Each category's winning term with its softmax confidence over that category; general tags as {@link #tags}. */
-    public synchronized TaskOutput.Interrogation categorise(BufferedImage image, Map<String, List<String>> categories) {
+    public synchronized Interrogation categorise(BufferedImage image, Map<String, List<String>> categories) {
         float[] v = imageEmbedding(image);
         List<String> encoded = new ArrayList<>();
-        Map<String, TaskOutput.Winner> winners = new LinkedHashMap<>();
+        Map<String, Interrogation.Winner> winners = new LinkedHashMap<>();
         categories.forEach((name, candidates) -> {
             double[] p = probabilities(v, candidates, encoded);
             int best = 0;
             for (int i = 1; i < p.length; i++) {
                 best = p[i] > p[best] ? i : best;
             }
-            winners.put(name, new TaskOutput.Winner(candidates.get(best), p[best]));
+            winners.put(name, new Interrogation.Winner(candidates.get(best), p[best]));
         });
         saveCache(encoded);
-        TaskOutput.Interrogation general = tags(v);
-        return new TaskOutput.Interrogation(general.caption(), general.tags(), winners);
+        Interrogation general = tags(v);
+        return new Interrogation(general.caption(), general.tags(), winners);
     }
 
     /** Softmax of 100 × cosine over {@code candidates}; terms not yet known are encoded and listed in {@code encoded}. */
@@ -157,7 +157,7 @@ public final class ClipInterrogator {
         double s = (double) SIDE / Math.min(image.getWidth(), image.getHeight());
         int w = Math.max(SIDE, (int) Math.round(image.getWidth() * s));
         int h = Math.max(SIDE, (int) Math.round(image.getHeight() * s));
-        BufferedImage scaled = Pictures.fit(image, w, h, dev.axfleet.broker.ResizeMode.STRETCH);
+        BufferedImage scaled = Pictures.fit(image, w, h, dev.axfleet.broker.image.ResizeMode.STRETCH);
         int[] rgb = scaled.getRGB((w - SIDE) / 2, (h - SIDE) / 2, SIDE, SIDE, null, 0, SIDE);
         float[] pixels = new float[3 * SIDE * SIDE];
         int plane = SIDE * SIDE;

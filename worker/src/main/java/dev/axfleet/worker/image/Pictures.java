@@ -1,6 +1,6 @@
 package dev.axfleet.worker.image;
 
-import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.image.ResizeMode;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;

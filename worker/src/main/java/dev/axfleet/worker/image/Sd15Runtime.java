@@ -1,12 +1,13 @@
 package dev.axfleet.worker.image;
 
+import dev.axfleet.broker.image.Images;
+import dev.axfleet.broker.interrogate.Interrogation;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import dev.axfleet.broker.ImageParams;
-import dev.axfleet.broker.InterrogateParams;
-import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.interrogate.InterrogateParams;
+import dev.axfleet.broker.image.ResizeMode;
 import dev.axfleet.broker.Task;
-import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.worker.runtime.EngineException;
 import dev.axfleet.worker.runtime.ImageRuntime;
 import dev.axfleet.worker.runtime.RuntimeStartException;
@@ -63,6 +64,15 @@ public final class Sd15Runtime implements ImageRuntime {
     @Override
     public String kind() {
         return "sd15-lcm";
+    }
+
+    @Override
+    public String missing(Task task) {
+        return switch (task) {
+            case INTERROGATE -> "its CLIP models are not installed (" + clipDir() + ")";
+            case IMG2IMG -> "its VAE encoder is not installed (" + square().resolve("vae_encoder.axmodel") + ")";
+            default -> null;
+        };
     }
 
     /** Read from the model folder when the worker starts (the job loop asks for every job). */
@@ -191,7 +201,7 @@ public final class Sd15Runtime implements ImageRuntime {
     }
 
     @Override
-    public TaskOutput.Images generate(ImageParams params, Progress progress) throws EngineException {
+    public Images generate(ImageParams params, Progress progress) throws EngineException {
         Sd15Pipeline pipeline = sd == null ? null : variantFor(params);
         if (pipeline == null) {
             throw new EngineException(EngineException.Kind.UNAVAILABLE, "SD1.5-LCM is not loaded");
@@ -209,13 +219,13 @@ public final class Sd15Runtime implements ImageRuntime {
                 r = pipeline.txt2img(params.prompt(), seed, progress);
             }
         } catch (IllegalArgumentException e) {
-            throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage());
+            throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage(), "params.init_image");
         } catch (AxclException e) {
             throw new EngineException(EngineException.Kind.UNAVAILABLE, "the card: " + e.getMessage(), e);
         }
         BufferedImage out = Pictures.fit(r.image(), params.width(), params.height(), ResizeMode.CROP);
         String png = Base64.getEncoder().encodeToString(Pictures.png(out));
-        return new TaskOutput.Images(List.of(png), seed, info(params, seed, r, pipeline, System.nanoTime() - start - r.cardNanos()));
+        return new Images(List.of(png), seed, info(params, seed, r, pipeline, System.nanoTime() - start - r.cardNanos()));
     }
 
     /**
@@ -271,7 +281,7 @@ public final class Sd15Runtime implements ImageRuntime {
     }
 
     @Override
-    public TaskOutput.Interrogation interrogate(InterrogateParams params) throws EngineException {
+    public Interrogation interrogate(InterrogateParams params) throws EngineException {
         ClipInterrogator c = clip;
         if (c == null) {
             throw new EngineException(EngineException.Kind.REJECTED, "CLIP interrogation is not installed: " + clipDir() + " needs "
@@ -281,7 +291,7 @@ public final class Sd15Runtime implements ImageRuntime {
         try {
             image = Pictures.decode(ImageParams.decodeBase64(params.image()));
         } catch (IllegalArgumentException e) {
-            throw new EngineException(EngineException.Kind.REJECTED, "the image: " + e.getMessage());
+            throw new EngineException(EngineException.Kind.REJECTED, "the image: " + e.getMessage(), "params.image");
         }
         try {
             return params.categories() == null ? c.tags(image) : c.categorise(image, params.categories());

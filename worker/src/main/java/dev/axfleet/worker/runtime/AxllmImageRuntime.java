@@ -1,13 +1,14 @@
 package dev.axfleet.worker.runtime;
 
+import dev.axfleet.broker.image.Images;
+import dev.axfleet.broker.interrogate.Interrogation;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.axfleet.broker.ImageParams;
-import dev.axfleet.broker.InterrogateParams;
-import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.interrogate.InterrogateParams;
+import dev.axfleet.broker.image.ResizeMode;
 import dev.axfleet.broker.Task;
-import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.worker.image.Pictures;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -89,7 +90,7 @@ public final class AxllmImageRuntime implements ImageRuntime {
     }
 
     @Override
-    public TaskOutput.Images generate(ImageParams params, Progress progress) throws EngineException {
+    public Images generate(ImageParams params, Progress progress) throws EngineException {
         if (progress.cancelled()) {
             throw new CancellationException("cancelled before it was sent to axllm serve");
         }
@@ -101,7 +102,7 @@ public final class AxllmImageRuntime implements ImageRuntime {
             try {
                 init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), 512, 512, params.resizeMode());
             } catch (IllegalArgumentException e) {
-                throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage());
+                throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage(), "params.init_image");
             }
             String boundary = "axfleet" + Long.toHexString(seed) + Long.toHexString(System.nanoTime());
             request = post("/v1/images/edits", "multipart/form-data; boundary=" + boundary,
@@ -151,7 +152,7 @@ public final class AxllmImageRuntime implements ImageRuntime {
         }
         info.add("warnings", warnings);
         info.addProperty("total_ms", (System.nanoTime() - start) / 1_000_000);
-        return new TaskOutput.Images(List.of(Base64.getEncoder().encodeToString(Pictures.png(out))), seed, info.toString());
+        return new Images(List.of(Base64.getEncoder().encodeToString(Pictures.png(out))), seed, info.toString());
     }
 
     private HttpRequest post(String path, String type, byte[] body) {
@@ -204,7 +205,7 @@ public final class AxllmImageRuntime implements ImageRuntime {
     }
 
     @Override
-    public TaskOutput.Interrogation interrogate(InterrogateParams params) throws EngineException {
+    public Interrogation interrogate(InterrogateParams params) throws EngineException {
         throw new EngineException(EngineException.Kind.REJECTED, "axllm serve has no CLIP interrogation; use runtime.kind=sd15-lcm");
     }
 

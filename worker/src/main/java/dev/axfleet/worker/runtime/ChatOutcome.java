@@ -1,6 +1,6 @@
 package dev.axfleet.worker.runtime;
 
-import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.Usage;
 
 /** What a runtime answered. */

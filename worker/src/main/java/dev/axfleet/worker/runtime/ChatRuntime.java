@@ -1,7 +1,10 @@
 package dev.axfleet.worker.runtime;
 
-import dev.axfleet.broker.ChatParams;
 import dev.axfleet.broker.Task;
+import dev.axfleet.broker.chat.ChatParams;
+import dev.axfleet.worker.Runner;
+import dev.axfleet.worker.RunnerFactory;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,6 +16,11 @@ public interface ChatRuntime extends ModelRuntime {
     @Override
     default Set<Task> tasks() {
         return Set.of(Task.CHAT);
+    }
+
+    @Override
+    default List<Runner> runners(RunnerFactory factory) {
+        return List.of(factory.chat(this));
     }
 
     /** Whether the model can be asked to think first ({@link ChatParams#think()}); the legacy runtime cannot. */

@@ -15,15 +15,28 @@ public final class EngineException extends Exception {
     }
 
     private final Kind kind;
+    private final String field;
 
     public EngineException(Kind kind, String message) {
+        this(kind, message, (String) null);
+    }
+
+    /** A rejected input that a job field carries ({@code params.init_image}): the answer names that field. */
+    public EngineException(Kind kind, String message, String field) {
         super(message);
         this.kind = kind;
+        this.field = field;
     }
 
     public EngineException(Kind kind, String message, Throwable cause) {
         super(message, cause);
         this.kind = kind;
+        this.field = null;
+    }
+
+    /** The job field whose value the runtime refused, or null. */
+    public String field() {
+        return field;
     }
 
     public Kind kind() {

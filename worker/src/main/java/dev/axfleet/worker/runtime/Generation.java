@@ -1,6 +1,6 @@
 package dev.axfleet.worker.runtime;
 
-import dev.axfleet.broker.FinishReason;
+import dev.axfleet.broker.chat.FinishReason;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;

@@ -1,8 +1,12 @@
 package dev.axfleet.worker.runtime;
 
-import dev.axfleet.broker.ImageParams;
-import dev.axfleet.broker.InterrogateParams;
-import dev.axfleet.broker.TaskOutput;
+import dev.axfleet.broker.image.ImageParams;
+import dev.axfleet.broker.image.Images;
+import dev.axfleet.broker.interrogate.InterrogateParams;
+import dev.axfleet.broker.interrogate.Interrogation;
+import dev.axfleet.worker.Runner;
+import dev.axfleet.worker.RunnerFactory;
+import java.util.List;
 
 /** An image model kept resident on the card: generation, and interrogation when its CLIP models are installed. */
 public interface ImageRuntime extends ModelRuntime {
@@ -14,6 +18,12 @@ public interface ImageRuntime extends ModelRuntime {
         boolean cancelled();
     }
 
+    /** Generation and interrogation; the job loop takes only the tasks {@link #tasks()} lists (CLIP may be missing). */
+    @Override
+    default List<Runner> runners(RunnerFactory factory) {
+        return List.of(factory.image(this), factory.interrogate(this));
+    }
+
     /**
      * Generates the images {@code params} asks for, at its size.
      *
@@ -21,8 +31,8 @@ public interface ImageRuntime extends ModelRuntime {
      *                         image that cannot be read
      * @throws java.util.concurrent.CancellationException when {@code progress} said stop between steps
      */
-    TaskOutput.Images generate(ImageParams params, Progress progress) throws EngineException;
+    Images generate(ImageParams params, Progress progress) throws EngineException;
 
     /** Tags an image, or picks each category's best term. */
-    TaskOutput.Interrogation interrogate(InterrogateParams params) throws EngineException;
+    Interrogation interrogate(InterrogateParams params) throws EngineException;
 }

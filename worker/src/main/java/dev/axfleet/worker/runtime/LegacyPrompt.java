@@ -1,6 +1,6 @@
 package dev.axfleet.worker.runtime;
 
-import dev.axfleet.broker.ChatMessage;
+import dev.axfleet.broker.chat.ChatMessage;
 import java.util.List;
 
 /**

@@ -1,11 +1,11 @@
 package dev.axfleet.worker.runtime;
 
-import dev.axfleet.broker.TokenEstimate;
+import dev.axfleet.broker.chat.TokenEstimate;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.axfleet.broker.ChatMessage;
-import dev.axfleet.broker.ChatParams;
+import dev.axfleet.broker.chat.ChatMessage;
+import dev.axfleet.broker.chat.ChatParams;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

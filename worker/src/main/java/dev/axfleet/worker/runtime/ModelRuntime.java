@@ -1,13 +1,16 @@
 package dev.axfleet.worker.runtime;
 
 import dev.axfleet.broker.Task;
+import dev.axfleet.worker.Runner;
+import dev.axfleet.worker.RunnerFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
 /**
  * A model kept resident on the card for one worker: started once, probed, restarted when it fails, stopped
- * politely. The job loop runs one job at a time on it; {@link ChatRuntime} and {@link ImageRuntime} say how.
+ * politely. The job loop runs one job at a time on it through the runner of the job's kind; {@link ChatRuntime},
+ * {@link ImageRuntime} and {@code EmbedRuntime} say what each kind asks of a runtime.
  */
 public interface ModelRuntime extends AutoCloseable {
 
@@ -16,6 +19,14 @@ public interface ModelRuntime extends AutoCloseable {
 
     /** The tasks its jobs may ask for. */
     Set<Task> tasks();
+
+    /** Why a task of a kind it serves is not taken here (a part of the model not installed), or null. */
+    default String missing(Task task) {
+        return null;
+    }
+
+    /** The runners of the kinds of work it does, made by {@code factory} (one call per kind it serves). */
+    List<Runner> runners(RunnerFactory factory);
 
     /**
      * Loads the model (stopping strays left by an earlier worker first) and waits until it answers, for at most

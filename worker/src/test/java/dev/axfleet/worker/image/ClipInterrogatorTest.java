@@ -1,9 +1,9 @@
 package dev.axfleet.worker.image;
 
+import dev.axfleet.broker.interrogate.Interrogation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.broker.testing.TestTools;
 import dev.axfleet.emulator.card.EmulatedCard;
 import dev.axfleet.emulator.image.EmulatedSdModel;
@@ -55,21 +55,21 @@ class ClipInterrogatorTest {
         BufferedImage face = picture(Color.WHITE, new Color(200, 150, 120));
         try (AxclDevice device = AxclDevice.open(library, 0, Duration.ofSeconds(10))) {
             ClipInterrogator clip = ClipInterrogator.load(device, ClipTokenizer.load(model.resolve("tokenizer")), clipDir);
-            TaskOutput.Interrogation flat = clip.tags(face);
+            Interrogation flat = clip.tags(face);
             assertTrue(!flat.tags().isEmpty() && flat.tags().size() <= 10, flat.toString());
-            assertEquals(String.join(", ", flat.tags().stream().map(TaskOutput.Tag::tag).toList()), flat.caption());
+            assertEquals(String.join(", ", flat.tags().stream().map(Interrogation.Tag::tag).toList()), flat.caption());
             for (int i = 1; i < flat.tags().size(); i++) {
                 assertTrue(flat.tags().get(i - 1).score() >= flat.tags().get(i).score(), "best first");
             }
             assertEquals(flat, clip.tags(face), "the same image, the same tags");
 
-            TaskOutput.Interrogation structured = clip.categorise(face, CATEGORIES);
+            Interrogation structured = clip.categorise(face, CATEGORIES);
             assertEquals(List.of("Religion", "Age"), new ArrayList<>(structured.winners().keySet()));
             float[] v = clip.imageEmbedding(face);
             for (Map.Entry<String, List<String>> c : CATEGORIES.entrySet()) {
                 double[] p = clip.probabilities(v, c.getValue(), new ArrayList<>());
                 assertEquals(1.0, java.util.Arrays.stream(p).sum(), 1e-9, "a distribution over " + c.getKey());
-                TaskOutput.Winner w = structured.winners().get(c.getKey());
+                Interrogation.Winner w = structured.winners().get(c.getKey());
                 assertTrue(c.getValue().contains(w.winner()), w.toString());
                 assertEquals(java.util.Arrays.stream(p).max().orElseThrow(), w.confidence(), 1e-9);
             }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.axfleet.broker.ResizeMode;
+import dev.axfleet.broker.image.ResizeMode;
 import dev.axfleet.broker.testing.TestTools;
 import dev.axfleet.emulator.card.EmulatedCard;
 import dev.axfleet.emulator.image.EmulatedSdModel;

@@ -61,9 +61,9 @@ class Sd15RuntimeTest {
             sd.start(Duration.ofSeconds(30));
             for (Object[] c : new Object[][] {{480, 640, "768x1024"}, {768, 1024, "768x1024"}, {512, 576, "512x512"}, {240, 240, "512x512"},
                 {640, 480, "512x512"}}) {
-                dev.axfleet.broker.ImageParams p = new dev.axfleet.broker.ImageParams(dev.axfleet.broker.Task.TXT2IMG, "a lighthouse", null, 1L,
+                dev.axfleet.broker.image.ImageParams p = new dev.axfleet.broker.image.ImageParams(dev.axfleet.broker.Task.TXT2IMG, "a lighthouse", null, 1L,
                         (int) c[0], (int) c[1], null, null, null, null, null, null);
-                dev.axfleet.broker.TaskOutput.Images out = sd.generate(p, new dev.axfleet.worker.runtime.ImageRuntime.Progress() {
+                dev.axfleet.broker.image.Images out = sd.generate(p, new dev.axfleet.worker.runtime.ImageRuntime.Progress() {
                     @Override
                     public void step(int done, int total) {
                     }

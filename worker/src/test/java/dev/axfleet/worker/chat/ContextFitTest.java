@@ -1,12 +1,12 @@
-package dev.axfleet.worker;
+package dev.axfleet.worker.chat;
 
-import dev.axfleet.broker.TokenEstimate;
+import dev.axfleet.broker.chat.TokenEstimate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.axfleet.broker.ChatMessage;
+import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.worker.WorkerConfig.ContextOverflow;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,8 @@
-package dev.axfleet.worker;
+package dev.axfleet.worker.chat;
 
-import dev.axfleet.broker.ChatMessage;
-import dev.axfleet.broker.TokenEstimate;
+import dev.axfleet.broker.chat.ChatMessage;
+import dev.axfleet.worker.WorkerConfig;
+import dev.axfleet.broker.chat.TokenEstimate;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,0 +1,16 @@
+package dev.axfleet.worker;
+
+/** What a runner may do while its job runs; the job loop publishes it on the job's topics. */
+public interface RunContext {
+    /** A piece of a streamed answer (published only when the job asked to stream); thinking apart from the answer. */
+    void delta(String text, boolean thinking);
+
+    /** Steps done so far of those the job runs (image jobs; AUTOMATIC1111's /progress follows them). */
+    void progress(int done, int total);
+
+    /** True when the job was cancelled or the worker is stopping: the runner ends as soon as it can. */
+    boolean cancelled();
+
+    /** Whether any part of the answer went out already (a retry would repeat it). */
+    boolean streamed();
+}
