@@ -5,6 +5,7 @@ import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Command;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.Topics;
+import dev.axfleet.gateway.bus.Bus;
 import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.time.Clock;
 import java.util.Map;
@@ -22,12 +23,12 @@ import spark.Response;
 final class Admin {
     private static final Logger log = LoggerFactory.getLogger(Admin.class);
 
-    private final JobClient client;
+    private final Bus client;
     private final byte[] token;
     private final Clock clock;
 
     /** @param token the token from {@code gateway.admin_token_file}, or null: admin routes disabled */
-    Admin(JobClient client, byte[] token, Clock clock) {
+    Admin(Bus client, byte[] token, Clock clock) {
         this.client = client;
         this.token = token;
         this.clock = clock;

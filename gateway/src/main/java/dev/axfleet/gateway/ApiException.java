@@ -1,8 +1,13 @@
 package dev.axfleet.gateway;
 
+import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Kind;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A request that cannot be answered, with the HTTP status and headers it gets. Each facade writes the body
@@ -34,29 +39,46 @@ public final class ApiException extends Exception {
                 "model", "model_not_found", Map.of());
     }
 
+    /** The model exists but does other work: say what it does and which models do this. */
+    public static ApiException wrongKind(String model, Kind asked, Set<Kind> does, List<String> doers) {
+        Set<String> kinds = new TreeSet<>();
+        does.forEach(k -> kinds.add(k.wire()));
+        return new ApiException(400, "model '" + model + "' is " + (kinds.isEmpty() ? "not ready yet" : "a " + String.join(" and ", kinds)
+                + " model") + " and does no " + asked.wire() + (doers.isEmpty() ? "; no model here does" : "; models that do: "
+                + String.join(", ", doers)), "model", "model_not_supported", Map.of());
+    }
+
     /** Nothing was queued, so a retry is safe and welcome after {@code retryAfterSeconds}. */
     public static ApiException busy(String message, int retryAfterSeconds) {
         return new ApiException(503, message, null, "server_busy", Map.of("Retry-After", String.valueOf(retryAfterSeconds)));
     }
 
     /**
-     * A job that did not end in an answer. Statuses that make the OpenAI SDKs retry by themselves (5xx)
-     * carry {@code X-Should-Retry: false}: the work was done or tried, and a retry would do it again.
+     * A job that did not end in an answer: the one table from the wire's error codes to HTTP statuses, which each
+     * facade writes in its own shape. Statuses that make the OpenAI SDKs retry by themselves (5xx) carry
+     * {@code X-Should-Retry: false}: the work was done or tried, and a retry would do it again.
      */
     public static ApiException fromResult(JobResult r) {
         JobError e = r.error();
         String message = e == null ? r.outcome().wire() : e.message();
         Map<String, String> noRetry = Map.of("X-Should-Retry", "false");
-        return switch (r.outcome()) {
-            case EXPIRED -> new ApiException(504, "the job expired before a worker ran it: " + message, null, "timeout", noRetry);
-            case CANCELLED -> new ApiException(499, "the job was cancelled: " + message, null, "cancelled", Map.of());
+        ErrorCode code = e != null ? e.code() : switch (r.outcome()) {
+            case EXPIRED -> ErrorCode.EXPIRED;
+            case CANCELLED -> ErrorCode.CANCELLED;
             case DONE -> throw new IllegalArgumentException("a finished job is not an error");
-            case ERROR -> switch (e == null ? "" : e.code()) {
-                case JobError.INVALID_JOB -> new ApiException(400, message, e.field(), "invalid_request", Map.of());
-                case JobError.CONTEXT_LENGTH_EXCEEDED -> new ApiException(400, message, "messages", JobError.CONTEXT_LENGTH_EXCEEDED, Map.of());
-                case "broker_unavailable", "gateway_stopping", "no_worker" -> busy(message, 5);
-                default -> new ApiException(502, "the model's runtime failed: " + message, null, e == null ? "runtime_error" : e.code(), noRetry);
-            };
+            case ERROR -> ErrorCode.RUNTIME_ERROR;
+        };
+        return switch (code) {
+            case INVALID_JOB -> new ApiException(400, message, e == null ? null : e.field(), "invalid_request", Map.of());
+            case REJECTED -> new ApiException(400, "the model's runtime refused the input: " + message, e == null ? null : e.field(),
+                    "invalid_request", Map.of());
+            case CONTEXT_LENGTH_EXCEEDED -> new ApiException(400, message, r.task() == dev.axfleet.broker.Task.EMBED ? "input" : "messages",
+                    code.wire(), Map.of());
+            case EXPIRED -> new ApiException(504, "the job expired before a worker ran it: " + message, null, "timeout", noRetry);
+            case TIMEOUT -> new ApiException(504, message, null, "timeout", noRetry);
+            case CANCELLED -> new ApiException(499, "the job was cancelled: " + message, null, "cancelled", Map.of());
+            case BROKER_UNAVAILABLE, GATEWAY_STOPPING, NO_WORKER -> busy(message, 5);
+            case RUNTIME_ERROR, RUNTIME_UNAVAILABLE -> new ApiException(502, "the model's runtime failed: " + message, null, code.wire(), noRetry);
         };
     }
 

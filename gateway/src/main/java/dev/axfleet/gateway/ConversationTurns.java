@@ -2,6 +2,7 @@ package dev.axfleet.gateway;
 
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.gateway.bus.Submission;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +34,7 @@ public final class ConversationTurns {
     /** The conversation the legacy session API speaks for: the first conversational model, else the first model. */
     String legacyName() {
         return !config.conversational().isEmpty() ? config.conversational().get(0)
-                : config.models().isEmpty() ? "default" : config.models().get(0);
+                : config.models().isEmpty() ? "default" : config.models().keySet().iterator().next();
     }
 
     /**
@@ -51,12 +52,12 @@ public final class ConversationTurns {
                     template.frequencyPenalty(), template.repeatPenalty(), template.think());
             JobResult r;
             if (sink == null) {
-                r = runner.call(model, params, log, s -> current.put(name, s));
+                r = runner.callAlone(model, params, log, s -> current.put(name, s));
             } else {
                 r = runner.stream(model, params, sink, log, s -> current.put(name, s));
             }
             if (r != null) {
-                c.answered(prompt, r.text());
+                c.answered(prompt, r.chat().text());
             }
             return r;
         } finally {

@@ -2,6 +2,8 @@ package dev.axfleet.gateway;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.axfleet.gateway.bus.Bus;
+import dev.axfleet.gateway.embed.EmbeddingsFacade;
 import dev.axfleet.gateway.images.ImageFacade;
 import dev.axfleet.gateway.ollama.OllamaFacade;
 import dev.axfleet.gateway.openai.OpenAiFacade;
@@ -23,13 +25,13 @@ public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
 
     private final GatewayConfig config;
-    private final JobClient client;
+    private final Bus client;
     private final Service http;
 
     private final AtomicInteger inFlight;
     private final Listeners listeners;
 
-    private Gateway(GatewayConfig config, JobClient client, Service http, AtomicInteger inFlight, Listeners listeners) {
+    private Gateway(GatewayConfig config, Bus client, Service http, AtomicInteger inFlight, Listeners listeners) {
         this.config = config;
         this.client = client;
         this.http = http;
@@ -50,10 +52,9 @@ public final class Gateway implements AutoCloseable {
         ModelRegistry registry = new ModelRegistry(config.models(), config.aliases(), config.fallbackModel(), config.cardStale(),
                 Clock.systemUTC());
         Metrics metrics = new Metrics();
-        JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC(), config.sessionExpiry(),
-                config.brokerGrace());
+        Bus client = new Bus(config.broker(), config.gatewayId(), Clock.systemUTC(), config.sessionExpiry(), config.brokerGrace());
         try {
-            client.connect().get(10, TimeUnit.SECONDS);
+            client.connect(registry).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("broker {} not reachable yet ({}); requests get 503 until it is", config.broker(), e.toString());
         }
@@ -65,10 +66,13 @@ public final class Gateway implements AutoCloseable {
         OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
         OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns);
         ImageFacade images = new ImageFacade(runner, registry, config);
+        EmbeddingsFacade embeddings = new EmbeddingsFacade(runner, registry, config);
         Service http = listeners.open(config.port(), 200, service -> {
             openAi.register(service);
             ollama.register(service);
             images.register(service);
+            embeddings.registerOpenAi(service);
+            embeddings.registerOllama(service);
             service.get("/health", new Health(client, registry, listeners)::handle);
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
@@ -80,7 +84,7 @@ public final class Gateway implements AutoCloseable {
         if (http == null) {
             throw new IllegalStateException("gateway.port " + config.port() + ": " + listeners.states().get(config.port()));
         }
-        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/tags; "
+        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
                 + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics); credentials: {}",
                 config.bind(), http.port(), apiKey != null ? "API key required (Bearer, Basic or X-API-Key)"
                         : config.loopbackOnly() ? "none needed (loopback only)" : "NONE NEEDED: anyone on the network may call (gateway.allow_anonymous=true)");
@@ -94,6 +98,8 @@ public final class Gateway implements AutoCloseable {
                     case OLLAMA -> {
                         ollama.register(service);
                         openAi.register(service);
+                        embeddings.registerOllama(service);
+                        embeddings.registerOpenAi(service);
                     }
                     case SD_SERVICE, A1111 -> images.register(service);
                     case LEGACY -> legacy.register(service);

@@ -11,7 +11,8 @@ import java.util.UUID;
  * The gateway's settings, read once at start ({@link Settings}) and printed by {@link #describe()}.
  *
  * @param bind              address to listen on; loopback unless configured
- * @param models            models accepted even before any worker has announced them
+ * @param models            models accepted even before any worker has announced them, each with the kind of work it does
+ *                          ({@code name} is a chat model, {@code name=image}, {@code name=embedding}, ...)
  * @param requestTimeout    how long a request waits for its answer; also its job's expiry
  * @param maxPendingPerModel jobs of this gateway waiting or running per model before 503 + Retry-After
  * @param keepAlive         idle time after which a streaming response sends an SSE comment, which also
@@ -21,7 +22,8 @@ import java.util.UUID;
  * @param brokerGrace       how long waiting callers wait for a lost broker before they are answered 503
  * @param apiKeyFile        file holding the API key the facades require (mode 0600); null: no key needed
  * @param adminTokenFile    file holding the admin token for {@code /admin/...} (mode 0600); null disables admin routes
- * @param imageModel        the model AUTOMATIC1111's, /generate's and OpenAI's image routes run on
+ * @param imageModel        a configured model named without a kind that is an image model (the settings of installs
+ *                          made before kinds were named: {@code gateway.models = qwen3-1.7b,sd15-lcm})
  * @param maxImageBodyBytes the largest body the image routes read (they carry input images)
  * @param drain             on stop, how long requests in progress may take to finish (new ones get 503) before
  *                          the listener closes and the jobs of callers still waiting are cancelled
@@ -41,7 +43,7 @@ public record GatewayConfig(
         int port,
         String gatewayId,
         BrokerAddress broker,
-        List<String> models,
+        java.util.Map<String, dev.axfleet.broker.Kind> models,
         Duration requestTimeout,
         int maxPendingPerModel,
         int maxBodyBytes,
@@ -70,7 +72,17 @@ public record GatewayConfig(
         if (user != null) {
             broker = broker.withCredentials(user, s.string("gateway.mqtt_password", null));
         }
-        String models = s.string("gateway.models", "");
+        String imageModel = s.string("gateway.image_model", "sd15-lcm");
+        java.util.Map<String, dev.axfleet.broker.Kind> models = new java.util.LinkedHashMap<>();
+        for (String entry : list(s.string("gateway.models", ""))) {
+            String[] kv = entry.split("=", 2);
+            String name = kv[0].trim();
+            dev.axfleet.broker.Kind kind = kv.length == 2 ? dev.axfleet.broker.WireName.parse(dev.axfleet.broker.Kind.class, kv[1].trim())
+                    .orElseThrow(() -> new IllegalArgumentException("gateway.models: '" + entry + "' names no kind of work; kinds: "
+                            + java.util.Arrays.stream(dev.axfleet.broker.Kind.values()).map(dev.axfleet.broker.Kind::wire).toList()))
+                    : name.equals(imageModel) ? dev.axfleet.broker.Kind.IMAGE : dev.axfleet.broker.Kind.CHAT;
+            models.put(name, kind);
+        }
         // AXFLEET_COMPAT_PORTS=1 is the one switch the migration guide names; gateway.compat_ports in a file.
         boolean compat = s.bool("gateway.compat_ports", s.bool("compat_ports", false));
         java.util.Map<CompatPort, Integer> ports = new java.util.EnumMap<>(CompatPort.class);
@@ -92,7 +104,7 @@ public record GatewayConfig(
                 s.integer("gateway.port", 8080),
                 s.string("gateway.id", "gw-" + Settings.hostname() + "-" + UUID.randomUUID().toString().substring(0, 4)),
                 broker,
-                list(models),
+                java.util.Collections.unmodifiableMap(models),
                 s.duration("gateway.request_timeout", Duration.ofSeconds(300)),
                 s.integer("gateway.max_pending_per_model", 64),
                 s.integer("gateway.max_body_bytes", 1 << 20),
@@ -103,8 +115,8 @@ public record GatewayConfig(
                 s.duration("gateway.broker_grace", Duration.ofSeconds(5)),
                 java.util.Optional.ofNullable(s.string("gateway.api_key_file", null)).map(java.nio.file.Path::of).orElse(null),
                 s.duration("gateway.drain", Duration.ofSeconds(30)),
-                s.string("gateway.image_model", "sd15-lcm"),
-                s.integer("gateway.max_image_body_bytes", dev.axfleet.broker.WireCodec.MAX_IMAGE_JOB_BYTES),
+                imageModel,
+                s.integer("gateway.max_image_body_bytes", dev.axfleet.broker.image.ImageCodec.MAX_JOB_BYTES),
                 s.bool("gateway.allow_anonymous", false),
                 java.util.Map.copyOf(ports),
                 java.util.Map.copyOf(aliases),
@@ -131,11 +143,11 @@ public record GatewayConfig(
                 "gateway.port=" + port,
                 "gateway.id=" + gatewayId,
                 "broker.url=" + broker,
-                "gateway.models=" + String.join(",", models),
+                "gateway.models=" + models.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().wire())
+                        .collect(java.util.stream.Collectors.joining(",")),
                 "gateway.request_timeout=" + requestTimeout,
                 "gateway.max_pending_per_model=" + maxPendingPerModel,
                 "gateway.max_body_bytes=" + maxBodyBytes + " max_image_body_bytes=" + maxImageBodyBytes,
-                "gateway.image_model=" + imageModel,
                 "gateway.keep_alive=" + keepAlive,
                 "gateway.card_stale=" + cardStale,
                 "gateway.session_expiry=" + sessionExpiry + " broker_grace=" + brokerGrace + " drain=" + drain,

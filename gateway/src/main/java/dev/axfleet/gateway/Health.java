@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.axfleet.broker.CardCodec;
 import dev.axfleet.broker.CardHealth;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.gateway.bus.Bus;
 import java.util.List;
 import java.util.Map;
 import spark.Request;
@@ -17,11 +18,11 @@ import spark.Response;
  * ({@code card_down} while one is lost or being reset). Reads state only; probes nothing.
  */
 final class Health {
-    private final JobClient client;
+    private final Bus client;
     private final ModelRegistry registry;
     private final Listeners listeners;
 
-    Health(JobClient client, ModelRegistry registry, Listeners listeners) {
+    Health(Bus client, ModelRegistry registry, Listeners listeners) {
         this.client = client;
         this.registry = registry;
         this.listeners = listeners;
@@ -39,6 +40,9 @@ final class Health {
             emulated |= registry.emulated(model);
             JsonObject m = new JsonObject();
             m.addProperty("ready", ready);
+            JsonArray kinds = new JsonArray();
+            registry.kinds(model).forEach(k -> kinds.add(k.wire()));
+            m.add("kinds", kinds);
             m.addProperty("emulated", registry.emulated(model));
             m.addProperty("pending", client.pending(model));
             JsonArray workers = new JsonArray();

@@ -1,39 +1,44 @@
 package dev.axfleet.gateway;
 
-import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Reply;
 import dev.axfleet.broker.TaskParams;
+import dev.axfleet.broker.chat.ChatOutput;
+import dev.axfleet.broker.chat.ChatParams;
+import dev.axfleet.gateway.bus.Bus;
+import dev.axfleet.gateway.bus.Submission;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one job for one HTTP request, the same way for every facade: refuses at once when the broker is
- * away or the model's queue is full (nothing queued, retry welcome), waits for the answer up to the
- * request timeout, and cancels the job when the caller gives up or goes away.
+ * Runs one job for one HTTP request, the same way for every facade and every kind of work: refuses at once when the
+ * broker is away or the model's queue is full (nothing queued, retry welcome), waits for the answer up to the request
+ * timeout, and cancels the job when the caller gives up or goes away. {@link #callShared} lets identical requests
+ * share one job; {@link #callAlone} and {@link #stream} never share.
  */
 public final class JobRunner {
     private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
     /** How often a waiting request looks whether its client is still there. */
     private static final Duration PROBE = Duration.ofMillis(500);
 
-    private final JobClient client;
+    private final Bus bus;
     private final ModelRegistry registry;
     private final GatewayConfig config;
     private final Metrics metrics;
     private final SameRequests same;
 
-    public JobRunner(JobClient client, ModelRegistry registry, GatewayConfig config, Metrics metrics) {
-        this.client = client;
+    public JobRunner(Bus bus, ModelRegistry registry, GatewayConfig config, Metrics metrics) {
+        this.bus = bus;
         this.registry = registry;
         this.config = config;
         this.metrics = metrics;
@@ -58,24 +63,40 @@ public final class JobRunner {
 
     /** This gateway's image jobs still waiting for their answer (AUTOMATIC1111's /progress and /interrupt). */
     public java.util.List<Submission> imageJobs() {
-        return client.imageJobs();
+        return bus.imageJobs();
     }
 
-    /** The requested model (or alias) as the bus knows it, or 404 naming the models there are. */
-    public String model(String requested) throws ApiException {
-        return registry.resolve(requested).orElseThrow(() -> ApiException.modelNotFound(String.valueOf(requested), registry.names()));
+    /**
+     * The model a client's name means for {@code kind} (or alias, with or without {@code :latest}); 404 naming the
+     * models there are, or 400 when the name is a model that does other work.
+     */
+    public String model(Kind kind, String requested) throws ApiException {
+        ModelRegistry.Resolution r = registry.resolve(kind, requested);
+        if (r instanceof ModelRegistry.Found f) {
+            return f.model();
+        }
+        if (r instanceof ModelRegistry.WrongKind w) {
+            throw ApiException.wrongKind(w.model(), kind, w.kinds(), registry.modelsOf(kind));
+        }
+        throw ApiException.modelNotFound(String.valueOf(requested), registry.names());
+    }
+
+    /** The model that serves {@code kind} when a request names none (AUTOMATIC1111's loaded checkpoint), or 404. */
+    public String defaultModel(Kind kind) throws ApiException {
+        return registry.modelsOf(kind).stream().findFirst().orElseThrow(() -> new ApiException(404, "no " + kind.wire()
+                + " model here; models here: " + String.join(", ", registry.names()), "model", "model_not_found", Map.of()));
     }
 
     /**
      * Runs the job of HTTP request {@code req} and waits for its result; a job that did not end with an answer is an
      * ApiException. An identical request already waiting shares its job ({@link SameRequests}).
      */
-    public JobResult call(String model, TaskParams params, spark.Request req) throws ApiException {
-        return call(model, params, req, 0);
+    public JobResult callShared(String model, TaskParams params, spark.Request req) throws ApiException {
+        return callShared(model, params, req, 0);
     }
 
-    /** As {@link #call(String, TaskParams, spark.Request)} for job {@code part} of a request that runs several. */
-    public JobResult call(String model, TaskParams params, spark.Request req, int part) throws ApiException {
+    /** As {@link #callShared(String, TaskParams, spark.Request)} for job {@code part} of a request that runs several. */
+    public JobResult callShared(String model, TaskParams params, spark.Request req, int part) throws ApiException {
         String key = SameRequests.key(req, model, params, part);
         RequestLog requestLog = RequestLog.of(req);
         JobResult kept = same.kept(key);
@@ -88,12 +109,12 @@ public final class JobRunner {
         SameRequests.Shared other = same.attach(key, mine);
         SameRequests.Waiter me = new SameRequests.Waiter(other != null ? other : mine, Caller.of(req));
         if (other != null) {
-            return await(other, me, model, requestLog);
+            return awaitOther(other, me, model, requestLog);
         }
         try {
             Submission s = submit(model, params, false, requestLog);
             mine.jobId = s.id();
-            JobResult r = await(s, model, () -> {
+            JobResult r = awaitResult(s, model, () -> {
                 me.gone();
                 return mine.abandoned();
             });
@@ -109,27 +130,54 @@ public final class JobRunner {
         }
     }
 
-    /** A request waiting for the job of an identical one. */
-    private JobResult await(SameRequests.Shared other, SameRequests.Waiter me, String model, RequestLog requestLog) throws ApiException {
-        requestLog.job(other.jobId, model);
+    /** Runs a job and waits for its result, telling {@code submitted} its submission; never shared with another request. */
+    public JobResult callAlone(String model, TaskParams params, RequestLog requestLog, Consumer<Submission> submitted) throws ApiException {
+        Submission s = submit(model, params, false, requestLog);
+        submitted.accept(s);
+        return awaitResult(s, model, () -> false);
+    }
+
+    /** One step of a wait: a value when there is one, null to wait on. */
+    private interface Step<T> {
+        T within(Duration wait) throws ApiException, IOException, InterruptedException, ExecutionException;
+    }
+
+    /**
+     * The one deadline-and-probe loop every wait runs: asks {@code step} for up to {@link #PROBE} at a time until it
+     * has a value or the request timeout passes (then {@code onTimeout}, and a 504).
+     */
+    private <T> T await(Step<T> step, Runnable onTimeout) throws ApiException, IOException, InterruptedException, ExecutionException {
         long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                onTimeout.run();
+                throw ApiException.timeout(config.requestTimeout());
+            }
+            T t = step.within(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
+            if (t != null) {
+                return t;
+            }
+        }
+    }
+
+    /** A request waiting for the job of an identical one. */
+    private JobResult awaitOther(SameRequests.Shared other, SameRequests.Waiter me, String model, RequestLog requestLog) throws ApiException {
+        requestLog.job(other.jobId, model);
         try {
-            while (true) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw ApiException.timeout(config.requestTimeout());
-                }
+            JobResult r = await(wait -> {
                 try {
-                    JobResult r = other.result.get(Math.min(left, PROBE.toNanos()), TimeUnit.NANOSECONDS);
-                    log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
-                    requestLog.job(r.id(), model);
-                    return r;
+                    return other.result.get(wait.toNanos(), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
                     if (me.gone()) {
                         throw ApiException.clientGone();
                     }
+                    return null;
                 }
-            }
+            }, () -> { });
+            log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
+            requestLog.job(r.id(), model);
+            return r;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ApiException a) {
                 throw a;
@@ -138,51 +186,42 @@ public final class JobRunner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.timeout(config.requestTimeout());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         } finally {
             me.leave();
         }
     }
 
-    /** Runs a job and waits for its result, telling {@code submitted} its submission; never shared with another request. */
-    public JobResult call(String model, TaskParams params, RequestLog requestLog, java.util.function.Consumer<Submission> submitted)
-            throws ApiException {
-        Submission s = submit(model, params, false, requestLog);
-        submitted.accept(s);
-        return await(s, model, () -> false);
-    }
-
     /**
-     * Waits for the result of {@code s} up to the request timeout, asking every {@link #PROBE} whether the job is
-     * {@code abandoned} (every client that asked for it has gone): then the workers drop it, queued or running.
+     * Waits for the result of {@code s}, asking every {@link #PROBE} whether the job is {@code abandoned} (every client
+     * that asked for it has gone): then the workers drop it, queued or running.
      */
-    private JobResult await(Submission s, String model, BooleanSupplier abandoned) throws ApiException {
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+    private JobResult awaitResult(Submission s, String model, java.util.function.BooleanSupplier abandoned) throws ApiException {
         try {
-            while (true) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    s.cancel();
-                    throw ApiException.timeout(config.requestTimeout());
-                }
-                Reply r = s.next(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
+            return finish(model, await(wait -> {
+                Reply r = s.next(wait);
                 if (r instanceof JobResult result) {
-                    return finish(model, result);
+                    return result;
                 }
                 if (abandoned.getAsBoolean()) {
                     log.info("job={} dropped: every client that asked for it has gone", s.id());
                     s.cancel();
                     throw ApiException.clientGone();
                 }
-            }
+                return null;
+            }, s::cancel));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             s.cancel();
             throw ApiException.timeout(config.requestTimeout());
+        } catch (IOException | ExecutionException e) {
+            throw new IllegalStateException(e);
         }
     }
 
     /**
-     * Runs a job with streaming and passes its text to {@code sink} in order. Returns the result, or null
+     * Runs a chat job with streaming and passes its text to {@code sink} in order. Returns the result, or null
      * when the caller went away (the job is then cancelled).
      */
     public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog) throws ApiException {
@@ -190,54 +229,50 @@ public final class JobRunner {
     }
 
     /** As {@link #stream(String, ChatParams, StreamSink, RequestLog)}, telling {@code submitted} the job's submission. */
-    public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog,
-            java.util.function.Consumer<Submission> submitted) throws ApiException {
+    public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog, Consumer<Submission> submitted)
+            throws ApiException {
         Submission s = submit(model, params, true, requestLog);
         submitted.accept(s);
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
         StringBuilder sent = new StringBuilder();
-        int expectedSeq = 0;
-        long lastSent = System.nanoTime();
+        int[] expectedSeq = {0};
+        long[] lastSent = {System.nanoTime()};
         try {
-            while (true) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    s.cancel();
-                    throw ApiException.timeout(config.requestTimeout());
-                }
-                Reply r = s.next(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
+            JobResult result = await(wait -> {
+                Reply r = s.next(wait);
                 if (r == null) {
                     if (sink.gone()) {
                         throw new IOException("the client closed the connection");
                     }
-                    if (System.nanoTime() - lastSent >= config.keepAlive().toNanos()) {
+                    if (System.nanoTime() - lastSent[0] >= config.keepAlive().toNanos()) {
                         sink.idle();
-                        lastSent = System.nanoTime();
+                        lastSent[0] = System.nanoTime();
                     }
-                    continue;
+                    return null;
                 }
-                lastSent = System.nanoTime();
+                lastSent[0] = System.nanoTime();
                 if (r instanceof JobDelta d) {
-                    if (d.seq() != expectedSeq) {
-                        log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq);
+                    if (d.seq() != expectedSeq[0]) {
+                        log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq[0]);
                     }
-                    expectedSeq = d.seq() + 1;
+                    expectedSeq[0] = d.seq() + 1;
                     if (d.thinking()) {
                         sink.thinking(d.text());
                     } else {
                         sent.append(d.text());
                         sink.delta(d.text());
                     }
-                } else {
-                    JobResult result = (JobResult) r;
-                    if (result.outcome() == Outcome.DONE && result.text().length() > sent.length()
-                            && result.text().startsWith(sent.toString())) {
-                        // A delta went missing on the way: the result has the whole text, send what is left.
-                        sink.delta(result.text().substring(sent.length()));
-                    }
-                    return finish(model, result);
+                    return null;
+                }
+                return (JobResult) r;
+            }, s::cancel);
+            if (result.outcome() == Outcome.DONE) {
+                String text = result.chat().text();
+                if (text.length() > sent.length() && text.startsWith(sent.toString())) {
+                    // A delta went missing on the way: the result has the whole text, send what is left.
+                    sink.delta(text.substring(sent.length()));
                 }
             }
+            return finish(model, result);
         } catch (IOException e) {
             log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());
             s.cancel();
@@ -246,25 +281,27 @@ public final class JobRunner {
             Thread.currentThread().interrupt();
             s.cancel();
             return null;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
         }
     }
 
     private Submission submit(String model, TaskParams params, boolean stream, RequestLog requestLog) throws ApiException {
-        if (!client.accepting()) {
+        if (!bus.accepting()) {
             throw ApiException.busy("the gateway is stopping; try again shortly", 5);
         }
-        if (!client.connected()) {
+        if (!bus.connected()) {
             throw ApiException.busy("the MQTT broker is not reachable; try again shortly", 5);
         }
         java.util.Optional<String> down = registry.cardsDown(model);
         if (down.isPresent()) {
             throw ApiException.busy(model + " cannot run now: " + down.get() + "; the monitor is recovering it", 30);
         }
-        if (client.pending(model) >= config.maxPendingPerModel()) {
-            throw ApiException.busy("server busy: " + client.pending(model) + " jobs for " + model
+        if (bus.pending(model) >= config.maxPendingPerModel()) {
+            throw ApiException.busy("server busy: " + bus.pending(model) + " jobs for " + model
                     + " are already waiting (gateway.max_pending_per_model)", 5);
         }
-        Submission s = client.submit(model, params, stream, config.requestTimeout());
+        Submission s = bus.submit(model, params, stream, config.requestTimeout());
         requestLog.job(s.id(), model);
         return s;
     }
@@ -274,7 +311,8 @@ public final class JobRunner {
      * the oldest turns were left out to fit the model's context (worker.context_overflow=truncate).
      */
     public static Map<String, String> resultHeaders(JobResult r) {
-        return r.droppedMessages() > 0 ? Map.of("X-Axfleet-Dropped-Messages", String.valueOf(r.droppedMessages())) : Map.of();
+        int dropped = r.output() instanceof ChatOutput c ? c.droppedMessages() : 0;
+        return dropped > 0 ? Map.of("X-Axfleet-Dropped-Messages", String.valueOf(dropped)) : Map.of();
     }
 
     private JobResult finish(String model, JobResult result) throws ApiException {

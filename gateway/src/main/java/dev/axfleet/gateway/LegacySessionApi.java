@@ -83,7 +83,7 @@ final class LegacySessionApi {
         String model;
         ChatParams template;
         try {
-            model = runner.model(turns.legacyName());
+            model = runner.model(dev.axfleet.broker.Kind.CHAT, turns.legacyName());
             template = sampling(body);
         } catch (ApiException e) {
             return error(res, e.getMessage());
@@ -146,10 +146,10 @@ final class LegacySessionApi {
         // As the legacy runtime did: only the first message is used.
         String prompt = messages.getAsJsonArray().get(0).getAsJsonObject().get("content").getAsString();
         try {
-            String model = runner.model(turns.legacyName());
+            String model = runner.model(dev.axfleet.broker.Kind.CHAT, turns.legacyName());
             dev.axfleet.broker.JobResult r = turns.turn(turns.legacyName(), model, sampling(body), prompt, null, RequestLog.of(req));
             JsonObject o = new JsonObject();
-            o.addProperty("message", r.text());
+            o.addProperty("message", r.chat().text());
             o.addProperty("done", true);
             return Json.respond(res, o);
         } catch (ApiException e) {

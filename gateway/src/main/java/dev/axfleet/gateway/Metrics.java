@@ -4,6 +4,7 @@ import dev.axfleet.broker.CardHealth;
 import dev.axfleet.broker.CardState;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.gateway.bus.Bus;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,7 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Metrics {
     /** Paths counted by name; anything else is "other", so random paths cannot grow the series. */
     private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/models", "/health", "/metrics",
-            "/api/chat", "/api/generate", "/api/tags", "/api/ps", "/api/show", "/api/version", "/");
+            "/api/chat", "/api/generate", "/api/tags", "/api/ps", "/api/show", "/api/version", "/", "/v1/embeddings", "/api/embed",
+            "/api/embeddings");
 
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> jobs = new ConcurrentHashMap<>();
@@ -39,7 +41,7 @@ public final class Metrics {
         }
     }
 
-    String render(ModelRegistry registry, JobClient client) {
+    String render(ModelRegistry registry, Bus client) {
         StringBuilder sb = new StringBuilder();
         counter(sb, "axfleet_gateway_requests_total", "HTTP requests by route and status.", requests);
         counter(sb, "axfleet_gateway_jobs_total", "Jobs this gateway submitted, by outcome.", jobs);

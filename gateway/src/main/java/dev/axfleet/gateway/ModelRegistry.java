@@ -2,27 +2,33 @@ package dev.axfleet.gateway;
 
 import dev.axfleet.broker.CardHealth;
 import dev.axfleet.broker.CardRef;
+import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.gateway.bus.Bus;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The models this gateway can send jobs for: those configured, plus those any worker announced on the bus
- * (its retained state), with what each worker last said about itself.
+ * The models this gateway can send jobs for, each with the kinds of work it does: those configured (accepted while
+ * their workers still load: the coyote cannot survive a fast refusal), plus those any worker announced on the bus
+ * (its retained state says the tasks it takes), with what each worker last said about itself. Names resolve as
+ * Ollama's do on every route: {@code qwen3-1.7b} and {@code qwen3-1.7b:latest} are the same model.
  */
-public final class ModelRegistry {
+public final class ModelRegistry implements Bus.Announcements {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ModelRegistry.class);
+    private static final String LATEST = ":latest";
 
-    private final Set<String> configured;
+    private final Map<String, Kind> configured;
     private final Map<String, String> aliases;
     private final String fallback;
     private final Map<String, WorkerState> workers = new ConcurrentHashMap<>();
@@ -31,19 +37,31 @@ public final class ModelRegistry {
     private final Clock clock;
 
     /**
-     * @param aliases  names clients already use, mapped to models here (gateway.aliases)
-     * @param fallback the model answering unknown names, or null for a 404
+     * @param configured models by name, with the kind each does (gateway.models)
+     * @param aliases    names clients already use, mapped to models here (gateway.aliases)
+     * @param fallback   the model answering unknown names of its kind, or null for a 404
      */
-    public ModelRegistry(Collection<String> configured, Map<String, String> aliases, String fallback, Duration cardStale, Clock clock) {
-        this.configured = Set.copyOf(configured);
+    public ModelRegistry(Map<String, Kind> configured, Map<String, String> aliases, String fallback, Duration cardStale, Clock clock) {
+        this.configured = new LinkedHashMap<>(configured);
         this.aliases = Map.copyOf(aliases);
         this.fallback = fallback;
         this.cardStale = cardStale;
         this.clock = clock;
     }
 
-    void updateCard(CardHealth health) {
+    /** A name as clients write it, without Ollama's {@code :latest} tag. */
+    public static String bare(String name) {
+        return name != null && name.endsWith(LATEST) ? name.substring(0, name.length() - LATEST.length()) : name;
+    }
+
+    @Override
+    public void card(CardHealth health) {
         cards.put(health.card(), health);
+    }
+
+    @Override
+    public void workerState(WorkerState state) {
+        workers.put(state.model() + "/" + state.worker(), state);
     }
 
     /** Every card last heard of, by host/index. */
@@ -79,34 +97,78 @@ public final class ModelRegistry {
         return Optional.of(String.join(", ", new TreeSet<>(down)));
     }
 
-    void update(WorkerState state) {
-        workers.put(state.model() + "/" + state.worker(), state);
+    public boolean knows(String model) {
+        return configured.containsKey(model) || workers.values().stream().anyMatch(w -> w.model().equals(model));
     }
 
-    public boolean knows(String model) {
-        return configured.contains(model) || workers.values().stream().anyMatch(w -> w.model().equals(model));
+    /** The kinds of work a model does: what its workers announced, else what it was configured as. */
+    public Set<Kind> kinds(String model) {
+        Set<Kind> out = EnumSet.noneOf(Kind.class);
+        workers.values().stream().filter(w -> w.model().equals(model)).forEach(w -> out.addAll(w.kinds()));
+        if (out.isEmpty() && configured.containsKey(model)) {
+            out.add(configured.get(model));
+        }
+        return out;
+    }
+
+    /** Whether some model is known to do {@code kind}, or {@code kind} is the one configured model names can take. */
+    private boolean does(String model, Kind kind) {
+        Set<Kind> k = kinds(model);
+        // A configured image model takes interrogation until its workers say otherwise (CLIP is optional).
+        return k.contains(kind) || kind == Kind.INTERROGATION && k.contains(Kind.IMAGE) && !announced(model);
+    }
+
+    private boolean announced(String model) {
+        return workers.values().stream().anyMatch(w -> w.model().equals(model) && !w.tasks().isEmpty());
+    }
+
+    /** The models that do {@code kind}, configured ones first. */
+    public List<String> modelsOf(Kind kind) {
+        List<String> out = new ArrayList<>();
+        for (String m : models()) {
+            if (does(m, kind)) {
+                out.add(m);
+            }
+        }
+        out.sort(java.util.Comparator.comparing(m -> !configured.containsKey(m)));
+        return out;
+    }
+
+    /** What a name resolves to for a kind of work, or why it does not. */
+    public sealed interface Resolution permits Found, NotFound, WrongKind {
+    }
+
+    public record Found(String model) implements Resolution {
+    }
+
+    public record NotFound(String name) implements Resolution {
+    }
+
+    /** The name is a model that does other work. */
+    public record WrongKind(String model, Set<Kind> kinds) implements Resolution {
     }
 
     /**
-     * The model a client's name means: the model itself, an alias's model, or the fallback model (logged, as the
-     * client asked for something else). Empty when none applies.
+     * The model a client's name means for {@code kind}: the model itself (with or without {@code :latest}), an alias's
+     * model, or the fallback model when it does that kind (logged, as the client asked for something else).
      */
-    public Optional<String> resolve(String name) {
+    public Resolution resolve(Kind kind, String name) {
         if (name == null) {
-            return Optional.empty();
+            return new NotFound(null);
         }
-        if (knows(name)) {
-            return Optional.of(name);
+        String bare = bare(name);
+        String model = knows(bare) ? bare : aliases.get(bare) != null ? aliases.get(bare) : aliases.get(name);
+        if (model != null && knows(model)) {
+            return does(model, kind) ? new Found(model) : new WrongKind(model, kinds(model));
         }
-        String target = aliases.get(name);
-        if (target != null) {
-            return Optional.of(target);
+        if (model != null) {
+            return new Found(model);
         }
-        if (fallback != null && knows(fallback)) {
+        if (fallback != null && knows(fallback) && does(fallback, kind)) {
             log.info("model \"{}\" is not here; {} answers it (gateway.fallback_model)", name, fallback);
-            return Optional.of(fallback);
+            return new Found(fallback);
         }
-        return Optional.empty();
+        return new NotFound(name);
     }
 
     /** Every name a client may use: the models and their aliases, for /v1/models and /api/tags. */
@@ -116,8 +178,14 @@ public final class ModelRegistry {
         return out;
     }
 
+    /** The model a listed name stands for (an alias's model, or the name itself). */
+    public String target(String name) {
+        String bare = bare(name);
+        return knows(bare) ? bare : aliases.getOrDefault(bare, bare);
+    }
+
     public Set<String> models() {
-        Set<String> out = new TreeSet<>(configured);
+        Set<String> out = new TreeSet<>(configured.keySet());
         workers.values().forEach(w -> out.add(w.model()));
         return out;
     }

@@ -8,6 +8,7 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobResult;
@@ -128,7 +129,7 @@ class BrokerLossTest {
             Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
             assertNotNull(p, "the job reached the bus after the restart");
             Job job = TestMqttClient.job(p);
-            JobResult result = JobResult.done(job, "hello again", FinishReason.STOP, new Usage(3, 2, false), 0L, 5, 5L, "fake-worker");
+            JobResult result = JobResult.done(job, new ChatOutput("hello again", FinishReason.STOP, new Usage(3, 2, false), 5L, 0, null), 0L, 5, "fake-worker");
             worker.publish(job.replyTo(), new String(WireCodec.encodeResult(result), java.nio.charset.StandardCharsets.UTF_8));
             HttpResponse<String> r = answer.get(20, TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), r.body());
@@ -162,7 +163,7 @@ class BrokerLossTest {
             Mqtt5Publish p = jobs.poll(10, TimeUnit.SECONDS);
             assertNotNull(p, "the job published again reached the worker that subscribed late, on " + broker);
             Job job = TestMqttClient.job(p);
-            JobResult result = JobResult.done(job, "late but here", FinishReason.STOP, new Usage(3, 2, false), 0L, 5, 5L, "late-worker");
+            JobResult result = JobResult.done(job, new ChatOutput("late but here", FinishReason.STOP, new Usage(3, 2, false), 5L, 0, null), 0L, 5, "late-worker");
             worker.publish(job.replyTo(), new String(WireCodec.encodeResult(result), java.nio.charset.StandardCharsets.UTF_8));
             HttpResponse<String> r = answer.get(20, TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), r.body());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.broker.chat.FinishReason;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobResult;
@@ -92,7 +93,7 @@ class DepartedClientsTest {
     }
 
     static void answer(Job job, String text) {
-        JobResult r = JobResult.done(job, text, FinishReason.STOP, new Usage(3, 2, false), 0L, 5, 5L, "fake-worker");
+        JobResult r = JobResult.done(job, new ChatOutput(text, FinishReason.STOP, new Usage(3, 2, false), 5L, 0, null), 0L, 5, "fake-worker");
         worker.publish(job.replyTo(), new String(WireCodec.encodeResult(r), StandardCharsets.UTF_8));
     }
 

@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.Job;
+import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobState;
@@ -75,8 +76,8 @@ class ImageProgressTest {
                 Mqtt5Publish cancel = cancels.poll(10, TimeUnit.SECONDS);
                 assertNotNull(cancel, "interrupt cancels the running image job on the bus");
                 assertEquals(job.id(), WireCodec.decodeCancel(cancel.getPayloadAsBytes()).orElseThrow());
-                worker.publish(job.replyTo(), new String(WireCodec.encodeResult(JobResult.failed(job.id(), MODEL, Outcome.CANCELLED,
-                        JobError.of("cancelled", "cancelled while running: cancelled after 1 of 4 steps"), 0L, 5, "fake-image-worker")),
+                worker.publish(job.replyTo(), new String(WireCodec.encodeResult(JobResult.failed(job, Outcome.CANCELLED,
+                        JobError.of(ErrorCode.CANCELLED, "cancelled while running: cancelled after 1 of 4 steps"), 0L, 5, "fake-image-worker")),
                         StandardCharsets.UTF_8));
                 HttpResponse<String> r = caller.get(10, TimeUnit.SECONDS);
                 assertTrue(r.statusCode() >= 400 && r.statusCode() < 500, r.statusCode() + " " + r.body());

@@ -10,6 +10,7 @@ import dev.axfleet.broker.image.ImageParams;
 import dev.axfleet.broker.interrogate.InterrogateParams;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobStatus;
+import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.Task;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
@@ -18,7 +19,7 @@ import dev.axfleet.gateway.JobRunner;
 import dev.axfleet.gateway.Json;
 import dev.axfleet.gateway.ModelRegistry;
 import dev.axfleet.gateway.RequestLog;
-import dev.axfleet.gateway.Submission;
+import dev.axfleet.gateway.bus.Submission;
 import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -75,7 +76,7 @@ public final class ImageFacade {
 
     /** Runs {@code count} images of {@code params}, the seed counting up from the first as AUTOMATIC1111 does. */
     private List<Images> run(ImageParams params, int count, Request req) throws ApiException {
-        String model = runner.model(config.imageModel());
+        String model = runner.defaultModel(Kind.IMAGE);
         List<Images> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             ImageParams p = params;
@@ -85,8 +86,8 @@ public final class ImageFacade {
                         params.steps(), params.cfgScale(), params.sampler(), params.initImage(), params.denoisingStrength(),
                         params.resizeMode());
             }
-            JobResult r = runner.call(model, p, req, i);
-            out.add((Images) r.output());
+            JobResult r = runner.callShared(model, p, req, i);
+            out.add(r.output(Images.class));
         }
         return out;
     }
@@ -227,16 +228,15 @@ public final class ImageFacade {
             }
             JobResult r;
             try {
-                r = runner.call(runner.model(config.imageModel()), new InterrogateParams(image.startsWith("data:")
+                r = runner.callShared(interrogationModel(), new InterrogateParams(image.startsWith("data:")
                         ? image.substring(image.indexOf(',') + 1) : image, categories), req);
             } catch (ApiException e) {
                 if ("task".equals(e.param())) {
-                    throw new ApiException(501, "CLIP interrogation is not installed on the image worker: it needs " + CLIP_FILES
-                            + " in its model folder (docs/hardware.md)", null, "not_implemented", Map.of());
+                    throw clipMissing();
                 }
                 throw e;
             }
-            Interrogation out = (Interrogation) r.output();
+            Interrogation out = r.output(Interrogation.class);
             JsonObject o = new JsonObject();
             if (structured) {
                 JsonObject results = new JsonObject();
@@ -265,6 +265,31 @@ public final class ImageFacade {
         } catch (ApiException e) {
             return detail(req, res, e);
         }
+    }
+
+    /** The image model AUTOMATIC1111's routes list as loaded: the first that does images, else the configured name. */
+    private String imageModelName() {
+        return registry.modelsOf(Kind.IMAGE).stream().findFirst().orElse(config.imageModel());
+    }
+
+    /**
+     * The model that tags images: one whose workers take interrogation (or a configured image model they have not
+     * spoken for yet; its worker then refuses the task, answered 501 below), else 501 at once.
+     */
+    private String interrogationModel() throws ApiException {
+        try {
+            return runner.defaultModel(Kind.INTERROGATION);
+        } catch (ApiException e) {
+            if (!registry.modelsOf(Kind.IMAGE).isEmpty()) {
+                throw clipMissing();
+            }
+            throw e;
+        }
+    }
+
+    private static ApiException clipMissing() {
+        return new ApiException(501, "CLIP interrogation is not installed on the image worker: it needs " + CLIP_FILES
+                + " in its model folder (docs/hardware.md)", null, "not_implemented", Map.of());
     }
 
     private static Map<String, List<String>> categories(JsonElement c) throws ApiException {
@@ -306,8 +331,9 @@ public final class ImageFacade {
     private JsonArray sdModels() {
         JsonArray a = new JsonArray();
         JsonObject m = new JsonObject();
-        m.addProperty("title", config.imageModel() + (registry.emulated(config.imageModel()) ? " (EMULATED)" : ""));
-        m.addProperty("model_name", config.imageModel());
+        String model = imageModelName();
+        m.addProperty("title", model + (registry.emulated(model) ? " (EMULATED)" : ""));
+        m.addProperty("model_name", model);
         m.addProperty("hash", (String) null);
         m.addProperty("sha256", (String) null);
         m.addProperty("filename", "lcm-lora-sdv1-5 (AX650, 512x512, 4 LCM steps)");
@@ -328,7 +354,7 @@ public final class ImageFacade {
 
     private JsonObject options() {
         JsonObject o = new JsonObject();
-        o.addProperty("sd_model_checkpoint", config.imageModel());
+        o.addProperty("sd_model_checkpoint", imageModelName());
         o.addProperty("samples_format", "png");
         return o;
     }

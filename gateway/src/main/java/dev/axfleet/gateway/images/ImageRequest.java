@@ -28,8 +28,8 @@ final class ImageRequest {
         if (prompt == null) {
             prompt = "";
         }
-        if (prompt.length() > dev.axfleet.broker.WireCodec.MAX_PROMPT_CHARS) {
-            throw ApiException.badRequest("prompt", "longer than " + dev.axfleet.broker.WireCodec.MAX_PROMPT_CHARS + " characters");
+        if (prompt.length() > ImageParams.MAX_PROMPT_CHARS) {
+            throw ApiException.badRequest("prompt", "longer than " + ImageParams.MAX_PROMPT_CHARS + " characters");
         }
         String init = null;
         if (task == Task.IMG2IMG) {
@@ -50,18 +50,18 @@ final class ImageRequest {
                 throw ApiException.badRequest("init_images", "not base64: " + e.getMessage());
             }
         }
-        Double strength = number(body, "denoising_strength", 0, 1);
+        Double strength = number(body, "denoising_strength", ImageParams.DENOISING_STRENGTH);
         if (strength == null) {
-            strength = number(body, "strength", 0, 1);
+            strength = number(body, "strength", ImageParams.DENOISING_STRENGTH);
         }
         Double seed = number(body, "seed", -1, 0xFFFF_FFFFL * 4096.0);
-        Double resize = number(body, "resize_mode", 0, 2);
-        Double steps = number(body, "steps", 1, 1000);
+        Double resize = number(body, "resize_mode", 0, ResizeMode.values().length - 1);
+        Double steps = number(body, "steps", ImageParams.STEPS);
         return new ImageParams(task, prompt, string(body, "negative_prompt"),
                 seed == null || seed < 0 ? null : (long) Math.floor(seed),
                 side(body, "width"), side(body, "height"),
                 steps == null ? null : (int) Math.round(steps),
-                number(body, "cfg_scale", 0, 100),
+                number(body, "cfg_scale", ImageParams.CFG_SCALE),
                 sampler(body),
                 init == null ? null : stripDataUrl(init),
                 task == Task.IMG2IMG ? strength : null,
@@ -106,6 +106,10 @@ final class ImageRequest {
     }
 
     /** A number or a numeric string from {@code min} to {@code max}; null when absent. */
+    static Double number(JsonObject body, String key, dev.axfleet.broker.Range range) throws ApiException {
+        return number(body, key, range.min(), range.max());
+    }
+
     static Double number(JsonObject body, String key, double min, double max) throws ApiException {
         JsonElement e = body.get(key);
         if (e == null || e.isJsonNull()) {

@@ -3,6 +3,8 @@ package dev.axfleet.gateway.ollama;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Kind;
+import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
 import dev.axfleet.gateway.Caller;
@@ -75,7 +77,7 @@ public final class OllamaFacade {
         try {
             JsonObject body = Bodies.json(request, config.maxBodyBytes());
             r = chat ? OllamaRequest.chat(body) : OllamaRequest.generate(body);
-            model = resolve(r.model());
+            model = resolve(runner, registry, Kind.CHAT, r.model());
         } catch (ApiException e) {
             return error(response, e);
         }
@@ -92,10 +94,10 @@ public final class OllamaFacade {
             try {
                 JobResult result = turn != null
                         ? conversations.turn(bare(r.model()), model, r.params(), turn, null, RequestLog.of(request))
-                        : runner.call(model, r.params(), request);
-                JsonObject o = last(r.model(), chat, result.text(), result, start);
-                if (result.thinking() != null) {
-                    thought(o, chat, result.thinking());
+                        : runner.callShared(model, r.params(), request);
+                JsonObject o = last(r.model(), chat, result.chat().text(), result, start);
+                if (result.chat().thinking() != null) {
+                    thought(o, chat, result.chat().thinking());
                 }
                 return Json.respond(response, 200, o, JobRunner.resultHeaders(result));
             } catch (ApiException e) {
@@ -173,15 +175,16 @@ public final class OllamaFacade {
      * runtime's first text, the rest of the run is generation, loading costs nothing (models are resident).
      */
     private static JsonObject last(String model, boolean chat, String text, JobResult r, long startNanos) {
+        ChatOutput out = r.chat();
         JsonObject o = line(model, chat, text);
         o.addProperty("done", true);
-        o.addProperty("done_reason", r.finishReason().wire());
-        long firstToken = r.firstTokenMs() == null ? 0 : r.firstTokenMs();
+        o.addProperty("done_reason", out.finishReason().wire());
+        long firstToken = out.firstTokenMs() == null ? 0 : out.firstTokenMs();
         o.addProperty("total_duration", System.nanoTime() - startNanos);
         o.addProperty("load_duration", 0);
-        o.addProperty("prompt_eval_count", r.usage() == null ? 0 : r.usage().promptTokens());
+        o.addProperty("prompt_eval_count", out.usage() == null ? 0 : out.usage().promptTokens());
         o.addProperty("prompt_eval_duration", firstToken * 1_000_000);
-        o.addProperty("eval_count", r.usage() == null ? 0 : r.usage().completionTokens());
+        o.addProperty("eval_count", out.usage() == null ? 0 : out.usage().completionTokens());
         o.addProperty("eval_duration", Math.max(0, r.runMs() - firstToken) * 1_000_000);
         return o;
     }
@@ -199,11 +202,11 @@ public final class OllamaFacade {
     private Object ps(Request request, Response response) {
         JsonArray models = new JsonArray();
         for (String m : registry.names()) {
-            if (registry.ready(registry.resolve(m).orElse(m))) {
+            if (registry.ready(registry.target(m))) {
                 JsonObject d = describe(m);
                 d.addProperty("expires_at", RESIDENT.toString());
                 d.addProperty("size_vram", 0);
-                d.addProperty("context_length", registry.contextTokens(registry.resolve(m).orElse(m)));
+                d.addProperty("context_length", registry.contextTokens(registry.target(m)));
                 models.add(d);
             }
         }
@@ -216,7 +219,7 @@ public final class OllamaFacade {
         try {
             JsonObject body = Bodies.json(request, config.maxBodyBytes());
             String name = body.has("model") ? body.get("model").getAsString() : body.has("name") ? body.get("name").getAsString() : null;
-            String model = resolve(name);
+            String model = registry.target(known(registry, name));
             JsonObject d = describe(model);
             JsonObject info = new JsonObject();
             String family = d.getAsJsonObject("details").get("family").getAsString();
@@ -229,9 +232,7 @@ public final class OllamaFacade {
             o.addProperty("template", "");
             o.add("details", d.getAsJsonObject("details"));
             o.add("model_info", info);
-            JsonArray capabilities = new JsonArray();
-            capabilities.add("completion");
-            o.add("capabilities", capabilities);
+            o.add("capabilities", capabilities(registry.kinds(model)));
             o.addProperty("modified_at", d.get("modified_at").getAsString());
             return Json.respond(response, o);
         } catch (ApiException e) {
@@ -260,7 +261,7 @@ public final class OllamaFacade {
         JsonObject o = new JsonObject();
         o.addProperty("name", model + ":latest");
         o.addProperty("model", model + ":latest");
-        o.addProperty("modified_at", Instant.ofEpochSecond(registry.since(registry.resolve(model).orElse(model))).toString());
+        o.addProperty("modified_at", Instant.ofEpochSecond(registry.since(registry.target(model))).toString());
         o.addProperty("size", 0);
         o.addProperty("digest", sha256(model));
         o.add("details", details);
@@ -268,21 +269,59 @@ public final class OllamaFacade {
     }
 
     private static String bare(String name) {
-        return name != null && name.endsWith(":latest") ? name.substring(0, name.length() - ":latest".length()) : name;
+        return ModelRegistry.bare(name);
     }
 
-    /** A model name as Ollama clients write it ({@code name} or {@code name:latest}), or 404 in Ollama's words. */
-    private String resolve(String name) throws ApiException {
-        String bare = bare(name);
-        return registry.resolve(bare).orElseThrow(() -> new ApiException(404, "model \"" + name
-                + "\" not found, try pulling it first (models here: " + String.join(", ", registry.names()) + ")", "model", "model_not_found", Map.of()));
+    /**
+     * What Ollama's /api/show lists a model can do, by the kinds of work it does (ollama/ollama types/model/capability.go:
+     * completion, embedding, vision, tools, thinking, insert).
+     */
+    private static JsonArray capabilities(java.util.Set<Kind> kinds) {
+        JsonArray out = new JsonArray();
+        for (Kind k : kinds) {
+            String capability = switch (k) {
+                case CHAT -> "completion";
+                case EMBEDDING -> "embedding";
+                // Not Ollama's (it serves no image models): said so the picture models listed in /api/tags are not taken for chat.
+                case IMAGE, INTERROGATION -> null;
+            };
+            if (capability != null) {
+                out.add(capability);
+            }
+        }
+        return out;
     }
 
-    private static String error(Response response, ApiException e) {
+    /** A name some model answers to, in Ollama's words when none does. */
+    private static String known(ModelRegistry registry, String name) throws ApiException {
+        if (name == null || !registry.names().contains(bare(name)) && !registry.knows(bare(name))) {
+            throw notFound(registry, name);
+        }
+        return bare(name);
+    }
+
+    /**
+     * The model an Ollama client's name means for {@code kind} ({@code name} or {@code name:latest}), or 404 in Ollama's
+     * words; a model of another kind is a 400 saying what it does.
+     */
+    public static String resolve(JobRunner runner, ModelRegistry registry, Kind kind, String name) throws ApiException {
+        try {
+            return runner.model(kind, name);
+        } catch (ApiException e) {
+            throw e.status() == 404 ? notFound(registry, name) : e;
+        }
+    }
+
+    private static ApiException notFound(ModelRegistry registry, String name) {
+        return new ApiException(404, "model \"" + name + "\" not found, try pulling it first (models here: "
+                + String.join(", ", registry.names()) + ")", "model", "model_not_found", Map.of());
+    }
+
+    public static String error(Response response, ApiException e) {
         return Json.respond(response, e.status(), errorBody(e), e.headers());
     }
 
-    private static JsonObject errorBody(ApiException e) {
+    static JsonObject errorBody(ApiException e) {
         JsonObject o = new JsonObject();
         o.addProperty("error", e.getMessage());
         return o;

@@ -6,7 +6,6 @@ import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
-import dev.axfleet.broker.WireCodec;
 import dev.axfleet.gateway.ApiException;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +37,7 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             JsonFields f = JsonFields.of(body);
             String model = common(f);
             List<ChatMessage> messages = new ArrayList<>();
-            for (JsonFields m : f.optObjects("messages", WireCodec.MAX_MESSAGES)) {
+            for (JsonFields m : f.optObjects("messages", ChatParams.MAX_MESSAGES)) {
                 String role = m.requireString("role");
                 if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
                     throw new FieldException(m.prefix() + "role", "must be system, user or assistant (tools are not supported here)");
@@ -130,20 +129,20 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             throw new FieldException("options", "must be an object");
         }
         JsonFields o = new JsonFields(options == null ? new JsonObject() : options.getAsJsonObject(), "options.");
-        Integer numPredict = o.optInt("num_predict", -2, WireCodec.MAX_TOKENS_LIMIT);
+        Integer numPredict = o.optInt("num_predict", -2, ChatParams.MAX_TOKENS.maxInt());
         o.optInt("num_ctx", 0, Integer.MAX_VALUE);
         o.optInt("repeat_last_n", -1, Integer.MAX_VALUE);
         return new ChatParams(
                 messages,
-                o.optDouble("temperature", 0, 2),
-                o.optDouble("top_p", 0, 1),
-                o.optInt("top_k", 0, 1_000_000),
+                o.optDouble("temperature", ChatParams.TEMPERATURE),
+                o.optDouble("top_p", ChatParams.TOP_P),
+                o.optInt("top_k", ChatParams.TOP_K),
                 numPredict == null || numPredict < 1 ? null : numPredict,
-                o.optStringList("stop", WireCodec.MAX_STOP_SEQUENCES, WireCodec.MAX_STOP_LENGTH),
+                o.optStringList("stop", ChatParams.MAX_STOP_SEQUENCES, ChatParams.MAX_STOP_LENGTH),
                 o.optLong("seed"),
-                o.optDouble("presence_penalty", -2, 2),
-                o.optDouble("frequency_penalty", -2, 2),
-                o.optDouble("repeat_penalty", 0, 10),
+                o.optDouble("presence_penalty", ChatParams.PENALTY),
+                o.optDouble("frequency_penalty", ChatParams.PENALTY),
+                o.optDouble("repeat_penalty", ChatParams.REPEAT_PENALTY),
                 think(f));
     }
 

@@ -6,7 +6,6 @@ import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
-import dev.axfleet.broker.WireCodec;
 import dev.axfleet.gateway.ApiException;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +43,8 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
                     throw new FieldException("response_format", "only {\"type\": \"text\"} is supported");
                 }
             }
-            Integer maxTokens = f.optInt("max_tokens", 1, WireCodec.MAX_TOKENS_LIMIT);
-            Integer maxCompletion = f.optInt("max_completion_tokens", 1, WireCodec.MAX_TOKENS_LIMIT);
+            Integer maxTokens = f.optInt("max_tokens", ChatParams.MAX_TOKENS);
+            Integer maxCompletion = f.optInt("max_completion_tokens", ChatParams.MAX_TOKENS);
             Integer limit = maxTokens == null ? maxCompletion : maxCompletion == null ? maxTokens : Integer.valueOf(Math.min(maxTokens, maxCompletion));
             boolean stream = Boolean.TRUE.equals(f.optBool("stream"));
             boolean includeUsage = false;
@@ -58,14 +57,14 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
             }
             ChatParams params = new ChatParams(
                     messages(f),
-                    f.optDouble("temperature", 0, 2),
-                    f.optDouble("top_p", 0, 1),
+                    f.optDouble("temperature", ChatParams.TEMPERATURE),
+                    f.optDouble("top_p", ChatParams.TOP_P),
                     null,
                     limit,
-                    f.optStringList("stop", WireCodec.MAX_STOP_SEQUENCES, WireCodec.MAX_STOP_LENGTH),
+                    f.optStringList("stop", ChatParams.MAX_STOP_SEQUENCES, ChatParams.MAX_STOP_LENGTH),
                     f.optLong("seed"),
-                    f.optDouble("presence_penalty", -2, 2),
-                    f.optDouble("frequency_penalty", -2, 2),
+                    f.optDouble("presence_penalty", ChatParams.PENALTY),
+                    f.optDouble("frequency_penalty", ChatParams.PENALTY),
                     null,
                     think(f));
             return new ChatCompletionRequest(model, params, stream, includeUsage);
@@ -118,7 +117,7 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
     }
 
     private static List<ChatMessage> messages(JsonFields f) throws FieldException {
-        List<JsonFields> list = f.optObjects("messages", WireCodec.MAX_MESSAGES);
+        List<JsonFields> list = f.optObjects("messages", ChatParams.MAX_MESSAGES);
         if (list.isEmpty()) {
             throw new FieldException("messages", "required: a non-empty array");
         }
@@ -156,7 +155,7 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
             throw new FieldException(m.prefix() + "content", "must be a string or an array of content parts");
         }
         List<String> texts = new ArrayList<>();
-        for (JsonFields p : m.optObjects("content", WireCodec.MAX_MESSAGES)) {
+        for (JsonFields p : m.optObjects("content", ChatParams.MAX_MESSAGES)) {
             String type = p.requireString("type");
             if (!type.equals("text")) {
                 throw new FieldException(p.prefix() + "type", "'" + type + "' parts are not supported by this model; send text");

@@ -4,6 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Kind;
+import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.broker.Usage;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.Bodies;
@@ -45,7 +47,7 @@ public final class OpenAiFacade {
         String model;
         try {
             chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxBodyBytes()));
-            model = runner.model(chat.model());
+            model = runner.model(Kind.CHAT, chat.model());
         } catch (ApiException e) {
             return error(response, e);
         }
@@ -54,23 +56,24 @@ public final class OpenAiFacade {
 
     private Object complete(Request request, Response response, ChatCompletionRequest chat, String model) {
         try {
-            JobResult r = runner.call(model, chat.params(), request);
+            JobResult r = runner.callShared(model, chat.params(), request);
+            ChatOutput out = r.chat();
             JsonObject message = new JsonObject();
             message.addProperty("role", "assistant");
-            message.addProperty("content", r.text());
-            if (r.thinking() != null) {
+            message.addProperty("content", out.text());
+            if (out.thinking() != null) {
                 // Where DeepSeek's API and vLLM put a model's thinking, apart from what is said.
-                message.addProperty("reasoning_content", r.thinking());
+                message.addProperty("reasoning_content", out.thinking());
             }
             message.add("refusal", JsonNull.INSTANCE);
             JsonObject choice = new JsonObject();
             choice.addProperty("index", 0);
             choice.add("message", message);
             choice.add("logprobs", JsonNull.INSTANCE);
-            choice.addProperty("finish_reason", r.finishReason().wire());
+            choice.addProperty("finish_reason", out.finishReason().wire());
             JsonObject body = envelope(r.id(), "chat.completion", model);
             body.add("choices", array(choice));
-            body.add("usage", usage(r.usage()));
+            body.add("usage", usage(out.usage()));
             return Json.respond(response, 200, body, JobRunner.resultHeaders(r));
         } catch (ApiException e) {
             return error(response, e);
@@ -146,11 +149,11 @@ public final class OpenAiFacade {
 
         void finish(JobResult r) throws IOException {
             start();
-            data(chunk(new JsonObject(), r.finishReason().wire()));
+            data(chunk(new JsonObject(), r.chat().finishReason().wire()));
             if (includeUsage) {
                 JsonObject u = envelope(id, "chat.completion.chunk", model);
                 u.add("choices", new JsonArray());
-                u.add("usage", usage(r.usage()));
+                u.add("usage", usage(r.chat().usage()));
                 data(u);
             }
             sse.write("data: [DONE]\n\n");
@@ -188,7 +191,7 @@ public final class OpenAiFacade {
     private Object models(Request request, Response response) {
         JsonArray data = new JsonArray();
         for (String m : registry.names()) {
-            String target = registry.resolve(m).orElse(m);
+            String target = registry.target(m);
             JsonObject o = new JsonObject();
             o.addProperty("id", m);
             o.addProperty("object", "model");
@@ -211,7 +214,7 @@ public final class OpenAiFacade {
         return o;
     }
 
-    private static JsonObject usage(Usage u) {
+    static JsonObject usage(Usage u) {
         JsonObject o = new JsonObject();
         o.addProperty("prompt_tokens", u == null ? 0 : u.promptTokens());
         o.addProperty("completion_tokens", u == null ? 0 : u.completionTokens());
