@@ -1,6 +1,7 @@
 package dev.axfleet.deploy;
 
 import dev.axfleet.broker.BrokerAddress;
+import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.embedded.EmbeddedBroker;
 import dev.axfleet.emulator.EmulatedModel;
 import dev.axfleet.emulator.ModelProfile;
@@ -82,27 +83,32 @@ public final class Fleet implements AutoCloseable {
         // emulated runtimes hold it, so the whole recovery path runs on any machine.
         EmulatedCard card = config.emulate() ? EmulatedCard.create(config.home().resolve("emulated-card")) : null;
         List<Worker> workers = new ArrayList<>();
-        for (Map.Entry<String, String> m : config.models().entrySet()) {
-            WorkerConfig wc = config.emulate() ? emulatedWorker(config, brokerUrl, m.getKey(), m.getValue(), card)
-                    : cardWorker(config, brokerUrl, m.getKey());
-            Worker w = new Worker(wc, wc.runtime().create());
-            w.start();
-            workers.add(w);
+        List<FleetConfig.Model> running = new ArrayList<>();
+        for (FleetConfig.Model m : config.models()) {
+            Optional<WorkerConfig> wc = switch (m.kind()) {
+                case CHAT -> Optional.of(config.emulate() ? emulatedWorker(config, brokerUrl, m, "axllm-serve", card) : cardWorker(config, brokerUrl, m));
+                case EMBEDDING -> Optional.of(config.emulate() ? emulatedWorker(config, brokerUrl, m, "axllm-serve-embeddings", card)
+                        : cardWorker(config, brokerUrl, m));
+                case IMAGE -> imageWorker(config, brokerUrl, m.id(), card);
+                case INTERROGATION -> {
+                    log.warn("{}: interrogation runs on an image model's worker (its CLIP models); list the image model instead", m.id());
+                    yield Optional.empty();
+                }
+            };
+            wc.ifPresent(c -> {
+                Worker w = new Worker(c, c.runtime().create());
+                w.start();
+                workers.add(w);
+                running.add(m);
+            });
         }
-        List<String> accepted = new ArrayList<>(config.models().keySet());
-        Optional<Worker> images = config.imageModel() == null ? Optional.empty() : imageWorker(config, brokerUrl, card);
-        images.ifPresent(w -> {
-            workers.add(w);
-            accepted.add(config.imageModel());
-        });
+        String chat = config.models(Kind.CHAT).isEmpty() ? null : config.models(Kind.CHAT).get(0).id();
         Map<String, String> gatewaySettings = new HashMap<>(Map.of(
                 "broker.url", brokerUrl,
-                "gateway.models", String.join(",", accepted),
-                "gateway.image_model", config.imageModel() == null ? "" : config.imageModel(),
+                "gateway.models", running.stream().map(m -> m.id() + "=" + m.kind().wire()).collect(Collectors.joining(",")),
                 "gateway.conversation_dir", config.settings().string("gateway.conversation_dir", config.home().resolve("conversations").toString())));
-        if (!GatewayConfig.from(config.settings()).compatPorts().isEmpty()) {
+        if (!GatewayConfig.from(config.settings()).compatPorts().isEmpty() && chat != null) {
             // The coyote's AX650 mode asks for qwen3-ax650 and keeps its conversation on the server: name it so by default.
-            String chat = config.models().keySet().iterator().next();
             gatewaySettings.put("gateway.aliases", config.settings().string("gateway.aliases", LEGACY_MODEL_NAME + "=" + chat));
             gatewaySettings.put("gateway.conversational_models", config.settings().string("gateway.conversational_models", LEGACY_MODEL_NAME));
             if (!config.emulate() && config.settings().string("runtime.kind", "axllm-serve").equals("main-api")) {
@@ -132,7 +138,10 @@ public final class Fleet implements AutoCloseable {
      * A worker whose runtime is the emulator, configured through the same settings a worker on the Pi reads;
      * only the runtime's command differs.
      */
-    private static WorkerConfig emulatedWorker(FleetConfig config, String brokerUrl, String model, String modelName, EmulatedCard card) {
+    private static WorkerConfig emulatedWorker(FleetConfig config, String brokerUrl, FleetConfig.Model m, String runtimeKind,
+                                               EmulatedCard card) {
+        String model = m.id();
+        String modelName = m.name();
         Path modelDir = EmulatedModel.writeModelDir(config.home().resolve("emulated-models"), model, modelName);
         int port = freePort();
         EMULATED_RUNTIME_PORTS.put(model, port);
@@ -142,7 +151,7 @@ public final class Fleet implements AutoCloseable {
                 "worker.id", "local-" + model,
                 "worker.state_dir", config.home().resolve("worker-" + model).toString(),
                 "broker.url", brokerUrl,
-                "runtime.kind", "axllm-serve",
+                "runtime.kind", runtimeKind,
                 "runtime.model_dir", modelDir.toString(),
                 "runtime.port", String.valueOf(port),
                 "runtime.command", command,
@@ -156,8 +165,7 @@ public final class Fleet implements AutoCloseable {
      * cc) and an emulated model folder; on the card, the model folder from the settings. Skipped, with the reason,
      * when it cannot run here.
      */
-    private static Optional<Worker> imageWorker(FleetConfig config, String brokerUrl, EmulatedCard card) {
-        String model = config.imageModel();
+    private static Optional<WorkerConfig> imageWorker(FleetConfig config, String brokerUrl, String model, EmulatedCard card) {
         Map<String, String> settings = new HashMap<>(Map.of(
                 "worker.model", model,
                 "worker.id", "local-" + model,
@@ -197,28 +205,35 @@ public final class Fleet implements AutoCloseable {
             }
             settings.put("runtime.model_dir", modelDir.toString());
         }
-        WorkerConfig wc = WorkerConfig.from(config.settings().with(settings));
-        Worker w = new Worker(wc, wc.runtime().create());
-        w.start();
-        return Optional.of(w);
+        return Optional.of(WorkerConfig.from(config.settings().with(settings)));
     }
 
-    /** A worker for the real card, configured like a stand-alone worker process (runtime.* settings). */
-    private static WorkerConfig cardWorker(FleetConfig config, String brokerUrl, String model) {
-        return WorkerConfig.from(config.settings().with(Map.of(
-                "worker.model", model,
-                "worker.state_dir", config.settings().string("worker.state_dir", config.home().resolve("worker-" + model).toString()),
-                "broker.url", brokerUrl)));
+    /**
+     * A worker for the real card, configured like a stand-alone worker process (runtime.* settings); an embedding model
+     * runs axllm serve in its embedding mode.
+     */
+    private static WorkerConfig cardWorker(FleetConfig config, String brokerUrl, FleetConfig.Model m) {
+        Map<String, String> settings = new HashMap<>(Map.of(
+                "worker.model", m.id(),
+                "worker.state_dir", config.settings().string("worker.state_dir", config.home().resolve("worker-" + m.id()).toString()),
+                "broker.url", brokerUrl));
+        if (m.kind() == Kind.EMBEDDING) {
+            settings.put("runtime.kind", "axllm-serve-embeddings");
+        }
+        return WorkerConfig.from(config.settings().with(settings));
     }
 
     private void summary(FleetConfig config) {
         String http = "http://" + gateway.config().bind() + ":" + gateway.port();
         log.info("axfleet is up{}", config.emulate() ? " - EMULATED, no card" : " on the AX650 card");
         log.info("  MQTT broker:   {}{}", address, broker != null ? " (embedded)" : "");
-        log.info("  OpenAI API:    {}/v1  (models: {})", http, String.join(", ", config.models().keySet()));
-        if (config.imageModel() != null) {
+        log.info("  OpenAI API:    {}/v1  (chat: {})", http, ids(config, Kind.CHAT));
+        if (!config.models(Kind.EMBEDDING).isEmpty()) {
+            log.info("  embeddings:    {}/v1/embeddings, {}/api/embed  (models: {})", http, http, ids(config, Kind.EMBEDDING));
+        }
+        if (!config.models(Kind.IMAGE).isEmpty()) {
             log.info("  images:        {}/sdapi/v1/txt2img (AUTOMATIC1111), {}/generate, {}/v1/images/generations  (model: {})", http, http,
-                    http, config.imageModel());
+                    http, ids(config, Kind.IMAGE));
         }
         log.info("  health:        {}/health   metrics: {}/metrics", http, http);
         gateway.ports().forEach((port, state) -> {
@@ -230,12 +245,16 @@ public final class Fleet implements AutoCloseable {
             log.info("  card health:   mosquitto_sub -h {} -p {} -t 'axfleet/v1/cards/#' -v{}", address.host(), address.port(),
                     config.emulate() ? "   (EMULATED card)" : "");
         }
-        String model = config.models().keySet().iterator().next();
+        String model = config.models(Kind.CHAT).isEmpty() ? config.models().get(0).id() : config.models(Kind.CHAT).get(0).id();
         log.info("  try:  curl {}/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"{}\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
                 http, model);
         log.info("  or:   mosquitto_sub -h {} -p {} -t 'axfleet/v1/reply/me/#' -v &  mosquitto_pub -h {} -p {} -t axfleet/v1/jobs/{} -m '{\"id\":\"j1\",\"reply_to\":\"axfleet/v1/reply/me/j1\",\"params\":{\"prompt\":\"Hello\"}}'",
                 address.host(), address.port(), address.host(), address.port(), model);
         log.info("  (the first answer comes once the model has loaded; watch {}/health)", http);
+    }
+
+    private static String ids(FleetConfig config, Kind kind) {
+        return config.models(kind).stream().map(FleetConfig.Model::id).collect(Collectors.joining(", "));
     }
 
     public BrokerAddress brokerAddress() {

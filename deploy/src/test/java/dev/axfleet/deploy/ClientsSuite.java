@@ -1,17 +1,17 @@
 package dev.axfleet.deploy;
 
+import static dev.axfleet.deploy.TestFleets.json;
+import static dev.axfleet.deploy.TestFleets.node;
+import static dev.axfleet.deploy.TestFleets.run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import dev.axfleet.broker.testing.TestTools;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
  * deploy/src/test/node installed (npm ci), python3-paho-mqtt and mosquitto-clients ({@link TestTools}).
  */
 abstract class ClientsSuite extends OllamaSuite {
-    static final Path NODE_DIR = Path.of("src/test/node").toAbsolutePath();
     static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
 
     @Test
@@ -70,29 +69,5 @@ abstract class ClientsSuite extends OllamaSuite {
                 String.valueOf(broker.address().port()), MODEL), null);
         JsonObject result = JsonParser.parseString(out.trim()).getAsJsonObject();
         assertEquals("done", result.get("outcome").getAsString());
-    }
-
-    private static List<String> node() {
-        Path nodeBin = Path.of("/usr/bin/node");
-        TestTools.require("node and the official JavaScript clients", "apt-get install nodejs npm && npm ci --prefix deploy/src/test/node",
-                Files.isExecutable(nodeBin) && Files.isDirectory(NODE_DIR.resolve("node_modules")));
-        return List.of(nodeBin.toString());
-    }
-
-    private static String run(List<String> command, String script, String... args) throws IOException, InterruptedException {
-        List<String> full = new ArrayList<>(command);
-        if (script != null) {
-            full.add(NODE_DIR.resolve(script).toString());
-        }
-        full.addAll(List.of(args));
-        Process p = new ProcessBuilder(full).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "finished");
-        assertEquals(0, p.exitValue(), String.join(" ", full) + " printed: " + out);
-        return out;
-    }
-
-    private static JsonObject json(String out) {
-        return JsonParser.parseString(out.trim()).getAsJsonObject();
     }
 }

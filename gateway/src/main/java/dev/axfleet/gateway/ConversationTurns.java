@@ -3,7 +3,6 @@ package dev.axfleet.gateway;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.gateway.bus.Submission;
-import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -18,7 +18,6 @@ import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.gateway.JobRunner;
 import dev.axfleet.gateway.Json;
 import dev.axfleet.gateway.ModelRegistry;
-import dev.axfleet.gateway.RequestLog;
 import dev.axfleet.gateway.bus.Submission;
 import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.util.ArrayList;
