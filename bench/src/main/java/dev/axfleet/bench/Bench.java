@@ -50,8 +50,21 @@ public final class Bench {
     private Bench() {
     }
 
+    /** One fleet under measurement: {@code axfleet up} from one jar, with ports of its own. */
+    private record Fleet(String label, Process process, int gatewayPort, int brokerPort) {
+        String url() {
+            return "http://127.0.0.1:" + gatewayPort + "/v1/chat/completions";
+        }
+    }
+
+    /**
+     * {@code Bench JAR [JAR...]}: with two jars (an older build and this one) both fleets run at once and their requests
+     * alternate with the baseline's, so the comparison is in one run and drift hits all alike ({@code -Dlabels=old,new}).
+     */
     public static void main(String[] args) throws Exception {
-        Path jar = Path.of(args.length > 0 ? args[0] : "deploy/target/axfleet.jar").toAbsolutePath();
+        List<Path> jars = args.length == 0 ? List.of(Path.of("deploy/target/axfleet.jar").toAbsolutePath())
+                : Arrays.stream(args).map(a -> Path.of(a).toAbsolutePath()).toList();
+        List<String> labels = Arrays.asList(System.getProperty("labels", jars.size() == 1 ? "fleet" : "first,second").split(","));
         int rounds = Integer.parseInt(System.getProperty("rounds", "1000"));
         int jobs = Integer.parseInt(System.getProperty("jobs", "5000"));
         int warmup = Integer.parseInt(System.getProperty("warmup", "1000"));
@@ -60,16 +73,122 @@ public final class Bench {
         int runtimePort = Processes.freePort();
         Process runtime = Processes.start(EmulatedModel.axllmServe(EmulatedModel.writeModelDir(home, "baseline", "Qwen3-1.7B"), runtimePort),
                 Map.of("AXFLEET_EMULATOR_TIME_SCALE", "0"), home.resolve("baseline.log"));
-        int gatewayPort = Processes.freePort();
-        int brokerPort = Processes.freePort();
         boolean mosquitto = "mosquitto".equals(System.getProperty("broker"));
-        Process broker = mosquitto ? mosquitto(home, brokerPort) : null;
-        Process fleet = Processes.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<Process> brokers = new ArrayList<>();
+        List<Fleet> fleets = new ArrayList<>();
+        try {
+            for (int i = 0; i < jars.size(); i++) {
+                int gatewayPort = Processes.freePort();
+                int brokerPort = Processes.freePort();
+                if (mosquitto) {
+                    brokers.add(mosquitto(home.resolve("broker-" + i), brokerPort));
+                }
+                fleets.add(new Fleet(labels.get(Math.min(i, labels.size() - 1)), start(jars.get(i), home.resolve("fleet-" + i), gatewayPort,
+                        brokerPort, mosquitto), gatewayPort, brokerPort));
+            }
+            String direct = "http://127.0.0.1:" + runtimePort + "/v1/chat/completions";
+            Processes.awaitOk("http://127.0.0.1:" + runtimePort + "/health");
+            for (Fleet f : fleets) {
+                Processes.awaitOk("http://127.0.0.1:" + f.gatewayPort() + "/health");
+            }
+            String runtimeModel = "Qwen3-1.7B";
+            String fleetModel = "qwen3-1.7b";
+
+            // Warm-up until the JIT has compiled the hot paths (C2 takes 0.3-0.6 s per method on 2 slow cores):
+            // measured runs are steady state, not the first minute after start.
+            for (int i = 0; i < warmup; i++) {
+                for (boolean stream : new boolean[] {false, true}) {
+                    call(direct, runtimeModel, stream);
+                    for (Fleet f : fleets) {
+                        call(f.url(), fleetModel, stream);
+                    }
+                }
+            }
+            for (Fleet f : fleets) {
+                throughput(BrokerAddress.loopback(f.brokerPort()), fleetModel, jobs, "warmup");
+            }
+            long[] rssIdle = fleets.stream().mapToLong(f -> Processes.rssKiB(f.process().pid())).toArray();
+
+            double[] d = new double[rounds];
+            double[] dFirst = new double[rounds];
+            double[][] g = new double[fleets.size()][rounds];
+            double[][] gFirst = new double[fleets.size()][rounds];
+            for (int i = 0; i < rounds; i++) {
+                d[i] = call(direct, runtimeModel, false);
+                for (int f = 0; f < fleets.size(); f++) {
+                    g[f][i] = call(fleets.get(f).url(), fleetModel, false);
+                }
+                dFirst[i] = call(direct, runtimeModel, true);
+                for (int f = 0; f < fleets.size(); f++) {
+                    gFirst[f][i] = call(fleets.get(f).url(), fleetModel, true);
+                }
+            }
+
+            System.out.println("## Fleet overhead, " + rounds + " rounds (baseline = the same request straight to the runtime)");
+            System.out.println();
+            System.out.println("| measure | baseline p50 | fleet p50 | added p50 | ratio p50 | baseline p99 | fleet p99 | added p99 |");
+            System.out.println("|---|---|---|---|---|---|---|---|");
+            for (int f = 0; f < fleets.size(); f++) {
+                String label = fleets.size() == 1 ? "" : " (" + fleets.get(f).label() + ")";
+                row("chat completion, whole answer" + label, d, g[f]);
+                row("chat completion, first streamed token" + label, dFirst, gFirst[f]);
+            }
+            if (fleets.size() == 2) {
+                System.out.println();
+                System.out.printf(Locale.ROOT, "Added latency, %s against %s (p50 of fleet minus p50 of baseline): whole answer **%.2f×**, "
+                        + "first streamed token **%.2f×**%n", fleets.get(1).label(), fleets.get(0).label(),
+                        added(d, g[1]) / added(d, g[0]), added(dFirst, gFirst[1]) / added(dFirst, gFirst[0]));
+            }
+            System.out.println();
+            for (int f = 0; f < fleets.size(); f++) {
+                Fleet fleet = fleets.get(f);
+                AtomicLong peak = new AtomicLong(rssIdle[f]);
+                Thread sampler = new Thread(() -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        peak.accumulateAndGet(Processes.rssKiB(fleet.process().pid()), Math::max);
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
+                sampler.start();
+                double jobsPerSecond = throughput(BrokerAddress.loopback(fleet.brokerPort()), fleetModel, jobs, "measure");
+                sampler.interrupt();
+                sampler.join();
+                long rssAfter = Processes.rssKiB(fleet.process().pid());
+                String label = fleets.size() == 1 ? "" : " (" + fleet.label() + ")";
+                System.out.printf(Locale.ROOT, "Throughput through broker + worker%s (%s, zero-time runtime, %d jobs, max_tokens 1): **%.0f jobs/s**%n%n",
+                        label, mosquitto ? "Mosquitto" : "embedded broker", jobs, jobsPerSecond);
+                System.out.printf(Locale.ROOT, "Resident memory of the all-in-one process%s (`axfleet up`, -Xmx128m): after warm-up **%d MiB**, "
+                        + "peak during the throughput run **%d MiB**, after it %d MiB (the emulated runtime is a separate process: %d MiB)%n%n",
+                        label, rssIdle[f] / 1024, peak.get() / 1024, rssAfter / 1024, Processes.rssKiB(runtime.pid()) / 1024);
+            }
+        } finally {
+            for (Fleet f : fleets) {
+                f.process().destroy();
+            }
+            runtime.destroy();
+            brokers.forEach(Process::destroy);
+            for (Fleet f : fleets) {
+                f.process().waitFor(20, TimeUnit.SECONDS);
+            }
+            runtime.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    /** {@code axfleet up} from {@code jar} with one chat model, Qwen3-1.7B's, on an emulated runtime that takes no time. */
+    private static Process start(Path jar, Path home, int gatewayPort, int brokerPort, boolean mosquitto) throws IOException {
+        Files.createDirectories(home);
+        return Processes.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k",
                         System.getProperty("fleetJvmOption", "-Dbench=1"), "-jar", jar.toString(), "up"),
                 Map.of("AXFLEET_CONFIG", home.resolve("none.conf").toString(),
-                        "AXFLEET_FLEET_HOME", home.resolve("fleet").toString(),
+                        "AXFLEET_FLEET_HOME", home.toString(),
                         "AXFLEET_EMULATOR_TIME_SCALE", "0",
+                        "AXFLEET_FLEET_MODELS", "qwen3-1.7b=Qwen3-1.7B",
+                        "AXFLEET_FLEET_IMAGE_MODEL", "",
                         // The monitor would probe the emulated card with a JVM-based axcl-smi every 5 s, noise that the
                         // Pi's C binary does not make; bench/start-times measures the monitor on its own.
                         "AXFLEET_FLEET_MONITOR", "false",
@@ -77,74 +196,10 @@ public final class Bench {
                         mosquitto ? "AXFLEET_BROKER_URL" : "AXFLEET_BROKER_EMBEDDED_PORT",
                         mosquitto ? "mqtt://127.0.0.1:" + brokerPort : String.valueOf(brokerPort)),
                 home.resolve("fleet.log"));
-        try {
-            String direct = "http://127.0.0.1:" + runtimePort + "/v1/chat/completions";
-            String gateway = "http://127.0.0.1:" + gatewayPort + "/v1/chat/completions";
-            Processes.awaitOk("http://127.0.0.1:" + runtimePort + "/health");
-            Processes.awaitOk("http://127.0.0.1:" + gatewayPort + "/health");
-            String runtimeModel = "Qwen3-1.7B";
-            String fleetModel = "qwen3-1.7b";
+    }
 
-            // Warm-up until the JIT has compiled the hot paths (C2 takes 0.3-0.6 s per method on 2 slow cores):
-            // measured runs are steady state, not the first minute after start.
-            for (int i = 0; i < warmup; i++) {
-                call(direct, runtimeModel, false);
-                call(gateway, fleetModel, false);
-                call(direct, runtimeModel, true);
-                call(gateway, fleetModel, true);
-            }
-            throughput(BrokerAddress.loopback(brokerPort), fleetModel, jobs, "warmup");
-            long rssIdle = Processes.rssKiB(fleet.pid());
-
-            double[] d = new double[rounds];
-            double[] g = new double[rounds];
-            double[] dFirst = new double[rounds];
-            double[] gFirst = new double[rounds];
-            for (int i = 0; i < rounds; i++) {
-                d[i] = call(direct, runtimeModel, false);
-                g[i] = call(gateway, fleetModel, false);
-                dFirst[i] = call(direct, runtimeModel, true);
-                gFirst[i] = call(gateway, fleetModel, true);
-            }
-
-            AtomicLong peak = new AtomicLong(rssIdle);
-            Thread sampler = new Thread(() -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                    peak.accumulateAndGet(Processes.rssKiB(fleet.pid()), Math::max);
-                    try {
-                        Thread.sleep(100);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
-            sampler.start();
-            double jobsPerSecond = throughput(BrokerAddress.loopback(brokerPort), fleetModel, jobs, "measure");
-            sampler.interrupt();
-            sampler.join();
-            long rssAfter = Processes.rssKiB(fleet.pid());
-
-            System.out.println("## Fleet overhead, " + rounds + " rounds (baseline = the same request straight to the runtime)");
-            System.out.println();
-            System.out.println("| measure | baseline p50 | fleet p50 | added p50 | ratio p50 | baseline p99 | fleet p99 | added p99 |");
-            System.out.println("|---|---|---|---|---|---|---|---|");
-            row("chat completion, whole answer", d, g);
-            row("chat completion, first streamed token", dFirst, gFirst);
-            System.out.println();
-            System.out.printf(Locale.ROOT, "Throughput through broker + worker (%s, zero-time runtime, %d jobs, max_tokens 1): **%.0f jobs/s**%n%n",
-                    mosquitto ? "Mosquitto" : "embedded broker", jobs, jobsPerSecond);
-            System.out.printf(Locale.ROOT, "Resident memory of the all-in-one process (`axfleet up`, -Xmx128m): after warm-up **%d MiB**, "
-                    + "peak during the throughput run **%d MiB**, after it %d MiB (the emulated runtime is a separate process: %d MiB)%n",
-                    rssIdle / 1024, peak.get() / 1024, rssAfter / 1024, Processes.rssKiB(runtime.pid()) / 1024);
-        } finally {
-            fleet.destroy();
-            runtime.destroy();
-            if (broker != null) {
-                broker.destroy();
-            }
-            fleet.waitFor(20, TimeUnit.SECONDS);
-            runtime.waitFor(20, TimeUnit.SECONDS);
-        }
+    private static double added(double[] base, double[] fleet) {
+        return percentile(fleet, 50) - percentile(base, 50);
     }
 
     /** Milliseconds until the whole answer (plain) or the first content delta (stream). */
@@ -211,6 +266,7 @@ public final class Bench {
 
     /** Mosquitto with the tuning of deploy/mosquitto/axfleet.conf, without its ACL, on a free port. */
     private static Process mosquitto(Path home, int port) throws IOException {
+        Files.createDirectories(home);
         Path conf = home.resolve("mosquitto.conf");
         Files.writeString(conf, String.join("\n", "listener " + port + " 127.0.0.1", "allow_anonymous true",
                 "set_tcp_nodelay true", "max_queued_messages 100000", "persistence false", ""));

@@ -81,8 +81,8 @@ final class AxllmEmbedServe {
             o.addProperty("emulated", true);
             Http.json(ex, 200, o);
         }));
-        routes.put("/v1/models", Http.only("GET", this::models));
-        routes.put("/models", Http.only("GET", this::models));
+        routes.put("/v1/models", Http.only("GET", ex -> AxllmServe.models(ex, modelName)));
+        routes.put("/models", Http.only("GET", ex -> AxllmServe.models(ex, modelName)));
         routes.put("/v1/embeddings", Http.only("POST", this::embeddings));
         routes.put("/embeddings", Http.only("POST", this::embeddings));
         Http.server("127.0.0.1", port, routes).start();
@@ -91,20 +91,6 @@ final class AxllmEmbedServe {
         AxllmServe.say("  GET  http://127.0.0.1:" + port + "/health");
         AxllmServe.say("  GET  http://127.0.0.1:" + port + "/v1/models");
         AxllmServe.say("  POST http://127.0.0.1:" + port + "/v1/embeddings");
-    }
-
-    private void models(HttpExchange ex) throws IOException {
-        JsonObject m = new JsonObject();
-        m.addProperty("id", modelName);
-        m.addProperty("object", "model");
-        m.addProperty("created", System.currentTimeMillis() / 1000);
-        m.addProperty("owned_by", "axfleet-emulator (not the card)");
-        JsonArray data = new JsonArray();
-        data.add(m);
-        JsonObject o = new JsonObject();
-        o.addProperty("object", "list");
-        o.add("data", data);
-        Http.json(ex, 200, o);
     }
 
     private void embeddings(HttpExchange ex) throws IOException {

@@ -144,6 +144,11 @@ public final class AxllmServe {
     }
 
     private void models(HttpExchange ex) throws IOException {
+        models(ex, modelName);
+    }
+
+    /** {@code GET /v1/models} as openai-api.cpp lists a served model, owned by the emulator. */
+    static void models(HttpExchange ex, String modelName) throws IOException {
         JsonObject m = new JsonObject();
         m.addProperty("id", modelName);
         m.addProperty("object", "model");

@@ -161,8 +161,9 @@ final class LegacySessionApi {
     private static ChatParams sampling(JsonObject body) throws ApiException {
         try {
             JsonFields f = JsonFields.of(body);
-            return new ChatParams(List.of(), f.optDouble("temperature", 0, 2), positive(f.optDouble("top-p", 0, 1)),
-                    f.optInt("top-k", 0, 1_000_000), null, List.of(), null, null, null, f.optDouble("repetition_penalty", 0, 10), false);
+            return new ChatParams(List.of(), f.optDouble("temperature", ChatParams.TEMPERATURE), positive(f.optDouble("top-p", ChatParams.TOP_P)),
+                    f.optInt("top-k", ChatParams.TOP_K), null, List.of(), null, null, null, f.optDouble("repetition_penalty", ChatParams.REPEAT_PENALTY),
+                    false);
         } catch (dev.axfleet.broker.FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
         }

@@ -43,8 +43,9 @@ public record ChatParams(
     public ChatParams {
         messages = List.copyOf(messages);
         stop = stop == null ? List.of() : List.copyOf(stop);
-        if (messages.isEmpty() || messages.size() > MAX_MESSAGES) {
-            throw new IllegalArgumentException("a chat job has 1 to " + MAX_MESSAGES + " messages");
+        // No messages is a template of sampling fields (a kept conversation's turn adds them); a job on the wire has 1 or more.
+        if (messages.size() > MAX_MESSAGES) {
+            throw new IllegalArgumentException("a chat job has at most " + MAX_MESSAGES + " messages");
         }
         check("temperature", temperature, TEMPERATURE);
         check("top_p", topP, TOP_P);

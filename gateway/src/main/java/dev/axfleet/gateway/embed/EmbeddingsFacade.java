@@ -57,6 +57,19 @@ public final class EmbeddingsFacade {
         http.post("/api/embeddings", this::embeddings);
     }
 
+    /** A request's body, the model name it gave and the embedding model that name means (in the facade's own words when none). */
+    private record Asked(JsonFields body, String name, String model) {
+    }
+
+    private Asked asked(Request req, boolean openAi) throws ApiException, FieldException {
+        JsonFields f = JsonFields.of(Bodies.json(req, config.maxBodyBytes()));
+        String name = f.optString("model", 1, 256);
+        if (name == null) {
+            throw new FieldException("model", openAi ? "required" : "model is required");
+        }
+        return new Asked(f, name, openAi ? runner.model(Kind.EMBEDDING, name) : OllamaFacade.resolve(runner, registry, Kind.EMBEDDING, name));
+    }
+
     private Embeddings run(String model, List<String> input, Integer dimensions, boolean truncate, Request req) throws ApiException {
         JobResult r = runner.callShared(model, new EmbedParams(input, dimensions, truncate, EmbedParams.Format.BASE64), req);
         return r.output(Embeddings.class);
@@ -64,12 +77,10 @@ public final class EmbeddingsFacade {
 
     private Object openAi(Request req, Response res) {
         try {
-            JsonFields f = JsonFields.of(Bodies.json(req, config.maxBodyBytes()));
-            String name = f.optString("model", 1, 256);
-            if (name == null) {
-                throw new FieldException("model", "required");
-            }
-            String model = runner.model(Kind.EMBEDDING, name);
+            Asked a = asked(req, true);
+            JsonFields f = a.body();
+            String model = a.model();
+            String name = a.name();
             List<String> input = EmbedCodec.inputs(f, "input");
             EmbedParams.Format format = EmbedCodec.format(f, "encoding_format");
             Embeddings e = run(model, input, f.optInt("dimensions", EmbedParams.DIMENSIONS), false, req);
@@ -104,14 +115,11 @@ public final class EmbeddingsFacade {
     private Object embed(Request req, Response res) {
         long start = System.nanoTime();
         try {
-            JsonFields f = JsonFields.of(Bodies.json(req, config.maxBodyBytes()));
-            String name = f.optString("model", 1, 256);
-            if (name == null) {
-                throw new FieldException("model", "model is required");
-            }
-            String model = OllamaFacade.resolve(runner, registry, Kind.EMBEDDING, name);
+            Asked a = asked(req, false);
+            JsonFields f = a.body();
+            String model = a.model();
             JsonObject o = new JsonObject();
-            o.addProperty("model", name);
+            o.addProperty("model", a.name());
             if (empty(f.get("input"))) {
                 // Ollama's way to load a model (server/routes.go EmbedHandler): no input, no vectors, 200. It is resident.
                 o.add("embeddings", new JsonArray());
@@ -136,12 +144,9 @@ public final class EmbeddingsFacade {
     /** The older {@code /api/embeddings}: one {@code prompt}, one {@code embedding}. */
     private Object embeddings(Request req, Response res) {
         try {
-            JsonFields f = JsonFields.of(Bodies.json(req, config.maxBodyBytes()));
-            String name = f.optString("model", 1, 256);
-            if (name == null) {
-                throw new FieldException("model", "model is required");
-            }
-            String model = OllamaFacade.resolve(runner, registry, Kind.EMBEDDING, name);
+            Asked a = asked(req, false);
+            JsonFields f = a.body();
+            String model = a.model();
             JsonObject o = new JsonObject();
             String prompt = f.optString("prompt", 0, EmbedParams.MAX_INPUT_CHARS);
             if (prompt == null || prompt.isEmpty()) {

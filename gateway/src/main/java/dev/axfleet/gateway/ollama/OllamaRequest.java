@@ -22,12 +22,20 @@ import java.util.regex.Pattern;
  * which the card's runtimes cannot honour here. {@code think} asks for the model's thinking, returned apart
  * from the answer.
  *
- * @param empty a request with nothing to answer (no prompt, no messages): Ollama's "load" call
+ * @param params what the job asks; null for a load call
+ * @param empty  a request with nothing to answer (no prompt, no messages): Ollama's "load" call
  */
 record OllamaRequest(String model, ChatParams params, boolean stream, boolean empty) {
     /** The latest user text: a generate's prompt, the turn a kept conversation goes on with. */
     String prompt() {
-        return params.messages().isEmpty() ? "" : params.messages().get(params.messages().size() - 1).content();
+        return params == null ? "" : params.messages().get(params.messages().size() - 1).content();
+    }
+
+    /** The request, or for a load call (nothing to answer: no job, no params) its options checked all the same. */
+    private static OllamaRequest of(String model, JsonFields f, List<ChatMessage> messages) throws FieldException {
+        boolean empty = messages.isEmpty();
+        ChatParams params = params(f, empty ? List.of(ChatMessage.user("")) : messages);
+        return new OllamaRequest(model, empty ? null : params, !Boolean.FALSE.equals(f.optBool("stream")), empty);
     }
 
     private static final Pattern DURATION = Pattern.compile("-?\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h)?");
@@ -47,8 +55,7 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 String content = m.optString("content", 0, Integer.MAX_VALUE);
                 messages.add(new ChatMessage(role, content == null ? "" : content));
             }
-            boolean empty = messages.isEmpty();
-            return new OllamaRequest(model, params(f, messages), !Boolean.FALSE.equals(f.optBool("stream")), empty);
+            return of(model, f, messages);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
         }
@@ -76,11 +83,10 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             if (system != null && !system.isEmpty()) {
                 messages.add(ChatMessage.system(system));
             }
-            boolean empty = prompt == null || prompt.isEmpty();
-            if (!empty) {
+            if (prompt != null && !prompt.isEmpty()) {
                 messages.add(ChatMessage.user(prompt));
             }
-            return new OllamaRequest(model, params(f, messages), !Boolean.FALSE.equals(f.optBool("stream")), empty);
+            return of(model, f, prompt == null || prompt.isEmpty() ? List.of() : messages);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
         }

@@ -5,8 +5,8 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
+import dev.axfleet.worker.runtime.AxllmUpstream;
 import dev.axfleet.worker.runtime.EngineException;
-import dev.axfleet.worker.runtime.RuntimeStartException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -27,49 +27,18 @@ import java.util.List;
  * {@code encoding_format} but float, so neither is sent. A failed embedding ends the request with no chunk, which the
  * server answers 504 "Request timeout" at once.
  */
-public final class AxllmEmbedRuntime implements EmbedRuntime {
-    private final AxllmServeRuntime process;
+public final class AxllmEmbedRuntime extends AxllmUpstream implements EmbedRuntime {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
     private final Duration requestTimeout;
 
     public AxllmEmbedRuntime(AxllmServeRuntime.Config config, Duration requestTimeout) {
-        this.process = new AxllmServeRuntime(config);
+        super(config);
         this.requestTimeout = requestTimeout;
     }
 
     @Override
     public String kind() {
         return "axllm-serve-embeddings";
-    }
-
-    @Override
-    public void start(Duration timeout) throws RuntimeStartException {
-        process.start(timeout);
-    }
-
-    @Override
-    public boolean healthy() {
-        return process.healthy();
-    }
-
-    @Override
-    public void restart(String why, Duration timeout) throws RuntimeStartException {
-        process.restart(why, timeout);
-    }
-
-    @Override
-    public boolean emulated() {
-        return process.emulated();
-    }
-
-    @Override
-    public List<Long> pids() {
-        return process.pids();
-    }
-
-    @Override
-    public int contextTokens() {
-        return process.contextTokens();
     }
 
     @Override
@@ -123,10 +92,5 @@ public final class AxllmEmbedRuntime implements EmbedRuntime {
         JsonObject usage = o.has("usage") && o.get("usage").isJsonObject() ? o.getAsJsonObject("usage") : null;
         int promptTokens = usage != null && usage.has("prompt_tokens") ? usage.get("prompt_tokens").getAsInt() : 0;
         return new Vectors(vectors, promptTokens);
-    }
-
-    @Override
-    public void close() {
-        process.close();
     }
 }

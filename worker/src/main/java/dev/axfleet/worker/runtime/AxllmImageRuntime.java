@@ -34,15 +34,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * to the size asked for, as the in-process engine does. It reports no steps while it runs and cannot stop a job
  * between steps; it has no CLIP interrogation. ax-llm validated it on the AX650 board, not through AXCL.
  */
-public final class AxllmImageRuntime implements ImageRuntime {
+public final class AxllmImageRuntime extends AxllmUpstream implements ImageRuntime {
     static final String VARIANT = "512x512";
 
-    private final AxllmServeRuntime process;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
     private final Duration requestTimeout;
 
     public AxllmImageRuntime(AxllmServeRuntime.Config config, Duration requestTimeout) {
-        this.process = new AxllmServeRuntime(config);
+        super(config);
         this.requestTimeout = requestTimeout;
     }
 
@@ -58,7 +57,7 @@ public final class AxllmImageRuntime implements ImageRuntime {
 
     @Override
     public void start(Duration timeout) throws RuntimeStartException {
-        process.start(timeout);
+        super.start(timeout);
         if (variant() == null) {
             throw new RuntimeStartException("axllm serve lists no " + VARIANT + " image variant: " + process.models());
         }
@@ -67,26 +66,6 @@ public final class AxllmImageRuntime implements ImageRuntime {
     /** The model id of the 512 × 512 variant, as {@code /v1/models} lists it. */
     private String variant() {
         return process.models().stream().filter(m -> m.endsWith(VARIANT)).findFirst().orElse(null);
-    }
-
-    @Override
-    public boolean healthy() {
-        return process.healthy();
-    }
-
-    @Override
-    public void restart(String why, Duration timeout) throws RuntimeStartException {
-        process.restart(why, timeout);
-    }
-
-    @Override
-    public boolean emulated() {
-        return process.emulated();
-    }
-
-    @Override
-    public List<Long> pids() {
-        return process.pids();
     }
 
     @Override
@@ -207,10 +186,5 @@ public final class AxllmImageRuntime implements ImageRuntime {
     @Override
     public Interrogation interrogate(InterrogateParams params) throws EngineException {
         throw new EngineException(EngineException.Kind.REJECTED, "axllm serve has no CLIP interrogation; use runtime.kind=sd15-lcm");
-    }
-
-    @Override
-    public void close() {
-        process.close();
     }
 }
