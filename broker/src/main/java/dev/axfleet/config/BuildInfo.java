@@ -6,7 +6,7 @@ import java.util.Properties;
 
 /**
  * axfleet's own version and the commit it was built from, written into {@code build.properties} at build time
- * (git-commit-id-maven-plugin in broker/pom.xml). A build outside a git checkout has no commit: "unknown".
+ * (maven-antrun-plugin asks git, in broker/pom.xml). A build outside a git checkout has no commit: "unknown".
  *
  * @param dirty whether the build had changes that were not committed
  */
@@ -31,8 +31,8 @@ public record BuildInfo(String version, String commit, String commitTime, boolea
         } catch (IOException e) {
             // an unreadable resource leaves every field "unknown"
         }
-        String version = p.getProperty("git.build.version", BuildInfo.class.getPackage().getImplementationVersion());
-        return new BuildInfo(version == null ? "unknown" : version, p.getProperty("git.commit.id.abbrev", "unknown"),
-                p.getProperty("git.commit.time", "unknown"), Boolean.parseBoolean(p.getProperty("git.dirty", "false")));
+        String version = p.getProperty("version");
+        return new BuildInfo(version == null ? "unknown" : version, p.getProperty("commit", "unknown"),
+                p.getProperty("commit_time", "unknown"), Boolean.parseBoolean(p.getProperty("dirty", "false")));
     }
 }
