@@ -85,6 +85,7 @@ final class JobLoop implements Runnable {
     /** Hands over a job as the broker delivered it; called on the MQTT client's thread. */
     void offer(Mqtt5Publish publish) {
         unacknowledged.add(publish);
+        answered.delivered(AnsweredJobs.digest(publish), AnsweredJobs.redeliverable(publish));
         inbox.add(publish);
     }
 
@@ -100,6 +101,7 @@ final class JobLoop implements Runnable {
         synchronized (unacknowledged) {
             held = List.copyOf(unacknowledged);
         }
+        answered.connectionLost(held.stream().filter(AnsweredJobs::redeliverable).map(AnsweredJobs::digest).toList());
         for (Mqtt5Publish p : held) {
             if (unacknowledged.remove(p)) {
                 p.acknowledge();
@@ -110,6 +112,7 @@ final class JobLoop implements Runnable {
     private void acknowledge(Mqtt5Publish p) {
         if (unacknowledged.remove(p)) {
             p.acknowledge();
+            answered.acknowledged(AnsweredJobs.digest(p));
         }
     }
 
@@ -190,9 +193,15 @@ final class JobLoop implements Runnable {
                     null, 0, config.workerId()));
             return;
         }
-        if (answered.contains(job.id())) {
-            log.info("job={} was already answered; acknowledging its redelivery", job.id());
+        AnsweredJobs.Decision seen = answered.decide(job.id(), AnsweredJobs.digest(p), AnsweredJobs.redeliverable(p), received);
+        if (seen.verdict() == AnsweredJobs.Verdict.ACKNOWLEDGE) {
+            log.info("job={} redelivered: {}; acknowledged, not run again", job.id(), seen.why());
             acknowledge(p);
+            return;
+        }
+        if (seen.verdict() == AnsweredJobs.Verdict.REPLAY) {
+            log.info("job={} model={} outcome=replayed ({})", job.id(), job.model(), seen.why());
+            publishAndAcknowledge(p, job.replyTo(), job.correlation(), job.id(), seen.result(), false);
             return;
         }
         Long queueMs = job.createdAt() == null ? null : Math.max(0, received.toEpochMilli() - job.createdAt().toEpochMilli());
@@ -455,19 +464,9 @@ final class JobLoop implements Runnable {
 
     /** Publishes the result, waits for the broker to take it, then acknowledges the job. */
     private void complete(Mqtt5Publish p, String replyTo, byte[] correlation, JobResult r) {
-        if (replyTo != null) {
-            try {
-                replies.result(replyTo, correlation, r).get();
-            } catch (ExecutionException e) {
-                log.error("job={} result not published ({}); the broker will deliver the job again", r.id(), e.getCause().toString());
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        if (!publishAndAcknowledge(p, replyTo, correlation, r.id(), WireCodec.encodeResult(r), true)) {
+            return;
         }
-        answered.add(r.id());
-        acknowledge(p);
         replies.status(new JobStatus(r.id(), r.model(), JobState.of(r.outcome()), config.workerId(), clock.instant()));
         status.count(r);
         log.info("job={} model={} outcome={} queue_ms={} run_ms={} tokens={} finish={}{}{}", r.id(), r.model(), r.outcome().wire(),
@@ -476,6 +475,31 @@ final class JobLoop implements Runnable {
                 r.finishReason() == null ? "-" : r.finishReason().wire(),
                 r.droppedMessages() == 0 ? "" : " dropped_messages=" + r.droppedMessages(),
                 r.error() == null ? "" : " error=\"" + r.error().message() + "\"");
+    }
+
+    /**
+     * Publishes an encoded result, waits for the broker to take it, records it as answered ({@code record}: a new
+     * answer, shared with the other workers of the model; a replayed one keeps its first time), then acknowledges
+     * the job. False when the result could not be published: the job stays unacknowledged and the broker delivers
+     * it again.
+     */
+    private boolean publishAndAcknowledge(Mqtt5Publish p, String replyTo, byte[] correlation, String id, byte[] result, boolean record) {
+        if (replyTo != null) {
+            try {
+                replies.result(replyTo, correlation, result).get();
+            } catch (ExecutionException e) {
+                log.error("job={} result not published ({}); the broker will deliver the job again", id, e.getCause().toString());
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        if (record) {
+            answered.add(id, AnsweredJobs.digest(p), result, clock.instant());
+        }
+        acknowledge(p);
+        return true;
     }
 
     private JobResult failed(Job job, Outcome outcome, JobError error, Long queueMs, long runMs) {
