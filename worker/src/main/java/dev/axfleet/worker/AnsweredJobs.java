@@ -151,10 +151,15 @@ final class AnsweredJobs {
         append("K\t" + digest);
     }
 
-    /** The connection dropped with these jobs unacknowledged: the broker resends the last of them first. */
+    /**
+     * The connection dropped with these jobs unacknowledged: the broker resends the last of them first. Called again
+     * for each failed reconnection, with none held by then: the expectation stands until the next delivery.
+     */
     synchronized void connectionLost(List<String> unacknowledged) {
-        expected = unacknowledged.isEmpty() ? null : unacknowledged.get(unacknowledged.size() - 1);
-        awaitingFirst = expected != null;
+        if (!unacknowledged.isEmpty()) {
+            expected = unacknowledged.get(unacknowledged.size() - 1);
+            awaitingFirst = true;
+        }
     }
 
     synchronized Decision decide(String id, String digest, boolean redeliverable, Instant now) {

@@ -80,6 +80,7 @@ class AnsweredJobsTest {
         a.delivered(digest, true);
         assertEquals(Verdict.RUN, a.decide("j1", digest, true, T0).verdict());
         a.connectionLost(List.of(digest)); // while it ran
+        a.connectionLost(List.of());       // each failed reconnection says so again, with nothing held by then
         a.delivered(digest, true);          // the broker's copy, first on the new connection
         a.add("j1", digest, RESULT, T0.plusSeconds(2));
         a.acknowledged(digest);
