@@ -157,6 +157,8 @@ class GatewayTest {
         assertEquals("loading", h.get("status").getAsString());
         assertEquals("connected", h.get("broker").getAsString());
         assertTrue(h.getAsJsonObject("models").has(MODEL));
+        assertEquals(dev.axfleet.config.BuildInfo.current().version(), h.get("version").getAsString(), "which axfleet answers");
+        assertTrue(h.get("commit").getAsString().matches("[0-9a-f]{12}|unknown"), h.get("commit").getAsString());
     }
 
     @Test

@@ -63,7 +63,7 @@ public final class PsCommand implements Callable<Integer> {
         out.println("status " + status + ", broker " + h.get("broker").getAsString() + (h.get("emulated").getAsBoolean()
                 ? " (EMULATED: no AX650 card; answers come from axfleet's emulator)" : ""));
         if (h.has("version")) {
-            out.println("gateway " + h.get("version").getAsString());
+            out.println("gateway: axfleet " + h.get("version").getAsString() + " (commit " + h.get("commit").getAsString() + ")");
         }
         return "ok".equals(status) ? 0 : 1;
     }
