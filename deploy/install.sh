@@ -107,7 +107,7 @@ if [[ $UNINSTALL -eq 1 ]]; then
   say "== removing axfleet"
   for f in /etc/systemd/system/axfleet-gateway.service /etc/systemd/system/axfleet-monitor.service \
            /etc/systemd/system/axfleet-worker@.service /usr/local/bin/axfleet /etc/mosquitto/conf.d/axfleet.conf \
-           /etc/mosquitto/axfleet.acl /etc/axfleet/axfleet.conf.dist; do
+           /etc/mosquitto/axfleet.acl; do
     if [[ -e "$PREFIX$f" ]]; then act rm -f "$PREFIX$f"; fi
   done
   if [[ -d "$PREFIX/opt/axfleet" ]]; then act rm -rf "$PREFIX/opt/axfleet"; fi
@@ -194,7 +194,8 @@ fi
 upgrade=0
 if [[ -e "$PREFIX/opt/axfleet/axfleet.jar" ]]; then
   upgrade=1
-  say "  over an installed axfleet: an upgrade (settings, secrets, models and conversations are kept)"
+  say "  over an installed axfleet: an upgrade (settings, secrets, models and conversations are kept; the new"
+  say "  version's settings file is /opt/axfleet/axfleet.conf: diff /opt/axfleet/axfleet.conf /etc/axfleet/axfleet.conf)"
 fi
 # The class path exactly as shipped: a library an older version had and this one has not is removed.
 if [[ -d "$PREFIX/opt/axfleet/lib" ]]; then
@@ -221,11 +222,9 @@ sed -e "s|^# gateway.models =.*|gateway.models = $MODELS|" \
     -e "s|^# gateway.admin_token_file =.*|gateway.admin_token_file = /etc/axfleet/admin-token|" \
     -e "s|^# gateway.api_key_file =.*|$api_key_line|" "$here/axfleet.conf" > "$conf"
 install_file "$conf" /etc/axfleet/axfleet.conf 0644 keep
-# The shipped file beside a kept one, so an upgrade's new settings can be read (diff it with yours).
-if [[ -e "$PREFIX/etc/axfleet/axfleet.conf" ]] && ! cmp -s "$conf" "$PREFIX/etc/axfleet/axfleet.conf"; then
-  install_file "$conf" /etc/axfleet/axfleet.conf.dist 0644
-fi
 rm -f "$conf"
+# The shipped settings as they are, so a kept file can be compared with a new version's: diff them.
+install_file "$here/axfleet.conf" /opt/axfleet/axfleet.conf 0644
 install_file "$here/bin/axfleet" /usr/local/bin/axfleet 0755
 install_file "$here/systemd/axfleet-gateway.service" /etc/systemd/system/axfleet-gateway.service 0644
 install_file "$here/systemd/axfleet-worker@.service" /etc/systemd/system/axfleet-worker@.service 0644

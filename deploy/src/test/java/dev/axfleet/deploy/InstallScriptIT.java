@@ -217,7 +217,8 @@ class InstallScriptIT {
         assertEquals(0, upgrade.exit(), upgrade.output());
         assertTrue(upgrade.output().contains("an upgrade"), upgrade.output());
         assertTrue(Files.readString(conf).endsWith("gateway.port = 9090\n"), "the operator's settings stay");
-        assertTrue(Files.isRegularFile(root.resolve("etc/axfleet/axfleet.conf.dist")), "the shipped settings beside them, to compare");
+        assertEquals(Files.readString(release.resolve("axfleet.conf")), Files.readString(root.resolve("opt/axfleet/axfleet.conf")),
+                "the new version's settings file, to compare with the kept one");
         assertEquals("{}", Files.readString(model), "models stay");
         assertEquals("[]", Files.readString(conversation), "conversations stay");
         assertEquals(secrets, Files.readString(root.resolve("etc/axfleet/secrets.env")), "passwords stay");
