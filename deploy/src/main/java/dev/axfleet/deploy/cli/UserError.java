@@ -31,7 +31,7 @@ public final class UserError extends RuntimeException {
     public static String describe(Throwable e) {
         Throwable t = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
         String m = t.getMessage() == null ? "" : t.getMessage().strip().replaceAll("\\s*\\R\\s*", " ");
-        if (t instanceof UserError || t instanceof IllegalArgumentException) {
+        if (t instanceof UserError || t instanceof IllegalArgumentException || t instanceof dev.axfleet.config.StartupException) {
             return m;
         }
         if (t instanceof AccessDeniedException) {
