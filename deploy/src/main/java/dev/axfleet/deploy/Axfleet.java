@@ -9,7 +9,7 @@ import dev.axfleet.deploy.cli.PlanCommand;
 import dev.axfleet.deploy.cli.PsCommand;
 import dev.axfleet.deploy.cli.RunCommand;
 import dev.axfleet.deploy.cli.UpCommand;
-import dev.axfleet.deploy.cli.UserError;
+import dev.axfleet.deploy.UserError;
 import dev.axfleet.deploy.cli.WorkerCommand;
 import dev.axfleet.deploy.models.ModelsCommand;
 import java.io.InputStream;

@@ -1,14 +1,15 @@
 package dev.axfleet.deploy.cli;
 
 import dev.axfleet.deploy.Axfleet;
+import dev.axfleet.deploy.UserError;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine;
 
 /** {@code axfleet config check [FILE]}. */
 @Command(name = "config", description = "The settings file.", subcommands = {CommandLine.HelpCommand.class})

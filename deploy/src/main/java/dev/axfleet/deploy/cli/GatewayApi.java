@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.axfleet.config.Settings;
+import dev.axfleet.deploy.UserError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.axfleet.deploy.Axfleet;
+import dev.axfleet.deploy.UserError;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.util.Map;

@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.axfleet.deploy.Axfleet;
+import dev.axfleet.deploy.UserError;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

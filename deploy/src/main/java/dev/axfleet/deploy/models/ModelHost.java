@@ -3,7 +3,7 @@ package dev.axfleet.deploy.models;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.axfleet.deploy.cli.UserError;
+import dev.axfleet.deploy.UserError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;

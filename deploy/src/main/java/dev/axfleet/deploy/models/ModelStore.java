@@ -5,7 +5,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.axfleet.deploy.cli.UserError;
+import dev.axfleet.deploy.UserError;
 import dev.axfleet.deploy.models.ModelHost.RemoteFile;
 import java.io.IOException;
 import java.io.InputStream;

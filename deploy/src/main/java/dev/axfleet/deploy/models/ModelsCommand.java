@@ -2,7 +2,7 @@ package dev.axfleet.deploy.models;
 
 import dev.axfleet.config.Settings;
 import dev.axfleet.deploy.Axfleet;
-import dev.axfleet.deploy.cli.UserError;
+import dev.axfleet.deploy.UserError;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;

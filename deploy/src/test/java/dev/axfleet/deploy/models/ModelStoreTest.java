@@ -230,7 +230,7 @@ class ModelStoreTest {
         assertEquals(URI.create("https://models.example"), ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of("models.host",
                 "https://models.example")), "http://ignored"), "models.host, when set, wins over HF_ENDPOINT");
         assertEquals(URI.create("https://huggingface.co"), ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of()), null));
-        dev.axfleet.deploy.cli.UserError bad = assertThrows(dev.axfleet.deploy.cli.UserError.class,
+        dev.axfleet.deploy.UserError bad = assertThrows(dev.axfleet.deploy.UserError.class,
                 () -> ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of()), "hf-mirror.com"));
         assertEquals("HF_ENDPOINT must be an http(s) address like https://huggingface.co, not 'hf-mirror.com'", bad.getMessage());
     }
@@ -240,7 +240,7 @@ class ModelStoreTest {
         int closed = dev.axfleet.broker.testing.TestBroker.freePort();
         ModelStore store = new ModelStore(dir.resolve("models"), new ModelHost(URI.create("http://127.0.0.1:" + closed), null),
                 ModelCatalog.builtIn(), new PrintStream(log, true, StandardCharsets.UTF_8));
-        dev.axfleet.deploy.cli.UserError e = assertThrows(dev.axfleet.deploy.cli.UserError.class, () -> store.pull("qwen3-1.7b", "main"));
+        dev.axfleet.deploy.UserError e = assertThrows(dev.axfleet.deploy.UserError.class, () -> store.pull("qwen3-1.7b", "main"));
         assertEquals("cannot reach the model host http://127.0.0.1:" + closed + " (connection refused); check the network, or set"
                 + " HF_ENDPOINT (or models.host) to a mirror", e.getMessage());
     }
@@ -260,7 +260,7 @@ class ModelStoreTest {
                 out.write(body);
             }
         });
-        dev.axfleet.deploy.cli.UserError e = assertThrows(dev.axfleet.deploy.cli.UserError.class, () -> store().pull("qwen3-1.7b", "main"));
+        dev.axfleet.deploy.UserError e = assertThrows(dev.axfleet.deploy.UserError.class, () -> store().pull("qwen3-1.7b", "main"));
         assertTrue(e.getMessage().startsWith("not enough disk for qwen3-1.7b: "), e.getMessage());
         assertTrue(requests.stream().noneMatch(r -> r.contains("model.axmodel")), "nothing downloaded: " + requests);
         assertFalse(Files.exists(dir.resolve("models/qwen3-1.7b")), "no folder made");
@@ -279,7 +279,7 @@ class ModelStoreTest {
         assertEquals("sd15-lcm", c.find("lcm-lora-sdv1-5").orElseThrow().id(), "the repository's name means the one the units use");
         assertEquals("sd15-lcm", c.canonical("sd15-lcm"));
         assertEquals("AXERA-TECH/lcm-lora-sdv1-5", c.find("sd15-lcm").orElseThrow().repo());
-        dev.axfleet.deploy.cli.UserError e = assertThrows(dev.axfleet.deploy.cli.UserError.class, () -> store().pull("sd-nope", "main"));
+        dev.axfleet.deploy.UserError e = assertThrows(dev.axfleet.deploy.UserError.class, () -> store().pull("sd-nope", "main"));
         assertEquals("unknown model 'sd-nope'; axfleet models list names those there are", e.getMessage());
     }
 

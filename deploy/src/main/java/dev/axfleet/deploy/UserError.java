@@ -1,4 +1,4 @@
-package dev.axfleet.deploy.cli;
+package dev.axfleet.deploy;
 
 import java.io.FileNotFoundException;
 import java.io.UncheckedIOException;
