@@ -10,7 +10,7 @@ import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code axfleet ps}: what runs, as {@code ollama ps} shows it, read from the gateway's {@code /health}. */
@@ -20,12 +20,12 @@ public final class PsCommand implements Callable<Integer> {
     @ParentCommand
     Axfleet root;
 
-    @Option(names = "--url", paramLabel = "URL", description = "the gateway (default: from gateway.bind and gateway.port, http://127.0.0.1:8080)")
-    String url;
+    @Mixin
+    GatewayOption gateway;
 
     @Override
     public Integer call() throws Exception {
-        GatewayApi api = new GatewayApi(root.settings(), url);
+        GatewayApi api = gateway.api(root.settings());
         HttpResponse<String> r = api.send(api.request("/health").GET().build(), HttpResponse.BodyHandlers.ofString());
         JsonObject h;
         try {

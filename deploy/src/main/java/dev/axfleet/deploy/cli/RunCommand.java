@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -35,15 +36,15 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "PROMPT", description = "what to ask (several words are one prompt)")
     String[] prompt;
 
-    @Option(names = "--url", paramLabel = "URL", description = "the gateway (default: from gateway.bind and gateway.port, http://127.0.0.1:8080)")
-    String url;
+    @Mixin
+    GatewayOption gateway;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "a system message put first")
     String system;
 
     @Override
     public Integer call() throws Exception {
-        GatewayApi api = new GatewayApi(root.settings(), url);
+        GatewayApi api = gateway.api(root.settings());
         JsonArray messages = new JsonArray();
         if (system != null) {
             messages.add(message("system", system));
