@@ -188,6 +188,7 @@ class CommandLineTest {
                 "gateway.port = 8080",
                 "gateway.port = 8081",
                 "fleet.emulate = perhaps",
+                "gateway.models = qwen3-1.7b,lcm-lora-sdv1-5",
                 ""));
         Result r = axfleet("config", "check", conf.toString());
         assertEquals(1, r.exit(), r.out());
@@ -198,7 +199,9 @@ class CommandLineTest {
                 conf + ":6: monitor.hot_c must be a whole number, not 'hot'",
                 conf + ":8: gateway.port is set again (line 7's value is ignored)",
                 conf + ":9: fleet.emulate must be true or false, not 'perhaps'",
-                conf + ": 6 problem(s)"), r.out().lines().toList());
+                conf + ":10: gateway.models names lcm-lora-sdv1-5, which is the model sd15-lcm: write sd15-lcm (the name its unit,"
+                        + " folder and topic use)",
+                conf + ": 7 problem(s)"), r.out().lines().toList());
 
         Result shipped = axfleet("config", "check", InstallScriptIT.DEPLOY.resolve("axfleet.conf").toString());
         assertEquals(0, shipped.exit(), shipped.out());

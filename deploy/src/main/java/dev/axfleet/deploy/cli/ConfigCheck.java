@@ -2,6 +2,7 @@ package dev.axfleet.deploy.cli;
 
 import dev.axfleet.config.Settings;
 import dev.axfleet.deploy.FleetConfig;
+import dev.axfleet.deploy.models.ModelCatalog;
 import dev.axfleet.gateway.GatewayConfig;
 import dev.axfleet.monitor.MonitorConfig;
 import dev.axfleet.worker.WorkerConfig;
@@ -117,6 +118,9 @@ public final class ConfigCheck {
                 continue;
             }
             String wrong = wrongValue(key, kind, value);
+            if (wrong == null) {
+                wrong = aliasInsteadOfName(key, value);
+            }
             if (wrong != null) {
                 problems.add(new Problem(n, wrong));
                 reported.add(key);
@@ -157,6 +161,25 @@ public final class ConfigCheck {
                     : key + " must be true or false, not '" + value + "'";
             case TEXT -> null;
         };
+    }
+
+    /** Settings that name models: each must use a model's one name, which its unit, folder and topic use. */
+    private static final Set<String> MODEL_NAMES = Set.of("gateway.models", "gateway.image_model", "fleet.models", "fleet.image_model",
+            "worker.model", "gateway.fallback_model", "gateway.conversational_models");
+
+    private static String aliasInsteadOfName(String key, String value) {
+        if (!MODEL_NAMES.contains(key)) {
+            return null;
+        }
+        ModelCatalog catalog = ModelCatalog.builtIn();
+        for (String item : value.split(",")) {
+            String name = item.split("=", 2)[0].trim();
+            String id = catalog.canonical(name);
+            if (!name.isEmpty() && !id.equals(name)) {
+                return key + " names " + name + ", which is the model " + id + ": write " + id + " (the name its unit, folder and topic use)";
+            }
+        }
+        return null;
     }
 
     /** The known key closest to a mistyped one, when it is close (at most 3 edits). */
