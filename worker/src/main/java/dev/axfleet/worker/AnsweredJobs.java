@@ -113,8 +113,31 @@ final class AnsweredJobs {
         this.share = share;
     }
 
-    /** The bytes that make a job the same job: topic, payload, response topic and correlation data. */
+    /** The last few deliveries' digests, by identity: a job's digest is asked for four times, and a picture's payload is 18 MiB. */
+    private static final Map<Mqtt5Publish, String> RECENT = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+    /** The bytes that make a job the same job: topic, payload, response topic and correlation data (SHA-256, 128 bits). */
     static String digest(Mqtt5Publish p) {
+        String known = RECENT.get(p);
+        if (known != null) {
+            return known;
+        }
+        String d = computeDigest(p);
+        synchronized (RECENT) {
+            if (RECENT.size() >= 4) {
+                RECENT.clear();
+            }
+            RECENT.put(p, d);
+        }
+        return d;
+    }
+
+    /** The job was acknowledged: its digest (and payload) need not be kept any more. */
+    static void forget(Mqtt5Publish p) {
+        RECENT.remove(p);
+    }
+
+    private static String computeDigest(Mqtt5Publish p) {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
             d.update(p.getTopic().toString().getBytes(StandardCharsets.UTF_8));

@@ -113,6 +113,7 @@ final class JobLoop implements Runnable {
         if (unacknowledged.remove(p)) {
             p.acknowledge();
             answered.acknowledged(AnsweredJobs.digest(p));
+            AnsweredJobs.forget(p);
         }
     }
 
