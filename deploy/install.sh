@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# axfleet installer for Raspberry Pi OS Bookworm (64-bit) on a Raspberry Pi 5 with the M5Stack LLM-8850 card.
+# axfleet installer for Raspberry Pi OS (Bookworm or later, 64-bit) on a Raspberry Pi 5 with the M5Stack LLM-8850 card.
 #
-#   sudo deploy/install.sh [--models qwen3-1.7b,...] [--api-key] [--dry-run] [--prefix DIR]
+#   sudo ./install.sh [--models qwen3-1.7b,...] [--api-key] [--dry-run] [--prefix DIR]
+#   sudo ./install.sh --uninstall [--purge] [--dry-run] [--prefix DIR]
 #
-#   --models    resident models to enable as services (default: qwen3-1.7b); sd15-lcm is the image model
-#               (SD1.5-LCM and CLIP in its worker's process: /etc/axfleet/worker-sd15-lcm.env says so)
-#   --api-key   also make an API key (/etc/axfleet/api-key): then /v1 and /api need it (clients must send it)
-#   --dry-run   print every action, change nothing
-#   --prefix    install the files under DIR instead of /, and only print system actions (for tests)
+#   --models     resident models to enable as services (default: qwen3-1.7b); sd15-lcm is the image model
+#                (SD1.5-LCM and CLIP in its worker's process: /etc/axfleet/worker-sd15-lcm.env says so)
+#   --api-key    also make an API key (/etc/axfleet/api-key): then /v1 and /api need it (clients must send it)
+#   --uninstall  stop and remove the services and axfleet's files; keeps settings, secrets, models, conversations
+#   --purge      with --uninstall: remove those too, and the axfleet user
+#   --dry-run    print every action, change nothing
+#   --prefix     install the files under DIR instead of /, and only print system actions (for tests)
 #
-# Safe to run again: files you may have edited (/etc/axfleet/axfleet.conf) and generated secrets are kept;
-# axfleet's own files are replaced only when they changed.
+# Run it from the release archive (axfleet-VERSION.tar.gz: nothing to build, no Maven) or from a clone (deploy/,
+# after mvn package). Safe to run again, and over an older version (an upgrade): files you may have edited
+# (/etc/axfleet/axfleet.conf), generated secrets, models and conversations are kept; axfleet's own files are
+# replaced when they changed, and the services running are restarted onto them.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(dirname "$here")"
 DRY=0
 PREFIX=""
 MODELS="qwen3-1.7b"
 API_KEY=0
+UNINSTALL=0
+changed=0
+PURGE=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -26,11 +33,27 @@ while [[ $# -gt 0 ]]; do
     --prefix) PREFIX="${2:?--prefix needs a folder}"; shift ;;
     --models) MODELS="${2:?--models needs a list}"; shift ;;
     --api-key) API_KEY=1 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --uninstall) UNINSTALL=1 ;;
+    --purge) PURGE=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [[ $PURGE -eq 1 && $UNINSTALL -eq 0 ]]; then
+  echo "--purge goes with --uninstall" >&2
+  exit 2
+fi
+
+# Where axfleet's files are: beside this script in the release archive, under target/ in a clone's deploy/.
+if [[ -f "$here/axfleet.jar" ]]; then
+  jar="$here/axfleet.jar" libs="$here/lib" docs="$here/docs"
+else
+  jar="$here/target/axfleet.jar" libs="$here/target/lib" docs="$(dirname "$here")/docs"
+fi
+
+# One name per model: the catalog's aliases mean its ids (sd15-lcm is also called lcm-lora-sdv1-5).
+MODELS="$(printf '%s' "$MODELS" | sed -e 's/\blcm-lora-sdv1-5\b/sd15-lcm/g')"
 if [[ -n "$PREFIX" ]]; then
   PREFIX="$(cd "$PREFIX" && pwd)"
 fi
@@ -69,8 +92,41 @@ install_file() {
     say "  unchanged $dest"
   else
     act install -D -m "$mode" "$src" "$dest"
+    changed=1
   fi
 }
+
+# ---- uninstall: the services and axfleet's own files; settings, secrets, models and conversations stay unless --purge ----
+if [[ $UNINSTALL -eq 1 ]]; then
+  say "== stopping the services"
+  sys systemctl disable --now axfleet-gateway.service axfleet-monitor.service
+  sys systemctl stop 'axfleet-worker@*.service'
+  for wanted in /etc/systemd/system/multi-user.target.wants/axfleet-worker@*.service; do
+    if [[ -e "$wanted" || -L "$wanted" ]]; then sys systemctl disable "$(basename "$wanted")"; fi
+  done
+  say "== removing axfleet"
+  for f in /etc/systemd/system/axfleet-gateway.service /etc/systemd/system/axfleet-monitor.service \
+           /etc/systemd/system/axfleet-worker@.service /usr/local/bin/axfleet /etc/mosquitto/conf.d/axfleet.conf \
+           /etc/mosquitto/axfleet.acl; do
+    if [[ -e "$PREFIX$f" ]]; then act rm -f "$PREFIX$f"; fi
+  done
+  if [[ -d "$PREFIX/opt/axfleet" ]]; then act rm -rf "$PREFIX/opt/axfleet"; fi
+  sys systemctl daemon-reload
+  sys systemctl try-restart mosquitto
+  if [[ $PURGE -eq 1 ]]; then
+    say "== purging settings, secrets, models and conversations"
+    for d in /etc/axfleet /var/lib/axfleet; do
+      if [[ -e "$PREFIX$d" ]]; then act rm -rf "$PREFIX$d"; fi
+    done
+    if [[ -e "$PREFIX/etc/mosquitto/axfleet.passwd" ]]; then act rm -f "$PREFIX/etc/mosquitto/axfleet.passwd"; fi
+    sys userdel axfleet
+  else
+    say "  kept /etc/axfleet (settings, secrets), /etc/mosquitto/axfleet.passwd and /var/lib/axfleet (models,"
+    say "  conversations): install again to use them, or remove them with --uninstall --purge"
+  fi
+  say "== done: axfleet is uninstalled (Mosquitto and Java stay installed: apt-get remove them if nothing else uses them)"
+  exit 0
+fi
 
 # ---- 1. the machine: board, card, driver (warnings only: without the card axfleet runs its emulator) ----
 say "== checking the machine"
@@ -103,7 +159,22 @@ fi
 
 # ---- 2. packages ----
 say "== packages"
-sys apt-get install -y mosquitto mosquitto-clients openjdk-17-jre-headless
+# default-jre-headless: the distribution's own Java (17 on Bookworm, 21 after it), not one release's package name.
+sys apt-get install -y mosquitto mosquitto-clients default-jre-headless
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1; }
+if command -v java >/dev/null; then
+  major="$(java_major)"
+  if [[ -z "$major" || "$major" -lt 17 ]]; then
+    echo "axfleet needs Java 17 or later; $(command -v java) is ${major:-of unknown version}: apt-get install default-jre-headless" >&2
+    exit 1
+  fi
+  say "  java: $major ($(command -v java))"
+elif [[ $DRY -eq 0 && -z "$PREFIX" ]]; then
+  echo "no java after installing default-jre-headless: install Java 17 or later" >&2
+  exit 1
+else
+  warn "no java on PATH: a real install gets it from default-jre-headless"
+fi
 
 # ---- 3. the service user ----
 say "== user"
@@ -115,16 +186,31 @@ fi
 
 # ---- 4. axfleet itself ----
 say "== axfleet"
-jar="$here/target/axfleet.jar"
 if [[ ! -f "$jar" ]]; then
-  command -v mvn >/dev/null || { echo "build axfleet first (mvn -DskipTests package) or install maven" >&2; exit 1; }
-  act mvn -q -B -f "$repo/pom.xml" -DskipTests package
+  echo "no $jar: install from the release archive (axfleet-VERSION.tar.gz, made by mvn package in" \
+    "deploy/target/), or build this clone first: mvn -DskipTests package" >&2
+  exit 1
+fi
+upgrade=0
+if [[ -e "$PREFIX/opt/axfleet/axfleet.jar" ]]; then
+  upgrade=1
+  say "  over an installed axfleet: an upgrade (settings, secrets, models and conversations are kept; the new"
+  say "  version's settings file is /opt/axfleet/axfleet.conf: diff /opt/axfleet/axfleet.conf /etc/axfleet/axfleet.conf)"
+fi
+# The class path exactly as shipped: a library an older version had and this one has not is removed.
+if [[ -d "$PREFIX/opt/axfleet/lib" ]]; then
+  for old in "$PREFIX"/opt/axfleet/lib/*.jar; do
+    if [[ -e "$old" && ! -e "$libs/$(basename "$old")" ]]; then
+      act rm -f "$old"
+      changed=1
+    fi
+  done
 fi
 install_file "$jar" /opt/axfleet/axfleet.jar 0644
-for lib in "$here"/target/lib/*.jar; do
+for lib in "$libs"/*.jar; do
   install_file "$lib" "/opt/axfleet/lib/$(basename "$lib")" 0644
 done
-for doc in "$repo"/docs/*.md; do
+for doc in "$docs"/*.md; do
   install_file "$doc" "/opt/axfleet/docs/$(basename "$doc")" 0644
 done
 # The settings file, with the chosen models accepted by the gateway before their workers finish loading,
@@ -137,6 +223,8 @@ sed -e "s|^# gateway.models =.*|gateway.models = $MODELS|" \
     -e "s|^# gateway.api_key_file =.*|$api_key_line|" "$here/axfleet.conf" > "$conf"
 install_file "$conf" /etc/axfleet/axfleet.conf 0644 keep
 rm -f "$conf"
+# The shipped settings as they are, so a kept file can be compared with a new version's: diff them.
+install_file "$here/axfleet.conf" /opt/axfleet/axfleet.conf 0644
 install_file "$here/bin/axfleet" /usr/local/bin/axfleet 0755
 install_file "$here/systemd/axfleet-gateway.service" /etc/systemd/system/axfleet-gateway.service 0644
 install_file "$here/systemd/axfleet-worker@.service" /etc/systemd/system/axfleet-worker@.service 0644
@@ -210,10 +298,22 @@ for model in "${models[@]}"; do
   fi
 done
 
-# ---- 8. services ----
+# ---- 8. the settings, read by the version just installed ----
+if [[ $DRY -eq 0 ]] && command -v java >/dev/null; then
+  say "== checking $PREFIX/etc/axfleet/axfleet.conf"
+  if ! java -jar "$PREFIX/opt/axfleet/axfleet.jar" config check "$PREFIX/etc/axfleet/axfleet.conf" | sed 's/^/  /'; then
+    warn "fix the settings above (axfleet config check), then: sudo systemctl restart axfleet-gateway 'axfleet-worker@*'"
+  fi
+fi
+
+# ---- 9. services ----
 say "== services"
 sys systemctl daemon-reload
 sys systemctl restart mosquitto
+if [[ $upgrade -eq 1 && $changed -eq 1 ]]; then
+  # An upgrade: the services already running move onto the new files (a worker stops its runtime gently first).
+  sys systemctl try-restart axfleet-gateway.service axfleet-monitor.service 'axfleet-worker@*.service'
+fi
 sys systemctl enable --now axfleet-gateway.service
 sys systemctl enable --now axfleet-monitor.service
 for model in "${models[@]}"; do

@@ -59,6 +59,11 @@ public final class Topics {
         return parts.length == 2 ? Optional.of(parts[1]) : Optional.empty();
     }
 
+    /** Where the workers of a model tell each other the jobs they answered (worker AnsweredJobs; docs/protocol.md). */
+    public static String answered(String model) {
+        return ROOT + "/answered/" + segment("model", model);
+    }
+
     public static String workerState(String model, String workerId) {
         return ROOT + "/workers/" + segment("model", model) + "/" + segment("worker", workerId);
     }

@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Settings of one process: a {@code key = value} file (comments with {@code #}) overridden by
@@ -122,25 +125,39 @@ public final class Settings {
         };
     }
 
-    /** A duration written as {@code 300ms}, {@code 30s}, {@code 5m} or a number of milliseconds. */
+    /** A duration written as {@code 300ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d} or a number of milliseconds. */
     public Duration duration(String key, Duration fallback) {
         String v = string(key, null);
         if (v == null) {
             return fallback;
         }
-        try {
-            if (v.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2).trim()));
-            }
-            if (v.endsWith("s")) {
-                return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1).trim()) * 1000));
-            }
-            if (v.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1).trim()));
-            }
-            return Duration.ofMillis(Long.parseLong(v));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a duration like 300ms, 30s or 5m, not '" + v + "'");
-        }
+        return parseDuration(v).orElseThrow(() -> new IllegalArgumentException(key + " must be a duration like 300ms, 30s, 5m, 2h or 1d,"
+                + " not '" + v + "'"));
     }
+
+    /**
+     * {@code 300ms}, {@code 30s} (decimals allowed: {@code 0.5s}), {@code 5m}, {@code 2h}, {@code 1d}, or plain
+     * milliseconds; empty when {@code text} is none of these or negative.
+     */
+    public static Optional<Duration> parseDuration(String text) {
+        Matcher m = DURATION.matcher(text.trim());
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        double amount = Double.parseDouble(m.group(1));
+        long unitMs = switch (m.group(2) == null ? "" : m.group(2)) {
+            case "", "ms" -> 1L;
+            case "s" -> 1_000L;
+            case "m" -> 60_000L;
+            case "h" -> 3_600_000L;
+            default -> 86_400_000L; // d
+        };
+        double ms = amount * unitMs;
+        if (ms > Long.MAX_VALUE / 2) {
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofMillis(Math.round(ms)));
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)?");
 }

@@ -1,65 +1,111 @@
 package dev.axfleet.deploy;
 
+import dev.axfleet.config.BuildInfo;
 import dev.axfleet.config.Settings;
+import dev.axfleet.deploy.cli.ConfigCommand;
+import dev.axfleet.deploy.cli.GatewayCommand;
+import dev.axfleet.deploy.cli.MonitorCommand;
+import dev.axfleet.deploy.cli.PlanCommand;
+import dev.axfleet.deploy.cli.PsCommand;
+import dev.axfleet.deploy.cli.RunCommand;
+import dev.axfleet.deploy.cli.UpCommand;
+import dev.axfleet.deploy.UserError;
+import dev.axfleet.deploy.cli.WorkerCommand;
 import dev.axfleet.deploy.models.ModelsCommand;
-import dev.axfleet.gateway.GatewayMain;
-import dev.axfleet.monitor.MonitorMain;
-import dev.axfleet.worker.WorkerMain;
-import java.util.Arrays;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * The {@code axfleet} command.
- * <pre>
- * axfleet up        the whole fleet in one process (broker, workers, gateway)
- * axfleet worker    one resident worker (systemd: axfleet-worker@MODEL)
- * axfleet gateway   the REST facades (systemd: axfleet-gateway)
- * axfleet monitor   card health, thermal guard and recovery (systemd: axfleet-monitor)
- * axfleet models    list | pull | verify | remove model folders
- * axfleet plan      whether models fit on the card together
- * </pre>
- * Settings come from {@code /etc/axfleet/axfleet.conf} (or {@code AXFLEET_CONFIG}) and {@code AXFLEET_*}
- * environment variables.
+ * The {@code axfleet} command line (picocli). Adding a command is one class, named in {@code subcommands} below;
+ * it reaches the settings and the output through {@link #settings()} and {@link #out()} of its parent.
+ * Every command answers {@code -h}/{@code --help} with exit 0; an error ends in one line on stderr and exit 1
+ * (a mistyped command line: the message and the usage, exit 2), never a stack trace ({@code AXFLEET_DEBUG=1}
+ * shows it).
  */
-public final class Axfleet {
-    private static final Logger log = LoggerFactory.getLogger(Axfleet.class);
+@Command(name = "axfleet", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = Axfleet.Version.class,
+        usageHelpAutoWidth = true,
+        description = "Generative AI from the AX650 card over MQTT: resident workers, a gateway with the OpenAI, Ollama and "
+                + "AUTOMATIC1111 APIs, a card monitor. Settings: /etc/axfleet/axfleet.conf (AXFLEET_CONFIG) and AXFLEET_* variables.",
+        subcommands = {UpCommand.class, WorkerCommand.class, GatewayCommand.class, MonitorCommand.class, ModelsCommand.class,
+                PlanCommand.class, PsCommand.class, RunCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+public final class Axfleet implements Runnable {
+    @Spec
+    CommandSpec spec;
 
-    private Axfleet() {
+    private Settings settings;
+    private InputStream in;
+    private PrintStream out;
+    private PrintStream err;
+
+    public static void main(String[] args) {
+        System.exit(run(args, null, System.out, System.err));
     }
 
-    public static void main(String[] args) throws Exception {
-        String command = args.length == 0 ? "help" : args[0];
-        String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
-        switch (command) {
-            case "up" -> up();
-            case "worker" -> WorkerMain.main(rest);
-            case "gateway" -> GatewayMain.main(rest);
-            case "monitor" -> MonitorMain.main(rest);
-            case "models" -> System.exit(new ModelsCommand(Settings.fromEnvironment(), System.out).models(Arrays.asList(rest)));
-            case "plan" -> System.exit(new ModelsCommand(Settings.fromEnvironment(), System.out).plan(Arrays.asList(rest)));
-            default -> {
-                System.err.println("usage: axfleet up | worker | gateway | monitor | models | plan");
-                System.err.println("  up       the whole fleet in one process; without the AX650 card it runs the emulator");
-                System.err.println("  worker   one resident worker for worker.model (AXFLEET_WORKER_MODEL)");
-                System.err.println("  gateway  the REST facades (OpenAI /v1, Ollama /api, /health, /metrics)");
-                System.err.println("  monitor  card health on MQTT, thermal guard, recovery ladder (axcl-smi)");
-                System.err.println("  models   list | pull MODEL | verify MODEL | remove MODEL: model folders from the manufacturer's host");
-                System.err.println("  plan     [MODEL...]: whether the models fit on the card together");
-                System.exit(command.equals("help") || command.equals("--help") ? 0 : 2);
+    /**
+     * Runs one command line; returns its exit status. {@code settings} null: read them when a command first asks
+     * ({@code AXFLEET_CONFIG}, /etc/axfleet/axfleet.conf, the environment).
+     */
+    public static int run(String[] args, Settings settings, PrintStream out, PrintStream err) {
+        return run(args, settings, System.in, out, err);
+    }
+
+    /** As {@link #run(String[], Settings, PrintStream, PrintStream)}, reading a person's input from {@code in}. */
+    public static int run(String[] args, Settings settings, InputStream in, PrintStream out, PrintStream err) {
+        Axfleet root = new Axfleet();
+        root.settings = settings;
+        root.in = in;
+        root.out = out;
+        root.err = err;
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            err.println(line.getCommandSpec().qualifiedName() + ": " + UserError.describe(e));
+            if (System.getenv("AXFLEET_DEBUG") != null) {
+                e.printStackTrace(err);
             }
-        }
+            return e instanceof UserError u ? u.exitCode() : 1;
+        });
+        return cl.execute(args);
     }
 
-    private static void up() throws InterruptedException {
-        Settings settings = Settings.fromEnvironment();
-        FleetConfig config = FleetConfig.from(settings);
-        log.info("axfleet up, settings from {}", settings.source());
-        log.info("  fleet.home={} fleet.models={} card={} emulate={}{}", config.home(), config.models(),
-                config.cardPresent() ? "present" : "absent", config.emulate(),
-                config.emulate() ? " emulator.time_scale=" + config.emulatorTimeScale() : "");
-        Fleet fleet = Fleet.start(config);
-        Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "shutdown"));
-        Thread.currentThread().join();
+    /** The settings every command reads, loaded once. */
+    public Settings settings() {
+        if (settings == null) {
+            settings = Settings.fromEnvironment();
+        }
+        return settings;
+    }
+
+    public InputStream in() {
+        return in;
+    }
+
+    public PrintStream out() {
+        return out;
+    }
+
+    public PrintStream err() {
+        return err;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(out);
+    }
+
+    /** {@code axfleet --version}: axfleet's version and the commit it was built from (BuildInfo). */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"axfleet " + BuildInfo.current().describe(), "Java " + System.getProperty("java.version")};
+        }
     }
 }

@@ -35,7 +35,13 @@ class InstallScriptIT {
     }
 
     static Run run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return run(command, Map.of());
+    }
+
+    static Run run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         return new Run(p.exitValue(), out);
@@ -52,7 +58,7 @@ class InstallScriptIT {
     void aDryRunPrintsEveryActionAndChangesNothing(@TempDir Path prefix) throws Exception {
         Run r = install(prefix, "--dry-run");
         assertEquals(0, r.exit(), r.output());
-        for (String action : List.of("apt-get install -y mosquitto mosquitto-clients openjdk-17-jre-headless",
+        for (String action : List.of("apt-get install -y mosquitto mosquitto-clients default-jre-headless",
                 "useradd --system", "/opt/axfleet/axfleet.jar", "/etc/systemd/system/axfleet-worker@.service",
                 "/etc/mosquitto/conf.d/axfleet.conf", "systemctl enable --now axfleet-gateway.service",
                 "systemctl enable --now axfleet-monitor.service",
@@ -133,6 +139,107 @@ class InstallScriptIT {
         String again = Files.readString(key);
         assertEquals(0, install(prefix, "--api-key").exit());
         assertEquals(again, Files.readString(key), "a second run keeps the key");
+    }
+
+    /** The release archive made by `package`, unpacked as a person on the Pi unpacks it. */
+    static Path unpackRelease(Path into) throws Exception {
+        Path archive;
+        try (Stream<Path> files = Files.list(DEPLOY.resolve("target"))) {
+            archive = files.filter(p -> p.getFileName().toString().matches("axfleet-.+\\.tar\\.gz")).findFirst().orElseThrow(
+                    () -> new AssertionError("mvn package made no axfleet-VERSION.tar.gz in deploy/target"));
+        }
+        Files.createDirectories(into);
+        Run tar = run(List.of("tar", "-xzf", archive.toString(), "-C", into.toString()));
+        assertEquals(0, tar.exit(), tar.output());
+        String top = archive.getFileName().toString().replace(".tar.gz", "");
+        return into.resolve(top);
+    }
+
+    /** A PATH with every program of this machine but Maven: the archive must install without it. */
+    static String pathWithoutMaven(Path dir) throws IOException {
+        Path bin = Files.createDirectories(dir);
+        for (String d : List.of("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+            if (!Files.isDirectory(Path.of(d))) {
+                continue;
+            }
+            try (Stream<Path> programs = Files.list(Path.of(d))) {
+                for (Path p : programs.toList()) {
+                    String name = p.getFileName().toString();
+                    if (!name.startsWith("mvn") && !Files.exists(bin.resolve(name), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createSymbolicLink(bin.resolve(name), p);
+                    }
+                }
+            }
+        }
+        return bin.toString();
+    }
+
+    @Test
+    void theReleaseArchiveInstallsWithoutMavenUpgradesKeepingWhatIsYoursAndUninstalls(@TempDir Path dir) throws Exception {
+        TestTools.require("mosquitto_passwd", "apt-get install mosquitto", Files.isExecutable(Path.of("/usr/bin/mosquitto_passwd")));
+        Path release = unpackRelease(dir.resolve("unpacked"));
+        for (String shipped : List.of("axfleet.jar", "install.sh", "axfleet.conf", "bin/axfleet", "systemd/axfleet-worker@.service",
+                "systemd/axfleet-gateway.service", "systemd/axfleet-monitor.service", "mosquitto/axfleet.conf", "mosquitto/axfleet.acl",
+                "docs/RASPBERRY_PI_SETUP.md")) {
+            assertTrue(Files.isRegularFile(release.resolve(shipped)), "the archive holds " + shipped);
+        }
+        assertTrue(Files.isExecutable(release.resolve("install.sh")));
+        Map<String, String> noMaven = Map.of("PATH", pathWithoutMaven(dir.resolve("bin")));
+        assertEquals(1, run(List.of("bash", "-c", "command -v mvn"), noMaven).exit(), "no Maven on this PATH");
+        Path root = Files.createDirectories(dir.resolve("root"));
+        List<String> install = List.of("bash", release.resolve("install.sh").toString(), "--prefix", root.toString(), "--models", "qwen3-1.7b");
+
+        Run first = run(install, noMaven);
+        assertEquals(0, first.exit(), first.output());
+        assertFalse(first.output().contains("mvn"), first.output());
+        assertTrue(first.output().contains("every setting is known and its value valid"), "the installed version checked the settings:\n" + first.output());
+        for (String file : List.of("opt/axfleet/axfleet.jar", "etc/axfleet/axfleet.conf", "etc/systemd/system/axfleet-worker@.service",
+                "etc/mosquitto/conf.d/axfleet.conf", "usr/local/bin/axfleet")) {
+            assertTrue(Files.isRegularFile(root.resolve(file)), file);
+        }
+        Run version = run(List.of("java", "-jar", root.resolve("opt/axfleet/axfleet.jar").toString(), "--version"), noMaven);
+        assertEquals(0, version.exit(), version.output());
+        assertTrue(version.output().startsWith("axfleet " + dev.axfleet.config.BuildInfo.current().version() + " (commit "), version.output());
+
+        // What an operator has by the time a new version comes: edits, models, conversations, and an older class path.
+        Path conf = root.resolve("etc/axfleet/axfleet.conf");
+        Files.writeString(conf, "gateway.port = 9090\n", java.nio.file.StandardOpenOption.APPEND);
+        Path model = Files.createDirectories(root.resolve("var/lib/axfleet/models/qwen3-1.7b")).resolve("config.json");
+        Files.writeString(model, "{}");
+        Path conversation = Files.createDirectories(root.resolve("var/lib/axfleet/conversations")).resolve("kiosk.json");
+        Files.writeString(conversation, "[]");
+        Path stale = root.resolve("opt/axfleet/lib/hivemq-old-1.0.jar");
+        Files.writeString(stale, "an older version's library");
+        Files.write(root.resolve("opt/axfleet/axfleet.jar"), new byte[] {1, 2, 3});
+        String secrets = Files.readString(root.resolve("etc/axfleet/secrets.env"));
+
+        Run upgrade = run(install, noMaven);
+        assertEquals(0, upgrade.exit(), upgrade.output());
+        assertTrue(upgrade.output().contains("an upgrade"), upgrade.output());
+        assertTrue(Files.readString(conf).endsWith("gateway.port = 9090\n"), "the operator's settings stay");
+        assertEquals(Files.readString(release.resolve("axfleet.conf")), Files.readString(root.resolve("opt/axfleet/axfleet.conf")),
+                "the new version's settings file, to compare with the kept one");
+        assertEquals("{}", Files.readString(model), "models stay");
+        assertEquals("[]", Files.readString(conversation), "conversations stay");
+        assertEquals(secrets, Files.readString(root.resolve("etc/axfleet/secrets.env")), "passwords stay");
+        assertFalse(Files.exists(stale), "a library the new version does not ship is removed");
+        assertTrue(Files.size(root.resolve("opt/axfleet/axfleet.jar")) > 1000, "the new jar is in place");
+        assertTrue(upgrade.output().contains("systemctl try-restart axfleet-gateway.service axfleet-monitor.service"),
+                "running services move onto the new version:\n" + upgrade.output());
+
+        Run uninstall = run(List.of("bash", release.resolve("install.sh").toString(), "--prefix", root.toString(), "--uninstall"), noMaven);
+        assertEquals(0, uninstall.exit(), uninstall.output());
+        for (String gone : List.of("opt/axfleet", "usr/local/bin/axfleet", "etc/systemd/system/axfleet-worker@.service",
+                "etc/systemd/system/axfleet-gateway.service", "etc/mosquitto/conf.d/axfleet.conf")) {
+            assertFalse(Files.exists(root.resolve(gone)), gone + " removed");
+        }
+        assertTrue(uninstall.output().contains("systemctl disable --now axfleet-gateway.service axfleet-monitor.service"), uninstall.output());
+        assertTrue(Files.exists(conf) && Files.exists(model) && Files.exists(conversation), "settings, models and conversations are kept");
+
+        Run purge = run(List.of("bash", release.resolve("install.sh").toString(), "--prefix", root.toString(), "--uninstall", "--purge"), noMaven);
+        assertEquals(0, purge.exit(), purge.output());
+        assertFalse(Files.exists(root.resolve("etc/axfleet")) || Files.exists(root.resolve("var/lib/axfleet")), purge.output());
+        assertTrue(purge.output().contains("(not run) userdel axfleet"), purge.output());
     }
 
     @Test

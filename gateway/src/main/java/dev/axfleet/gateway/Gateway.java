@@ -82,7 +82,12 @@ public final class Gateway implements AutoCloseable {
             });
         });
         if (http == null) {
-            throw new IllegalStateException("gateway.port " + config.port() + ": " + listeners.states().get(config.port()));
+            String why = listeners.states().get(config.port());
+            throw new dev.axfleet.config.StartupException(why != null && why.contains("in use")
+                    ? "port " + config.port() + " is taken: another program listens on " + config.bind() + ":" + config.port()
+                    + " (sudo ss -ltnp 'sport = :" + config.port() + "' names it; another axfleet gateway or ./axfleet up?);"
+                    + " stop it, or set gateway.port"
+                    : "gateway.port " + config.port() + ": " + why);
         }
         log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
                 + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics); credentials: {}",

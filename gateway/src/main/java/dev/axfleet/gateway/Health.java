@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import dev.axfleet.broker.CardCodec;
 import dev.axfleet.broker.CardHealth;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.config.BuildInfo;
 import dev.axfleet.gateway.bus.Bus;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +16,8 @@ import spark.Response;
  * {@code GET /health}, honest in the llama.cpp server's way: 200 {@code ok} only when the broker is
  * connected and every known model has a ready worker, otherwise 503 with what is missing. Says when
  * any model runs on axfleet's emulator instead of the card, and what the monitors said about each card
- * ({@code card_down} while one is lost or being reset). Reads state only; probes nothing.
+ * ({@code card_down} while one is lost or being reset), and which axfleet answers (its version and commit).
+ * Reads state only; probes nothing.
  */
 final class Health {
     private final Bus client;
@@ -85,6 +87,8 @@ final class Health {
         JsonObject body = new JsonObject();
         body.addProperty("status", !broker ? "broker_unreachable" : cardDown ? "card_down" : allReady ? "ok" : "loading");
         body.addProperty("broker", broker ? "connected" : "disconnected");
+        body.addProperty("version", BuildInfo.current().version());
+        body.addProperty("commit", BuildInfo.current().commit());
         body.addProperty("emulated", emulated);
         if (emulated) {
             body.addProperty("note", "EMULATED: no AX650 card; answers come from axfleet's emulator");

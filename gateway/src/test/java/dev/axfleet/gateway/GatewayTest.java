@@ -149,6 +149,15 @@ class GatewayTest {
     }
 
     @Test
+    void aTakenPortIsSaidSoWithWhatToDo() {
+        int taken = gateway.port();
+        dev.axfleet.config.StartupException e = org.junit.jupiter.api.Assertions.assertThrows(dev.axfleet.config.StartupException.class,
+                () -> TestGateways.start(broker, Map.of("gateway.port", String.valueOf(taken))));
+        assertEquals("port " + taken + " is taken: another program listens on 127.0.0.1:" + taken + " (sudo ss -ltnp 'sport = :" + taken
+                + "' names it; another axfleet gateway or ./axfleet up?); stop it, or set gateway.port", e.getMessage());
+    }
+
+    @Test
     void healthIs503WhileNoWorkerIsReadyAndSaysWhy() throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/health")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -157,6 +166,8 @@ class GatewayTest {
         assertEquals("loading", h.get("status").getAsString());
         assertEquals("connected", h.get("broker").getAsString());
         assertTrue(h.getAsJsonObject("models").has(MODEL));
+        assertEquals(dev.axfleet.config.BuildInfo.current().version(), h.get("version").getAsString(), "which axfleet answers");
+        assertTrue(h.get("commit").getAsString().matches("[0-9a-f]{12}|unknown"), h.get("commit").getAsString());
     }
 
     @Test

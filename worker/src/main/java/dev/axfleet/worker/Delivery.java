@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
  * the broker, so one that dies with its worker is delivered again.
  */
 final class Delivery {
+    private final AnsweredJobs answered;
     private final BlockingQueue<Mqtt5Publish> inbox = new LinkedBlockingQueue<>();
     /**
      * Delivered on the current connection and not yet acknowledged: the job running, or waiting in the inbox.
@@ -21,9 +22,15 @@ final class Delivery {
      */
     private final Set<Mqtt5Publish> unacknowledged = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
+    /** @param answered told of each delivery, acknowledgement and lost connection: it tells a redelivery from a job used again */
+    Delivery(AnsweredJobs answered) {
+        this.answered = answered;
+    }
+
     /** Hands over a job as the broker delivered it; called on the MQTT client's thread. */
     void offer(Mqtt5Publish publish) {
         unacknowledged.add(publish);
+        answered.delivered(AnsweredJobs.digest(publish), AnsweredJobs.redeliverable(publish));
         inbox.add(publish);
     }
 
@@ -39,6 +46,8 @@ final class Delivery {
     void acknowledge(Mqtt5Publish p) {
         if (unacknowledged.remove(p)) {
             p.acknowledge();
+            answered.acknowledged(AnsweredJobs.digest(p));
+            AnsweredJobs.forget(p);
         }
     }
 
@@ -54,6 +63,11 @@ final class Delivery {
         synchronized (unacknowledged) {
             held = List.copyOf(unacknowledged);
         }
-        held.forEach(this::acknowledge);
+        answered.connectionLost(held.stream().filter(AnsweredJobs::redeliverable).map(AnsweredJobs::digest).toList());
+        for (Mqtt5Publish p : held) {
+            if (unacknowledged.remove(p)) {
+                p.acknowledge();
+            }
+        }
     }
 }

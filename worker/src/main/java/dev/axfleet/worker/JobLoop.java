@@ -43,7 +43,7 @@ final class JobLoop implements Runnable {
     private final WorkerStatus status;
     private final Clock clock;
     private final CardGate card;
-    private final Delivery delivery = new Delivery();
+    private final Delivery delivery;
     private final Lifecycle lifecycle;
     private final RuntimeKeeper keeper;
     private volatile boolean stopping;
@@ -59,6 +59,7 @@ final class JobLoop implements Runnable {
         this.cancellations = cancellations;
         this.status = status;
         this.clock = clock;
+        this.delivery = new Delivery(answered);
         this.lifecycle = new Lifecycle(config.workerId());
         this.keeper = new RuntimeKeeper(config, runtime, status, card, () -> stopping);
         runtime.runners(new Runners(config)).forEach(r -> runners.put(r.kind(), r));
@@ -143,9 +144,15 @@ final class JobLoop implements Runnable {
             complete(p, job.replyTo(), job.correlation(), lifecycle.refuseTask(job, runtime.tasks(), runtime.missing(job.task())));
             return;
         }
-        if (answered.contains(job.id())) {
-            log.info("job={} was already answered; acknowledging its redelivery", job.id());
+        AnsweredJobs.Decision seen = answered.decide(job.id(), AnsweredJobs.digest(p), AnsweredJobs.redeliverable(p), received);
+        if (seen.verdict() == AnsweredJobs.Verdict.ACKNOWLEDGE) {
+            log.info("job={} redelivered: {}; acknowledged, not run again", job.id(), seen.why());
             delivery.acknowledge(p);
+            return;
+        }
+        if (seen.verdict() == AnsweredJobs.Verdict.REPLAY) {
+            log.info("job={} model={} outcome=replayed ({})", job.id(), job.model(), seen.why());
+            publishAndAcknowledge(p, job.replyTo(), job.correlation(), job.id(), seen.result(), false);
             return;
         }
         Long queueMs = Lifecycle.queueMs(job, received);
@@ -264,25 +271,41 @@ final class JobLoop implements Runnable {
 
     /** Publishes the result, waits for the broker to take it, then acknowledges the job. */
     private void complete(Mqtt5Publish p, String replyTo, byte[] correlation, JobResult r) {
-        if (replyTo != null) {
-            try {
-                replies.result(replyTo, correlation, r).get();
-            } catch (ExecutionException e) {
-                log.error("job={} result not published ({}); the broker will deliver the job again", r.id(), e.getCause().toString());
-                return;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+        if (!publishAndAcknowledge(p, replyTo, correlation, r.id(), WireCodec.encodeResult(r), true)) {
+            return;
         }
-        answered.add(r.id());
-        delivery.acknowledge(p);
         replies.status(new JobStatus(r.id(), r.model(), JobState.of(r.outcome()), config.workerId(), clock.instant()));
         status.count(r);
         log.info("job={} model={} task={} outcome={} queue_ms={} run_ms={}{}{}", r.id(), r.model(), r.task() == null ? "-" : r.task().wire(),
                 r.outcome().wire(), r.queueMs() == null ? "-" : r.queueMs(), r.runMs(), r.output() == null ? "" : " " + r.output().logLine(),
                 r.error() == null ? "" : " error=\"" + r.error().message() + "\"");
     }
+
+    /**
+     * Publishes an encoded result, waits for the broker to take it, records it as answered ({@code record}: a new
+     * answer, shared with the other workers of the model; a replayed one keeps its first time), then acknowledges
+     * the job. False when the result could not be published: the job stays unacknowledged and the broker delivers
+     * it again.
+     */
+    private boolean publishAndAcknowledge(Mqtt5Publish p, String replyTo, byte[] correlation, String id, byte[] result, boolean record) {
+        if (replyTo != null) {
+            try {
+                replies.result(replyTo, correlation, result).get();
+            } catch (ExecutionException e) {
+                log.error("job={} result not published ({}); the broker will deliver the job again", id, e.getCause().toString());
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        if (record) {
+            answered.add(id, AnsweredJobs.digest(p), result, clock.instant());
+        }
+        delivery.acknowledge(p);
+        return true;
+    }
+
 
     private static long ms(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;

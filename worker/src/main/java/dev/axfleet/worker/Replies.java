@@ -4,7 +4,6 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobDelta;
-import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
@@ -27,9 +26,9 @@ final class Replies {
         reply(job.replyTo(), job.correlation(), WireCodec.encodeDelta(delta), MqttQos.AT_LEAST_ONCE);
     }
 
-    /** Completes when the broker has acknowledged the result. */
-    CompletableFuture<?> result(String replyTo, byte[] correlation, JobResult result) {
-        return reply(replyTo, correlation, WireCodec.encodeResult(result), MqttQos.EXACTLY_ONCE);
+    /** Completes when the broker has acknowledged the result, encoded ({@link WireCodec#encodeResult}). */
+    CompletableFuture<?> result(String replyTo, byte[] correlation, byte[] encodedResult) {
+        return reply(replyTo, correlation, encodedResult, MqttQos.EXACTLY_ONCE);
     }
 
     void status(JobStatus status) {

@@ -53,7 +53,7 @@ final class RuntimeKeeper {
                 }
                 continue;
             }
-            Optional<String> shortfall = card.cmmShortfall(config.cmmMiB(), runtime.pids());
+            Optional<String> shortfall = config.notInstalled().or(() -> card.cmmShortfall(config.cmmMiB(), runtime.pids()));
             status.loading();
             try {
                 if (shortfall.isPresent()) {

@@ -64,11 +64,23 @@ public final class Worker implements AutoCloseable {
                         .addSubscription().topicFilter(Topics.card(config.card())).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
                         .addSubscription().topicFilter(Topics.workerControl(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE)
                         .applySubscription()
+                        .addSubscription().topicFilter(Topics.answered(config.model())).qos(MqttQos.AT_LEAST_ONCE).noLocal(true)
+                        .applySubscription()
                         .send())
                 .buildAsync();
         this.card = new CardGate(config.card(), config.cardStale(), clock);
         this.cancellations = new Cancellations(clock, Duration.ofHours(1), 10_000);
-        this.answered = new AnsweredJobs(config.stateDir().resolve("answered-jobs.txt"), 10_000);
+        this.answered = new AnsweredJobs(config.stateDir().resolve("answered-jobs.txt"), 10_000, AnsweredJobs.REPLAY_WINDOW, config.workerId());
+        // Each answer goes to the other workers of the model before its job is acknowledged: a job this worker
+        // answered but could not acknowledge may be given to one of them (AnsweredJobs, rule 2).
+        answered.shareWith(note -> {
+            try {
+                control.publishWith().topic(Topics.answered(config.model())).qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(AnsweredJobs.encodeNote(note)).send().get(2, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("job={} answer not shared with the model's other workers: {}", note.id(), e.toString());
+            }
+        });
         this.status = new WorkerStatus(client, config, runtime, clock);
         this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock);
         this.loopThread = new Thread(loop, "jobs-" + config.model());
@@ -129,6 +141,12 @@ public final class Worker implements AutoCloseable {
                         log.warn("runtime restart requested by {}: {}", c.by(), c.reason());
                         loop.requestRestart(c.reason() == null ? "requested by " + c.by() : c.reason());
                     });
+        } else if (topic.equals(Topics.answered(config.model()))) {
+            try {
+                answered.learn(AnsweredJobs.decodeNote(p.getPayloadAsBytes()));
+            } catch (RuntimeException e) {
+                log.warn("unreadable answer note on {}: {}", topic, e.toString());
+            }
         } else {
             WireCodec.decodeCancel(p.getPayloadAsBytes()).ifPresent(id -> {
                 log.info("job={} cancel requested", id);

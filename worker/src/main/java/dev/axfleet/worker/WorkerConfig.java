@@ -54,6 +54,22 @@ public record WorkerConfig(
     /** Which runtime serves the model and how it is run. */
     public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm, AxllmServeImages, AxllmServeEmbeddings {
         ModelRuntime create();
+
+        /** The model's folder, which {@code axfleet models pull} fills. */
+        Path folder();
+    }
+
+    /**
+     * Why the runtime cannot start yet, said so a person knows what to do: the model's folder is missing (it was
+     * never pulled); empty when nothing stands in the way.
+     */
+    public java.util.Optional<String> notInstalled() {
+        Path folder = runtime.folder();
+        if (folder == null || java.nio.file.Files.isDirectory(folder)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("model " + model + " is not installed: run `sudo axfleet models pull " + model + "` (" + folder
+                + " does not exist)");
     }
 
     /** {@code axllm serve}: one process. */
@@ -61,6 +77,11 @@ public record WorkerConfig(
         @Override
         public ModelRuntime create() {
             return new AxllmServeRuntime(config);
+        }
+
+        @Override
+        public Path folder() {
+            return config.workDir();
         }
     }
 
@@ -70,6 +91,11 @@ public record WorkerConfig(
         public ModelRuntime create() {
             return new MainApiRuntime(config);
         }
+
+        @Override
+        public Path folder() {
+            return config.workDir();
+        }
     }
 
     /** SD1.5-LCM in the worker's own process, through libaxcl_rt.so. */
@@ -77,6 +103,11 @@ public record WorkerConfig(
         @Override
         public ModelRuntime create() {
             return new Sd15Runtime(config);
+        }
+
+        @Override
+        public Path folder() {
+            return config.modelDir();
         }
     }
 
@@ -86,6 +117,11 @@ public record WorkerConfig(
         public ModelRuntime create() {
             return new AxllmImageRuntime(config, requestTimeout);
         }
+
+        @Override
+        public Path folder() {
+            return config.workDir();
+        }
     }
 
     /** {@code axllm serve} running an embedding model ({@code is_embedding} in its config.json). */
@@ -93,6 +129,11 @@ public record WorkerConfig(
         @Override
         public ModelRuntime create() {
             return new AxllmEmbedRuntime(config, requestTimeout);
+        }
+
+        @Override
+        public Path folder() {
+            return config.workDir();
         }
     }
 

@@ -19,9 +19,19 @@ public final class ModelCatalog {
     /** The card's memory for models: 7040 MiB of CMM (axcl-smi on the 8 GB card; ../shared/axera.md §3). */
     public static final int CARD_CMM_MIB = 7040;
 
-    /** One model. {@code estimated} footprints were inferred, not measured. */
-    public record Entry(String id, String repo, String task, String runtime, int cmmMib, boolean estimated, int contextTokens,
-                        String source) {
+    /**
+     * One model. {@code id} is its one name (units, folders, topics); {@code aliases} are accepted for it (the
+     * repository's own name, e.g. lcm-lora-sdv1-5 for sd15-lcm). {@code estimated} footprints were inferred, not measured.
+     */
+    public record Entry(String id, List<String> aliases, String repo, String task, String runtime, int cmmMib, boolean estimated,
+                        int contextTokens, String source) {
+        public Entry {
+            aliases = List.copyOf(aliases);
+        }
+
+        boolean answersTo(String name) {
+            return id.equals(name) || aliases.contains(name);
+        }
     }
 
     private final List<Entry> entries;
@@ -36,7 +46,11 @@ public final class ModelCatalog {
             List<Entry> out = new ArrayList<>();
             for (JsonElement e : root.getAsJsonArray("models")) {
                 JsonObject m = e.getAsJsonObject();
-                out.add(new Entry(m.get("id").getAsString(), m.get("repo").getAsString(), m.get("task").getAsString(),
+                List<String> aliases = new ArrayList<>();
+                if (m.has("aliases")) {
+                    m.getAsJsonArray("aliases").forEach(a -> aliases.add(a.getAsString()));
+                }
+                out.add(new Entry(m.get("id").getAsString(), aliases, m.get("repo").getAsString(), m.get("task").getAsString(),
                         m.get("runtime").getAsString(), m.get("cmm_mib").getAsInt(),
                         m.has("estimated") && m.get("estimated").getAsBoolean(), m.get("context_tokens").getAsInt(),
                         m.get("source").getAsString()));
@@ -51,7 +65,13 @@ public final class ModelCatalog {
         return entries;
     }
 
-    public Optional<Entry> find(String id) {
-        return entries.stream().filter(e -> e.id().equals(id)).findFirst();
+    /** The model called {@code name}, by its id or one of its aliases. */
+    public Optional<Entry> find(String name) {
+        return entries.stream().filter(e -> e.answersTo(name)).findFirst();
+    }
+
+    /** The model's one name: {@code name} itself when it is no alias (an unknown name is left for the caller to refuse). */
+    public String canonical(String name) {
+        return find(name).map(Entry::id).orElse(name);
     }
 }

@@ -5,6 +5,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.axfleet.deploy.UserError;
 import dev.axfleet.deploy.models.ModelHost.RemoteFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,17 +35,26 @@ public final class ModelStore {
     /** The first line of a Git LFS pointer file (the 132-byte "binary" pitfall; ../shared/axera.md §8.4). */
     static final String LFS_POINTER = "version https://git-lfs.github.com/spec/v1";
     private static final int ATTEMPTS = 3;
+    /** Room left on the disk after a pull: a full disk stops the journal and Mosquitto's persistence too. */
+    static final long DISK_MARGIN = 256L << 20;
 
     private final Path root;
     private final ModelHost host;
     private final ModelCatalog catalog;
     private final PrintStream out;
+    private final boolean terminal;
 
     ModelStore(Path root, ModelHost host, ModelCatalog catalog, PrintStream out) {
+        this(root, host, catalog, out, false);
+    }
+
+    /** @param terminal whether {@code out} is a terminal: progress redrawn in place, else a line per 10 % */
+    ModelStore(Path root, ModelHost host, ModelCatalog catalog, PrintStream out, boolean terminal) {
         this.root = root;
         this.host = host;
         this.catalog = catalog;
         this.out = out;
+        this.terminal = terminal;
     }
 
     Path folder(String id) {
@@ -57,45 +67,101 @@ public final class ModelStore {
 
     /** Downloads every file of the model at {@code revision} that is missing or wrong; returns the number fetched. */
     int pull(String id, String revision) throws IOException, InterruptedException {
-        ModelCatalog.Entry entry = catalog.find(id).orElseThrow(() -> new IOException("unknown model '" + id + "'; see: axfleet models list"));
+        return pull(id, revision, false);
+    }
+
+    /**
+     * Downloads every file of the model at {@code revision} that is missing or wrong, after checking the disk
+     * has room for them; returns the number fetched. {@code dryRun}: lists what it would fetch, fetches nothing.
+     */
+    int pull(String name, String revision, boolean dryRun) throws IOException, InterruptedException {
+        ModelCatalog.Entry entry = catalog.find(name).orElseThrow(() -> new UserError("unknown model '" + name + "'; axfleet models list"
+                + " names those there are"));
+        String id = entry.id();
         List<RemoteFile> files = host.list(entry.repo(), revision);
         if (files.isEmpty()) {
             throw new IOException(entry.repo() + " lists no files at revision " + revision);
         }
-        Path dir = Files.createDirectories(folder(id));
-        int fetched = 0;
+        Path dir = folder(id);
+        List<RemoteFile> wanted = new ArrayList<>();
+        long total = 0;
+        long have = 0;
+        long need = 0;
         for (RemoteFile f : files) {
+            total += f.size();
             Path dest = inside(dir, f.path());
             if (Files.isRegularFile(dest) && problem(dest, f) == null) {
                 out.println("  have    " + f.path());
+                have += f.size();
                 continue;
             }
-            fetch(entry.repo(), revision, f, dest);
-            fetched++;
+            wanted.add(f);
+            long part = partSize(dest, f);
+            have += part;
+            need += f.size() - part;
+        }
+        Path existing = dir;
+        while (!Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        long free = Files.getFileStore(existing).getUsableSpace();
+        out.println(id + ": " + files.size() + " files, " + PullProgress.bytes(total) + " from " + host.base() + "/" + entry.repo() + " at "
+                + revision + " into " + dir + "; " + PullProgress.bytes(need) + " to download, " + PullProgress.bytes(free) + " free there");
+        if (need + DISK_MARGIN > free) {
+            throw new UserError("not enough disk for " + id + ": " + PullProgress.bytes(need) + " to download and " + PullProgress.bytes(free)
+                    + " free on " + existing + " (keeping " + PullProgress.bytes(DISK_MARGIN) + " spare); free some space or set models.dir");
+        }
+        if (dryRun) {
+            wanted.forEach(f -> out.println("  would get " + f.path() + " (" + PullProgress.bytes(f.size()) + ")"));
+            out.println(id + ": dry run, nothing downloaded");
+            return 0;
+        }
+        Files.createDirectories(dir);
+        PullProgress progress = new PullProgress(out, terminal, total, have, System::nanoTime);
+        for (RemoteFile f : wanted) {
+            fetch(entry.repo(), revision, f, inside(dir, f.path()), progress);
         }
         writeManifest(dir, entry, revision, files);
-        out.println(id + ": " + files.size() + " files at " + revision + " in " + dir + " (" + fetched + " downloaded)");
-        return fetched;
+        out.println(id + ": " + files.size() + " files at " + revision + " in " + dir + " (" + wanted.size() + " downloaded, every one checked)");
+        return wanted.size();
     }
 
-    private void fetch(String repo, String revision, RemoteFile f, Path dest) throws IOException, InterruptedException {
+    /** Bytes of {@code dest}'s unfinished download that a pull resumes from. */
+    private static long partSize(Path dest, RemoteFile f) throws IOException {
+        Path part = dest.resolveSibling(dest.getFileName() + ".part");
+        long n = Files.isRegularFile(part) ? Files.size(part) : 0;
+        return n > f.size() ? 0 : n;
+    }
+
+    private void fetch(String repo, String revision, RemoteFile f, Path dest, PullProgress progress) throws IOException, InterruptedException {
         Files.createDirectories(dest.getParent());
         Path part = dest.resolveSibling(dest.getFileName() + ".part");
         IOException last = null;
+        boolean announced = false;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             long have = Files.exists(part) ? Files.size(part) : 0;
             if (have > f.size()) {
                 Files.delete(part);
                 have = 0;
             }
-            out.println("  get     " + f.path() + " (" + f.size() + " bytes" + (have > 0 ? ", resuming at " + have : "") + ")");
+            if (!announced) {
+                progress.startFile(f.path(), f.size(), have);
+                announced = true;
+            }
             try {
                 HttpResponse<InputStream> r = host.download(repo, revision, f.path(), have);
                 boolean append = have > 0 && r.statusCode() == 206;
+                if (have > 0 && !append) {
+                    progress.restartFile(have);
+                }
                 try (InputStream in = r.body();
                      OutputStream w = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                              append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-                    in.transferTo(w);
+                    byte[] buffer = new byte[1 << 16];
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        w.write(buffer, 0, n);
+                        progress.advance(n);
+                    }
                 }
                 long got = Files.size(part);
                 if (got < f.size() && !isLfsPointer(part)) {
@@ -103,13 +169,16 @@ public final class ModelStore {
                 }
                 String wrong = problem(part, f);
                 if (wrong != null) {
+                    progress.restartFile(got);
                     Files.deleteIfExists(part);
                     throw new IOException(f.path() + ": " + wrong);
                 }
                 Files.move(part, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                progress.endFile();
                 return;
             } catch (IOException e) {
                 last = e;
+                progress.endFile();
                 if (Files.notExists(part)) {
                     break; // the file came whole and was wrong: downloading it again gives the same bytes
                 }
@@ -151,7 +220,7 @@ public final class ModelStore {
         Path dir = folder(id);
         List<String> problems = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
-            problems.add(dir + " does not exist (axfleet models pull " + id + ")");
+            problems.add(dir + " does not exist: sudo axfleet models pull " + id);
             return problems;
         }
         Path manifest = dir.resolve(MANIFEST);

@@ -66,6 +66,12 @@ class ModelStoreTest {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/api/models/" + REPO + "/tree/main", this::tree);
         server.createContext("/" + REPO + "/resolve/main/", this::resolve);
+        // A mirror that serves the same API below a path of its own (HF_ENDPOINT=http://host/hf).
+        server.createContext("/hf/api/models/" + REPO + "/tree/main", this::tree);
+        server.createContext("/hf/" + REPO + "/resolve/main/", ex -> {
+            requests.add("mirror " + ex.getRequestURI().getPath());
+            resolve(ex, "/hf/");
+        });
         server.start();
     }
 
@@ -128,7 +134,11 @@ class ModelStoreTest {
     }
 
     private void resolve(HttpExchange ex) throws IOException {
-        String path = ex.getRequestURI().getPath().substring(("/" + REPO + "/resolve/main/").length());
+        resolve(ex, "/");
+    }
+
+    private void resolve(HttpExchange ex, String prefix) throws IOException {
+        String path = ex.getRequestURI().getPath().substring((prefix + REPO + "/resolve/main/").length());
         String range = ex.getRequestHeaders().getFirst("Range");
         requests.add("GET " + path + (range == null ? "" : " " + range));
         byte[] content = files.get(path);
@@ -173,6 +183,107 @@ class ModelStoreTest {
     }
 
     @Test
+    void anInterruptedPullIsResumedByTheNextOneFromItsPartFile() throws Exception {
+        Path part = Files.createDirectories(dir.resolve("models/qwen3-1.7b/qwen3-1.7b-ax650")).resolve("qwen3_post.axmodel.part");
+        Files.write(part, java.util.Arrays.copyOf(files.get("qwen3-1.7b-ax650/qwen3_post.axmodel"), 123_456)); // the last pull, killed
+        assertEquals(3, store().pull("qwen3-1.7b", "main"), log.toString());
+        assertTrue(requests.contains("GET qwen3-1.7b-ax650/qwen3_post.axmodel bytes=123456-"), requests.toString());
+        assertTrue(log.toString().contains("resuming at 123 kB"), log.toString());
+        assertArrayEquals(files.get("qwen3-1.7b-ax650/qwen3_post.axmodel"), Files.readAllBytes(part.resolveSibling("qwen3_post.axmodel")));
+        assertFalse(Files.exists(part));
+    }
+
+    @Test
+    void progressOffATerminalIsAPlainLinePerTenPercentWithBytesRateAndTimeLeft() throws Exception {
+        store().pull("qwen3-1.7b", "main");
+        List<String> lines = log.toString().lines().filter(l -> l.matches("\\s+\\d+% .*")).toList();
+        List<Integer> percents = lines.stream().map(l -> Integer.parseInt(l.trim().substring(0, l.trim().indexOf('%')))).toList();
+        assertTrue(percents.size() >= 4 && percents.size() <= 10, "at most a line per 10 %: " + percents);
+        for (int i = 1; i < percents.size(); i++) {
+            assertTrue(percents.get(i) / 10 > percents.get(i - 1) / 10, "each line past another tenth: " + percents);
+        }
+        assertEquals(100, percents.get(percents.size() - 1), log.toString());
+        assertTrue(lines.get(2).matches("\\s+\\d+% [\\d.]+ kB of 305 kB, [\\d.]+ (B|kB|MB|GB)/s, (\\d+s|\\d+m\\d\\ds) left"), lines.get(2));
+        assertTrue(log.toString().contains("  get     qwen3-1.7b-ax650/qwen3_post.axmodel (300 kB)"), "each file named with its size: " + log);
+        assertFalse(log.toString().contains("\r"), "no terminal redraws into a log");
+    }
+
+    @Test
+    void onATerminalTheProgressLineIsRedrawnInPlaceNamingTheFile() {
+        java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+        long[] now = {0};
+        PullProgress p = new PullProgress(new PrintStream(screen, true, StandardCharsets.UTF_8), true, 4_000_000, 1_000_000, () -> now[0]);
+        p.startFile("qwen3_p128_l0_together.axmodel", 3_000_000, 0);
+        now[0] = 1_000_000_000L;
+        p.advance(1_000_000);
+        String drawn = screen.toString(StandardCharsets.UTF_8);
+        assertTrue(drawn.contains("\rqwen3_p128_l0_together.axmodel 1.00 MB/3.00 MB | total  50% 2.00 MB of 4.00 MB, 1.00 MB/s, 2s left"), drawn);
+    }
+
+    @Test
+    void aMirrorNamedByHfEndpointIsUsedPathAndAll() throws Exception {
+        URI mirror = ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of()), "http://127.0.0.1:" + server.getAddress().getPort() + "/hf/");
+        ModelStore store = new ModelStore(dir.resolve("models"), new ModelHost(mirror, null), ModelCatalog.builtIn(),
+                new PrintStream(log, true, StandardCharsets.UTF_8));
+        assertEquals(3, store.pull("qwen3-1.7b", "main"), log.toString());
+        assertTrue(requests.stream().anyMatch(r -> r.startsWith("mirror /hf/" + REPO)), requests.toString());
+        assertEquals(URI.create("https://models.example"), ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of("models.host",
+                "https://models.example")), "http://ignored"), "models.host, when set, wins over HF_ENDPOINT");
+        assertEquals(URI.create("https://huggingface.co"), ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of()), null));
+        dev.axfleet.deploy.UserError bad = assertThrows(dev.axfleet.deploy.UserError.class,
+                () -> ModelsCommand.host(dev.axfleet.config.Settings.of(Map.of()), "hf-mirror.com"));
+        assertEquals("HF_ENDPOINT must be an http(s) address like https://huggingface.co, not 'hf-mirror.com'", bad.getMessage());
+    }
+
+    @Test
+    void aHostThatCannotBeReachedIsOneSentence() throws Exception {
+        int closed = dev.axfleet.broker.testing.TestBroker.freePort();
+        ModelStore store = new ModelStore(dir.resolve("models"), new ModelHost(URI.create("http://127.0.0.1:" + closed), null),
+                ModelCatalog.builtIn(), new PrintStream(log, true, StandardCharsets.UTF_8));
+        dev.axfleet.deploy.UserError e = assertThrows(dev.axfleet.deploy.UserError.class, () -> store.pull("qwen3-1.7b", "main"));
+        assertEquals("cannot reach the model host http://127.0.0.1:" + closed + " (connection refused); check the network, or set"
+                + " HF_ENDPOINT (or models.host) to a mirror", e.getMessage());
+    }
+
+    @Test
+    void aPullThatWouldFillTheDiskIsRefusedBeforeItStartsAndADryRunFetchesNothing() throws Exception {
+        byte[] huge = new byte[1];
+        files.put("qwen3-1.7b-ax650/qwen3_post.axmodel", huge); // listed small; the listing below says how big
+        long free = Files.getFileStore(dir).getUsableSpace();
+        server.removeContext("/api/models/" + REPO + "/tree/main");
+        server.createContext("/api/models/" + REPO + "/tree/main", ex -> {
+            String big = "[{\"type\":\"file\",\"path\":\"model.axmodel\",\"size\":1,\"lfs\":{\"oid\":\"" + "0".repeat(64)
+                    + "\",\"size\":" + (free + (1L << 30)) + "}}]";
+            byte[] body = big.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        dev.axfleet.deploy.UserError e = assertThrows(dev.axfleet.deploy.UserError.class, () -> store().pull("qwen3-1.7b", "main"));
+        assertTrue(e.getMessage().startsWith("not enough disk for qwen3-1.7b: "), e.getMessage());
+        assertTrue(requests.stream().noneMatch(r -> r.contains("model.axmodel")), "nothing downloaded: " + requests);
+        assertFalse(Files.exists(dir.resolve("models/qwen3-1.7b")), "no folder made");
+    }
+
+    @Test
+    void aDryRunListsWhatItWouldFetchAndFetchesNothing() throws Exception {
+        assertEquals(0, store().pull("qwen3-1.7b", "main", true));
+        assertTrue(log.toString().contains("would get qwen3-1.7b-ax650/qwen3_post.axmodel (300 kB)"), log.toString());
+        assertTrue(requests.stream().noneMatch(r -> r.startsWith("GET q") || r.startsWith("GET m") || r.startsWith("GET c")), requests.toString());
+    }
+
+    @Test
+    void aModelIsNamedByItsIdOrItsAlias() {
+        ModelCatalog c = ModelCatalog.builtIn();
+        assertEquals("sd15-lcm", c.find("lcm-lora-sdv1-5").orElseThrow().id(), "the repository's name means the one the units use");
+        assertEquals("sd15-lcm", c.canonical("sd15-lcm"));
+        assertEquals("AXERA-TECH/lcm-lora-sdv1-5", c.find("sd15-lcm").orElseThrow().repo());
+        dev.axfleet.deploy.UserError e = assertThrows(dev.axfleet.deploy.UserError.class, () -> store().pull("sd-nope", "main"));
+        assertEquals("unknown model 'sd-nope'; axfleet models list names those there are", e.getMessage());
+    }
+
+    @Test
     void aFileWhoseBytesDoNotMatchItsChecksumIsRejected() {
         corruptFile = "main_api_axcl_aarch64";
         IOException e = assertThrows(IOException.class, () -> store().pull("qwen3-1.7b", "main"));
@@ -213,8 +324,8 @@ class ModelStoreTest {
     @Test
     void aPlanSaysWhetherModelsFitOnTheCardTogether() {
         ModelCatalog c = ModelCatalog.builtIn();
-        assertTrue(new Plan(List.of(c.find("qwen3-1.7b").orElseThrow(), c.find("lcm-lora-sdv1-5").orElseThrow()), 7040, 256).fits());
-        Plan tooMuch = new Plan(List.of(c.find("qwen3-4b").orElseThrow(), c.find("lcm-lora-sdv1-5").orElseThrow()), 7040, 256);
+        assertTrue(new Plan(List.of(c.find("qwen3-1.7b").orElseThrow(), c.find("sd15-lcm").orElseThrow()), 7040, 256).fits());
+        Plan tooMuch = new Plan(List.of(c.find("qwen3-4b").orElseThrow(), c.find("sd15-lcm").orElseThrow()), 7040, 256);
         assertFalse(tooMuch.fits(), "Qwen3-4B leaves no room for SD (../shared/axera.md 8.5)");
         assertTrue(tooMuch.describe().contains("does NOT fit"));
     }

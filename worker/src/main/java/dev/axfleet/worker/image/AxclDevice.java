@@ -54,7 +54,8 @@ public final class AxclDevice implements AutoCloseable {
         try {
             rt = Native.load(library, AxclEngineApi.class);
         } catch (UnsatisfiedLinkError e) {
-            throw new AxclException("cannot load " + library + ": " + e.getMessage());
+            throw new AxclException("the card's runtime library is not installed: cannot load " + library + " (" + e.getMessage()
+                    + "); it comes with the driver package axclhost (docs/RASPBERRY_PI_SETUP.md, 2), or set runtime.axcl_library");
         }
         AxclDevice d = new AxclDevice(rt, callTimeout);
         try {

@@ -23,6 +23,11 @@ final class Readiness {
         while (true) {
             for (RuntimeProcess p : processes) {
                 if (!p.alive()) {
+                    if (cardMissing(p.recentOutput())) {
+                        throw new RuntimeStartException("the AX650 card is not there: " + p.name() + " could not open /dev/axcl_host"
+                                + " (axcl init fail 0x8030010b). Is the driver loaded (lsmod | grep axcl; after a kernel upgrade: sudo dkms"
+                                + " autoinstall) and the card seen on PCIe (lspci shows Axera ... Device 0650)? docs/troubleshooting.md, \"The card\"");
+                    }
                     throw new RuntimeStartException(p.name() + " exited"
                             + p.exitCode().map(c -> " with code " + c).orElse("") + " before it was ready; last output:\n"
                             + p.recentOutput());
@@ -52,5 +57,13 @@ final class Readiness {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * The runtime's own words for a card it cannot open: {@code open /dev/axcl_host fail} and {@code axcl init fail, ret =
+     * 0x8030010b} (M5 docs faq, "card not found"; AXERA-TECH/ax-llm axcl runtime output).
+     */
+    static boolean cardMissing(String output) {
+        return output.contains("0x8030010b") || output.contains("open /dev/axcl_host fail");
     }
 }

@@ -237,8 +237,9 @@ public final class RuntimeProcess {
         String exe = command.get(0);
         Path path = exe.contains("/") ? (workDir != null ? workDir.resolve(exe) : Path.of(exe)) : onPath(exe);
         if (path == null || !Files.isRegularFile(path)) {
-            throw new RuntimeStartException(name + ": '" + exe + "' not found"
-                    + (exe.contains("/") ? "" : " on PATH (" + System.getenv("PATH") + ":/usr/bin/axcl)"));
+            throw new RuntimeStartException(name + " is not installed: '" + exe + "' is not "
+                    + (exe.contains("/") ? "there (" + path + ")" : "on PATH (" + System.getenv("PATH") + ":/usr/bin/axcl)")
+                    + "; install it (docs/troubleshooting.md, \"Workers and the runtime\"), or set runtime.command to where it is");
         }
         try {
             if (Files.size(path) < 2048) {
