@@ -61,7 +61,7 @@ public final class Gateway implements AutoCloseable {
         ConversationTurns turns = new ConversationTurns(runner, registry, config,
                 new Conversations(config.conversationDir(), config.conversationMaxMessages()));
         AtomicInteger inFlight = new AtomicInteger();
-        Listeners listeners = new Listeners(config.bind(), new ApiKey(apiKey), metrics, inFlight);
+        Listeners listeners = new Listeners(config.bind(), config.http(), new ApiKey(apiKey), metrics, inFlight);
         OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
         OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns);
         ImageFacade images = new ImageFacade(runner, registry, config);
