@@ -124,6 +124,14 @@ public record GatewayConfig(
         return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
     }
 
+    /** The same settings with other HTTP limits. */
+    public GatewayConfig withHttp(HttpLimits limits) {
+        return new GatewayConfig(bind, port, gatewayId, broker, models, requestTimeout, maxPendingPerModel, maxBodyBytes, keepAlive,
+                cardStale, adminTokenFile, sessionExpiry, brokerGrace, apiKeyFile, drain, imageModel, maxImageBodyBytes, allowAnonymous,
+                compatPorts, aliases, fallbackModel, conversational, conversationDir, conversationMaxMessages, conversationMaxTokens,
+                imageReuse, limits);
+    }
+
     /** Whether the gateway listens only where nobody but this machine can reach it. */
     public boolean loopbackOnly() {
         return bind.equals("127.0.0.1") || bind.equals("::1") || bind.equals("localhost");

@@ -18,6 +18,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -124,7 +125,7 @@ final class GatewayServer implements EmbeddedServer {
         // Mapped at /* so the servlet path is empty and getPathInfo() the whole path, as spark's routes expect (a
         // default servlet at / would leave it null). Spark answers every path itself; this servlet never runs.
         routes.addServlet(ServletHandler.Default404Servlet.class, "/*");
-        Handler threads = new Threads(routes, api, status, deadlines);
+        Handler threads = new Threads(routes, api, status);
         // Bodies up to gateway.max_body_bytes are read whole before a thread is taken; larger ones (input images) are
         // read by their route, still within the read deadline, and one past the route's limit gets its 413.
         Handler eager = new EagerContentHandler(threads,
@@ -168,22 +169,24 @@ final class GatewayServer implements EmbeddedServer {
     private static final class Threads extends Handler.Wrapper {
         private final QueuedThreadPool api;
         private final QueuedThreadPool status;
-        private final ReadDeadlines deadlines;
 
-        Threads(Handler routes, QueuedThreadPool api, QueuedThreadPool status, ReadDeadlines deadlines) {
+        Threads(Handler routes, QueuedThreadPool api, QueuedThreadPool status) {
             super(routes);
             this.api = api;
             this.status = status;
-            this.deadlines = deadlines;
         }
 
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
-            Request watched = deadlines.untilRead(request);
+            if (!request.getConnectionMetaData().getConnection().getEndPoint().isOpen()) {
+                // Closed while its body was read (the read deadline): nobody is left to answer.
+                callback.failed(new EofException("closed before the request was read"));
+                return true;
+            }
             QueuedThreadPool pool = STATUS_PATHS.contains(Request.getPathInContext(request)) ? status : api;
             pool.execute(() -> {
                 try {
-                    if (!super.handle(watched, response, callback)) {
+                    if (!super.handle(request, response, callback)) {
                         Response.writeError(request, response, callback, 404);
                     }
                 } catch (Throwable t) {
@@ -225,8 +228,9 @@ final class GatewayServer implements EmbeddedServer {
         }
 
         /**
-         * The request as its route sees it: the deadline ends when the last of its body has been read (at once when
-         * it has none), so a request waiting for its job has no deadline.
+         * The request as the handlers see it: the deadline ends once the last of its body has been read from the
+         * network (at once when it has none), by the eager loader or by its route, so a request waiting for its job,
+         * or for a thread, has no deadline.
          */
         Request untilRead(Request request) {
             Connection connection = request.getConnectionMetaData().getConnection();
@@ -239,7 +243,7 @@ final class GatewayServer implements EmbeddedServer {
                 @Override
                 public Content.Chunk read() {
                     Content.Chunk chunk = super.read();
-                    if (chunk != null && chunk.isLast()) {
+                    if (chunk != null && chunk.isLast() && !Content.Chunk.isFailure(chunk)) {
                         deadlines.remove(connection);
                     }
                     return chunk;
@@ -273,15 +277,22 @@ final class GatewayServer implements EmbeddedServer {
             }
         }
 
+        /** Closes the connections past their deadline, with one log line per sweep that closed any. */
         private void sweep() {
             long now = System.nanoTime();
+            Map<InetAddress, Integer> closed = new java.util.TreeMap<>(java.util.Comparator.comparing(InetAddress::getHostAddress));
             deadlines.forEach((connection, deadline) -> {
                 if (now - deadline > 0 && deadlines.remove(connection, deadline)) {
-                    log.info("closing a connection from {}: no whole request within {} (gateway.read_timeout)",
-                            address(connection.getEndPoint().getRemoteSocketAddress()), timeout);
+                    InetAddress from = address(connection.getEndPoint().getRemoteSocketAddress());
                     connection.getEndPoint().close();
+                    if (from != null) {
+                        closed.merge(from, 1, Integer::sum);
+                    }
                 }
             });
+            if (!closed.isEmpty()) {
+                log.info("closed connections that sent no whole request within {} (gateway.read_timeout): {}", timeout, closed);
+            }
             schedule();
         }
 
@@ -294,7 +305,7 @@ final class GatewayServer implements EmbeddedServer {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 Connection connection = request.getConnectionMetaData().getConnection();
-                return super.handle(request, response, new Callback() {
+                return super.handle(untilRead(request), response, new Callback() {
                     // The next deadline is set before Jetty may parse a pipelined request, which clears it.
                     @Override
                     public void succeeded() {
