@@ -24,14 +24,16 @@ public final class Gateway implements AutoCloseable {
 
     private final GatewayConfig config;
     private final JobClient client;
+    private final BusWatch bus;
     private final Service http;
 
     private final AtomicInteger inFlight;
     private final Listeners listeners;
 
-    private Gateway(GatewayConfig config, JobClient client, Service http, AtomicInteger inFlight, Listeners listeners) {
+    private Gateway(GatewayConfig config, JobClient client, BusWatch bus, Service http, AtomicInteger inFlight, Listeners listeners) {
         this.config = config;
         this.client = client;
+        this.bus = bus;
         this.http = http;
         this.inFlight = inFlight;
         this.listeners = listeners;
@@ -49,9 +51,11 @@ public final class Gateway implements AutoCloseable {
         }
         ModelRegistry registry = new ModelRegistry(config.models(), config.aliases(), config.fallbackModel(), config.cardStale(),
                 Clock.systemUTC());
-        Metrics metrics = new Metrics();
         JobClient client = new JobClient(config.broker(), config.gatewayId(), registry, Clock.systemUTC(), config.sessionExpiry(),
                 config.brokerGrace());
+        Metrics metrics = new Metrics(registry, client);
+        BusWatch bus = new BusWatch(config.broker(), config.gatewayId(), metrics);
+        bus.start();
         try {
             client.connect().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -73,8 +77,8 @@ public final class Gateway implements AutoCloseable {
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
             service.get("/metrics", (req, res) -> {
-                res.type("text/plain; version=0.0.4");
-                return metrics.render(registry, client);
+                res.type(Metrics.CONTENT_TYPE);
+                return metrics.render();
             });
         });
         if (http == null) {
@@ -101,7 +105,7 @@ public final class Gateway implements AutoCloseable {
             });
             log.info("classic port {}: {} ({})", number, listeners.states().get(number), port.describe());
         });
-        return new Gateway(config, client, http, inFlight, listeners);
+        return new Gateway(config, client, bus, http, inFlight, listeners);
     }
 
     private static byte[] secret(java.nio.file.Path file, String setting) {
@@ -161,6 +165,7 @@ public final class Gateway implements AutoCloseable {
             awaitRequests(Duration.ofSeconds(2));
         }
         listeners.close();
+        bus.close();
         client.close();
     }
 }

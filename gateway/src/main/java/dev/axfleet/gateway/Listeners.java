@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Service;
+import spark.routematch.RouteMatch;
 import spark.embeddedserver.EmbeddedServers;
 
 /**
@@ -52,6 +53,7 @@ final class Listeners implements AutoCloseable {
         });
         http.before((req, res) -> apiKey.check(http, req, res));
         routes.accept(http);
+        metrics.routes(http.routes().stream().map(RouteMatch::getMatchUri).toList());
         http.notFound((req, res) -> Gateway.notFound(req.requestMethod(), req.pathInfo(), res));
         http.exception(Exception.class, (e, req, res) -> {
             log.error("{} {} failed", req.requestMethod(), req.pathInfo(), e);
