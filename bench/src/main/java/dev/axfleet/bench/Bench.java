@@ -148,7 +148,7 @@ public final class Bench {
     }
 
     /** Milliseconds until the whole answer (plain) or the first content delta (stream). */
-    private static double call(String url, String model, boolean stream) throws IOException, InterruptedException {
+    static double call(String url, String model, boolean stream) throws IOException, InterruptedException {
         String body = String.format(BODY, model, stream ? ",\"stream\":true" : "");
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -203,14 +203,14 @@ public final class Bench {
                 name, b50, f50, f50 - b50, f50 / b50, b99, f99, f99 - b99);
     }
 
-    private static double percentile(double[] values, int p) {
+    static double percentile(double[] values, int p) {
         double[] s = values.clone();
         Arrays.sort(s);
         return s[Math.min(s.length - 1, (int) Math.ceil(p / 100.0 * s.length) - 1)];
     }
 
     /** Mosquitto with the tuning of deploy/mosquitto/axfleet.conf, without its ACL, on a free port. */
-    private static Process mosquitto(Path home, int port) throws IOException {
+    static Process mosquitto(Path home, int port) throws IOException {
         Path conf = home.resolve("mosquitto.conf");
         Files.writeString(conf, String.join("\n", "listener " + port + " 127.0.0.1", "allow_anonymous true",
                 "set_tcp_nodelay true", "max_queued_messages 100000", "persistence false", ""));
