@@ -64,9 +64,11 @@ public final class Bench {
         int brokerPort = Processes.freePort();
         boolean mosquitto = "mosquitto".equals(System.getProperty("broker"));
         Process broker = mosquitto ? mosquitto(home, brokerPort) : null;
-        Process fleet = Processes.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k",
-                        System.getProperty("fleetJvmOption", "-Dbench=1"), "-jar", jar.toString(), "up"),
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k",
+                System.getProperty("fleetJvmOption", "-Dbench=1")));
+        command.addAll(Processes.up(jar));
+        Process fleet = Processes.start(command,
                 Map.of("AXFLEET_CONFIG", home.resolve("none.conf").toString(),
                         "AXFLEET_FLEET_HOME", home.resolve("fleet").toString(),
                         "AXFLEET_EMULATOR_TIME_SCALE", "0",

@@ -43,8 +43,7 @@ public final class ServerBench {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> jvm = List.of(java, "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k");
         int fleetGateway = Processes.freePort();
-        Process fleet = Processes.start(concat(jvm, "-cp", newJar + ":" + newJar.resolveSibling("embedded-broker") + "/*",
-                        "dev.axfleet.deploy.Axfleet", "up"),
+        Process fleet = Processes.start(concat(jvm, Processes.up(newJar).toArray(String[]::new)),
                 Map.of("AXFLEET_CONFIG", home.resolve("none.conf").toString(), "AXFLEET_FLEET_HOME", home.resolve("fleet").toString(),
                         "AXFLEET_EMULATOR_TIME_SCALE", "0", "AXFLEET_FLEET_MONITOR", "false", "AXFLEET_FLEET_IMAGE_MODEL", "",
                         "AXFLEET_GATEWAY_PORT", String.valueOf(fleetGateway), "AXFLEET_BROKER_URL", broker),
