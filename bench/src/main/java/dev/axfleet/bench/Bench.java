@@ -181,9 +181,12 @@ public final class Bench {
     /** {@code axfleet up} from {@code jar} with one chat model, Qwen3-1.7B's, on an emulated runtime that takes no time. */
     private static Process start(Path jar, Path home, int gatewayPort, int brokerPort, boolean mosquitto) throws IOException {
         Files.createDirectories(home);
-        return Processes.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k",
-                        System.getProperty("fleetJvmOption", "-Dbench=1"), "-jar", jar.toString(), "up"),
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:MaxMetaspaceSize=96m", "-Xss512k",
+                System.getProperty("fleetJvmOption", "-Dbench=1")));
+        // An older build's jar names its embedded broker in its manifest; a newer one keeps it beside, in embedded-broker/.
+        command.addAll(Processes.up(jar));
+        return Processes.start(command,
                 Map.of("AXFLEET_CONFIG", home.resolve("none.conf").toString(),
                         "AXFLEET_FLEET_HOME", home.toString(),
                         "AXFLEET_EMULATOR_TIME_SCALE", "0",
@@ -203,7 +206,7 @@ public final class Bench {
     }
 
     /** Milliseconds until the whole answer (plain) or the first content delta (stream). */
-    private static double call(String url, String model, boolean stream) throws IOException, InterruptedException {
+    static double call(String url, String model, boolean stream) throws IOException, InterruptedException {
         String body = String.format(BODY, model, stream ? ",\"stream\":true" : "");
         HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -258,14 +261,14 @@ public final class Bench {
                 name, b50, f50, f50 - b50, f50 / b50, b99, f99, f99 - b99);
     }
 
-    private static double percentile(double[] values, int p) {
+    static double percentile(double[] values, int p) {
         double[] s = values.clone();
         Arrays.sort(s);
         return s[Math.min(s.length - 1, (int) Math.ceil(p / 100.0 * s.length) - 1)];
     }
 
     /** Mosquitto with the tuning of deploy/mosquitto/axfleet.conf, without its ACL, on a free port. */
-    private static Process mosquitto(Path home, int port) throws IOException {
+    static Process mosquitto(Path home, int port) throws IOException {
         Files.createDirectories(home);
         Path conf = home.resolve("mosquitto.conf");
         Files.writeString(conf, String.join("\n", "listener " + port + " 127.0.0.1", "allow_anonymous true",

@@ -20,6 +20,14 @@ final class Processes {
     private Processes() {
     }
 
+    /**
+     * The arguments that run {@code axfleet up} from {@code jar} as ./axfleet does: the embedded broker is not on the
+     * jar's own class path (the installed services never load it) but in embedded-broker/ beside it.
+     */
+    static List<String> up(Path jar) {
+        return List.of("-cp", jar + ":" + jar.resolveSibling("embedded-broker") + "/*", "dev.axfleet.deploy.Axfleet", "up");
+    }
+
     static Process start(List<String> command, Map<String, String> env, Path log) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -27,41 +27,19 @@ public record JsonFields(JsonObject o, String prefix) {
         return new JsonFields(o, "");
     }
 
-    /** Parses strict JSON that must be an object with at most {@link #MAX_DEPTH} levels of nesting. */
+    /**
+     * Parses strict JSON that must be an object with at most {@link #MAX_DEPTH} levels of nesting, reading the text
+     * once: gson's reader refuses the level past its nesting limit as it opens it, before it costs stack.
+     */
     public static JsonObject parseObject(String text) {
-        if (maxDepth(text) > MAX_DEPTH) {
-            throw new JsonParseException("nested deeper than " + MAX_DEPTH);
-        }
         JsonReader reader = new JsonReader(new StringReader(text));
         reader.setStrictness(Strictness.STRICT);
+        reader.setNestingLimit(MAX_DEPTH);
         JsonElement e = JsonParser.parseReader(reader);
         if (!e.isJsonObject()) {
             throw new JsonParseException("not an object");
         }
         return e.getAsJsonObject();
-    }
-
-    private static int maxDepth(String text) {
-        int depth = 0;
-        int max = 0;
-        boolean inString = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (inString) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == '"') {
-                    inString = false;
-                }
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{' || c == '[') {
-                max = Math.max(max, ++depth);
-            } else if (c == '}' || c == ']') {
-                depth--;
-            }
-        }
-        return max;
     }
 
     /** The value, or null when absent or JSON null. */

@@ -55,6 +55,20 @@ public final class Fleet implements AutoCloseable {
         this.monitor = monitor;
     }
 
+    /**
+     * The embedded broker (module broker-embedded, HiveMQ CE) is on {@code ./axfleet up}'s class path only: the
+     * installed services' jar and lib/ do not hold it. Without it, {@code up} needs a broker of its own.
+     */
+    private static void requireEmbeddedBroker() {
+        try {
+            Class.forName("com.hivemq.embedded.EmbeddedHiveMQ", false, Fleet.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("broker.url is not set and the embedded broker is not on the class path "
+                    + "(it ships beside axfleet.jar in embedded-broker/, for ./axfleet up): set broker.url=mqtt://127.0.0.1:1883 "
+                    + "to use the installed Mosquitto");
+        }
+    }
+
     public static Fleet start(FleetConfig config) {
         if (config.emulate()) {
             banner(config.cardPresent()
@@ -66,6 +80,7 @@ public final class Fleet implements AutoCloseable {
         if (config.brokerUrl() != null) {
             address = BrokerAddress.parse(config.brokerUrl());
         } else {
+            requireEmbeddedBroker();
             int port = config.embeddedBrokerPort();
             if (port != 0 && !free(port)) {
                 int other = freePort();

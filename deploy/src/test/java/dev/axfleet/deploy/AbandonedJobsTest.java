@@ -168,7 +168,7 @@ class AbandonedJobsTest {
         String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         return metrics.lines().filter(l -> l.startsWith("axfleet_gateway_requests_total{") && l.contains("route=\"/v1/chat/completions\""))
-                .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).sum();
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** The whole reply of a request sent with Content-Length framing (bounded by the socket timeout). */

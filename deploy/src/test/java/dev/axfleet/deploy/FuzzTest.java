@@ -28,22 +28,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Generated bodies at every endpoint and generated payloads at the job topic, 10,000 of each (the image routes
- * 2,000 in a build, 10,000 by hand): valid requests with one field changed to anything, arbitrary JSON, and
- * arbitrary text. Nothing may answer 5xx, every refusal is in the facade's own error format, and the worker is
- * not stuck afterwards.
+ * 2,000 in a build, 10,000 with {@code -Dfuzz.image_tries=10000}): valid requests with one field changed to anything,
+ * arbitrary JSON, and arbitrary text. Nothing may answer 5xx, every refusal is in the facade's own error format, and
+ * the worker is not stuck afterwards. Values come from seeded generators ({@link Gen}, {@link Tries}): a failure names
+ * the seed and try that reproduce it.
  */
 class FuzzTest {
     private static final String MODEL = "qwen3-1.7b";
@@ -66,7 +60,7 @@ class FuzzTest {
     static Fleet fleet;
     static String base;
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws Exception {
         home = Files.createTempDirectory("axfleet-fuzz");
         fleet = Fleet.start(FleetConfig.from(Settings.of(Map.of(
@@ -82,7 +76,7 @@ class FuzzTest {
         TestFleets.awaitHealthy(base);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         if (fleet != null) {
             fleet.close();
@@ -95,65 +89,71 @@ class FuzzTest {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    @Property(tries = 10_000)
-    void theOpenAiRouteAnswersAnythingWithoutA5xx(@ForAll("openAiBodies") String body) throws Exception {
-        HttpResponse<String> r = post("/v1/chat/completions", body);
-        assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
-        if (r.statusCode() >= 400) {
-            JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("error");
-            assertTrue(error.has("message") && error.has("type"), r.body());
-        }
+    @Test
+    void theOpenAiRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("openai-chat", 10_000, openAiBodies(), body -> {
+            HttpResponse<String> r = post("/v1/chat/completions", body);
+            assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
+            if (r.statusCode() >= 400) {
+                JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("error");
+                assertTrue(error.has("message") && error.has("type"), r.body());
+            }
+        });
     }
 
-    @Property(tries = 10_000)
-    void theOllamaChatRouteAnswersAnythingWithoutA5xx(@ForAll("ollamaChatBodies") String body) throws Exception {
-        ollama("/api/chat", body);
+    @Test
+    void theOllamaChatRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("ollama-chat", 10_000, ollamaChatBodies(), body -> ollama("/api/chat", body));
     }
 
-    @Property(tries = 10_000)
-    void theOllamaGenerateRouteAnswersAnythingWithoutA5xx(@ForAll("ollamaGenerateBodies") String body) throws Exception {
-        ollama("/api/generate", body);
+    @Test
+    void theOllamaGenerateRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("ollama-generate", 10_000, ollamaGenerateBodies(), body -> ollama("/api/generate", body));
     }
 
-    @Property(tries = 10_000)
-    void theOllamaShowRouteAnswersAnythingWithoutA5xx(@ForAll("showBodies") String body) throws Exception {
-        ollama("/api/show", body);
+    @Test
+    void theOllamaShowRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("ollama-show", 10_000, showBodies(), body -> ollama("/api/show", body));
     }
 
-    // The image routes run a whole (emulated) image per valid body: jqwik.tries.default tries each (2,000 in
-    // src/test/resources/junit-platform.properties; -Djqwik.tries.default=10000 for the full run in docs/reliability.md).
+    // The image routes run a whole (emulated) image per valid body: Tries.imageTries() each (2,000 in a build;
+    // -Dfuzz.image_tries=10000 for the full run in docs/reliability.md).
 
-    @Property
-    void theAutomatic1111Txt2ImgRouteAnswersAnythingWithoutA5xx(@ForAll("txt2imgBodies") String body) throws Exception {
-        detail("/sdapi/v1/txt2img", body);
+    @Test
+    void theAutomatic1111Txt2ImgRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("a1111-txt2img", Tries.imageTries(), txt2imgBodies(), body -> detail("/sdapi/v1/txt2img", body));
     }
 
-    @Property
-    void theAutomatic1111Img2ImgRouteAnswersAnythingWithoutA5xx(@ForAll("img2imgBodies") String body) throws Exception {
-        detail("/sdapi/v1/img2img", body);
+    @Test
+    void theAutomatic1111Img2ImgRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("a1111-img2img", Tries.imageTries(), img2imgBodies(), body -> detail("/sdapi/v1/img2img", body));
     }
 
-    @Property
-    void theStructuredInterrogationRouteAnswersAnythingWithoutA5xx(@ForAll("interrogateBodies") String body) throws Exception {
-        detail("/sdapi/v1/interrogate/structured", body);
+    @Test
+    void theStructuredInterrogationRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("a1111-interrogate", Tries.imageTries(), interrogateBodies(), body -> detail("/sdapi/v1/interrogate/structured", body));
     }
 
-    @Property
-    void theGenerateRouteAnswersAnythingWithoutA5xx(@ForAll("generateBodies") String body) throws Exception {
-        HttpResponse<String> r = post("/generate", body);
-        assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
-        JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
-        assertEquals(r.statusCode() == 200 ? "ok" : "error", o.get("status").getAsString(), r.body());
+    @Test
+    void theGenerateRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("generate", Tries.imageTries(), generateBodies(), body -> {
+            HttpResponse<String> r = post("/generate", body);
+            assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
+            JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
+            assertEquals(r.statusCode() == 200 ? "ok" : "error", o.get("status").getAsString(), r.body());
+        });
     }
 
-    @Property
-    void theOpenAiImagesRouteAnswersAnythingWithoutA5xx(@ForAll("openAiImageBodies") String body) throws Exception {
-        HttpResponse<String> r = post("/v1/images/generations", body);
-        assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
-        if (r.statusCode() >= 400) {
-            JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("error");
-            assertTrue(error.has("message") && error.has("type"), r.body());
-        }
+    @Test
+    void theOpenAiImagesRouteAnswersAnythingWithoutA5xx() throws Exception {
+        Tries.run("openai-images", Tries.imageTries(), openAiImageBodies(), body -> {
+            HttpResponse<String> r = post("/v1/images/generations", body);
+            assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
+            if (r.statusCode() >= 400) {
+                JsonObject error = JsonParser.parseString(r.body()).getAsJsonObject().getAsJsonObject("error");
+                assertTrue(error.has("message") && error.has("type"), r.body());
+            }
+        });
     }
 
     private static void detail(String path, String body) throws Exception {
@@ -183,10 +183,10 @@ class FuzzTest {
     }
 
     /** 10,000 generated payloads on the job topic, as a careless device might send them; then a real job still runs. */
-    @Example
+    @Test
     void theJobTopicTakesAnythingAndTheWorkerStillAnswers() throws Exception {
         try (TestMqttClient device = TestMqttClient.connect(fleet.brokerAddress(), "fuzzing-device")) {
-            List<String> payloads = jobPayloads().sampleStream().limit(10_000).toList();
+            List<String> payloads = Tries.sample("job-topic", 10_000, jobPayloads()).toList();
             for (String p : payloads) {
                 device.publish(Topics.jobs(MODEL), p);
             }
@@ -203,70 +203,61 @@ class FuzzTest {
 
     // ---- generators ----
 
-    @Provide
-    Arbitrary<String> openAiBodies() {
+    Gen<String> openAiBodies() {
         JsonObject valid = JsonParser.parseString("{\"model\":\"" + MODEL + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"system\","
                 + "\"content\":\"be brief\"},{\"role\":\"user\",\"content\":\"hi\"}]}").getAsJsonObject();
         return bodies(valid, OPENAI_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> ollamaChatBodies() {
+    Gen<String> ollamaChatBodies() {
         JsonObject valid = JsonParser.parseString("{\"model\":\"" + MODEL + "\",\"stream\":false,\"options\":{\"num_predict\":4},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").getAsJsonObject();
         return bodies(valid, OLLAMA_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> ollamaGenerateBodies() {
+    Gen<String> ollamaGenerateBodies() {
         JsonObject valid = JsonParser.parseString("{\"model\":\"" + MODEL + "\",\"stream\":false,\"options\":{\"num_predict\":4},"
                 + "\"prompt\":\"hi\"}").getAsJsonObject();
         return bodies(valid, OLLAMA_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> showBodies() {
+    Gen<String> showBodies() {
         return bodies(JsonParser.parseString("{\"model\":\"" + MODEL + "\"}").getAsJsonObject(), OLLAMA_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> txt2imgBodies() {
+    Gen<String> txt2imgBodies() {
         return bodies(JsonParser.parseString("{\"prompt\":\"a fox\",\"seed\":1,\"steps\":4,\"width\":16,\"height\":16}").getAsJsonObject(),
                 IMAGE_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> img2imgBodies() {
+    Gen<String> img2imgBodies() {
         return bodies(JsonParser.parseString("{\"prompt\":\"a fox\",\"width\":16,\"height\":16,\"denoising_strength\":0.3,\"init_images\":[\""
                 + TINY_PNG + "\"]}").getAsJsonObject(), IMAGE_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> interrogateBodies() {
+    Gen<String> interrogateBodies() {
         return bodies(JsonParser.parseString("{\"image\":\"" + TINY_PNG + "\",\"categories\":{\"Age\":[\"young\",\"old\"]}}")
                 .getAsJsonObject(), IMAGE_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> generateBodies() {
+    Gen<String> generateBodies() {
         return bodies(JsonParser.parseString("{\"mode\":\"txt2img\",\"prompt\":\"a fox\",\"width\":16,\"height\":16}").getAsJsonObject(),
                 IMAGE_FIELDS);
     }
 
-    @Provide
-    Arbitrary<String> openAiImageBodies() {
+    Gen<String> openAiImageBodies() {
         return bodies(JsonParser.parseString("{\"prompt\":\"a fox\",\"size\":\"16x16\",\"response_format\":\"b64_json\"}").getAsJsonObject(),
                 IMAGE_FIELDS);
     }
 
-    Arbitrary<String> jobPayloads() {
+    Gen<String> jobPayloads() {
         JsonObject valid = JsonParser.parseString("{\"id\":\"fuzz\",\"params\":{\"prompt\":\"hi\",\"max_tokens\":2}}").getAsJsonObject();
         return bodies(valid, List.of("id", "params", "reply_to", "stream", "created_at", "expires_at", "task", "model", "v"));
     }
 
     /** Mostly a valid body with one field (or one option, or one message field) changed to anything; some JSON; some text. */
-    private static Arbitrary<String> bodies(JsonObject valid, List<String> fields) {
-        Arbitrary<String> mutated = Arbitraries.of(fields).flatMap(field -> json(3).injectNull(0.15).map(value -> {
+    private static Gen<String> bodies(JsonObject valid, List<String> fields) {
+        Gen<String> mutated = Gen.of(fields).flatMap(field -> json(3).orNull(0.15).map(value -> {
             JsonObject copy = valid.deepCopy();
             if (value == null) {
                 copy.remove(field);
@@ -275,50 +266,55 @@ class FuzzTest {
             }
             return copy.toString();
         }));
-        Arbitrary<String> deep = Combinators.combine(Arbitraries.of("role", "content"), Arbitraries.of(OPTION_FIELDS), json(2))
-                .as((messageField, option, value) -> {
-                    JsonObject copy = valid.deepCopy();
-                    if (copy.has("messages")) {
-                        copy.getAsJsonArray("messages").get(0).getAsJsonObject().add(messageField, value);
-                    }
-                    JsonObject options = new JsonObject();
-                    options.add(option, value);
-                    copy.add(copy.has("params") ? "params" : "options", options);
-                    return copy.toString();
-                });
-        return Arbitraries.frequencyOf(
-                Tuple.of(6, mutated),
-                Tuple.of(2, deep),
-                Tuple.of(1, json(4).map(JsonElement::toString)),
-                Tuple.of(1, Arbitraries.strings().ofMaxLength(300)));
+        Gen<String> messageField = Gen.of("role", "content");
+        Gen<String> option = Gen.of(OPTION_FIELDS);
+        Gen<JsonElement> optionValue = json(2);
+        Gen<String> deep = r -> {
+            String field = messageField.next(r);
+            String name = option.next(r);
+            JsonElement value = optionValue.next(r);
+            JsonObject copy = valid.deepCopy();
+            if (copy.has("messages")) {
+                copy.getAsJsonArray("messages").get(0).getAsJsonObject().add(field, value);
+            }
+            JsonObject options = new JsonObject();
+            options.add(name, value);
+            copy.add(copy.has("params") ? "params" : "options", options);
+            return copy.toString();
+        };
+        return Gen.weighted(
+                6, mutated,
+                2, deep,
+                1, json(4).map(JsonElement::toString),
+                1, Gen.strings(300));
     }
 
     /** Any JSON value, at most {@code depth} levels deep. */
-    private static Arbitrary<JsonElement> json(int depth) {
-        Arbitrary<JsonElement> leaf = Arbitraries.oneOf(
-                Arbitraries.just(JsonNull.INSTANCE),
-                Arbitraries.of(true, false).map(JsonPrimitive::new),
-                Arbitraries.integers().map(JsonPrimitive::new),
-                Arbitraries.longs().map(JsonPrimitive::new),
-                Arbitraries.doubles().map(JsonPrimitive::new),
-                Arbitraries.of(-1, 0, 1, 2, 4, 1 << 20, Integer.MAX_VALUE).map(JsonPrimitive::new),
-                Arbitraries.strings().ofMaxLength(40).map(JsonPrimitive::new),
-                Arbitraries.of("user", "system", "assistant", "tool", MODEL, "", "qwen3-4b").map(JsonPrimitive::new));
+    private static Gen<JsonElement> json(int depth) {
+        Gen<JsonElement> leaf = Gen.oneOf(
+                Gen.just(JsonNull.INSTANCE),
+                Gen.of(true, false).map(JsonPrimitive::new),
+                Gen.ints().map(JsonPrimitive::new),
+                Gen.longs().map(JsonPrimitive::new),
+                Gen.doubles().map(JsonPrimitive::new),
+                Gen.of(-1, 0, 1, 2, 4, 1 << 20, Integer.MAX_VALUE).map(JsonPrimitive::new),
+                Gen.strings(40).map(JsonPrimitive::new),
+                Gen.of("user", "system", "assistant", "tool", MODEL, "", "qwen3-4b").map(JsonPrimitive::new));
         if (depth <= 0) {
             return leaf;
         }
-        Arbitrary<JsonElement> array = json(depth - 1).list().ofMaxSize(4).map(list -> {
+        Gen<JsonElement> array = json(depth - 1).list(4).map(list -> {
             JsonArray a = new JsonArray();
             list.forEach(a::add);
             return a;
         });
-        Arbitrary<JsonElement> object = Arbitraries.maps(Arbitraries.oneOf(Arbitraries.of("role", "content", "type", "text", "name",
-                "temperature", "num_predict", "include_usage"), Arbitraries.strings().ofMaxLength(8)), json(depth - 1)).ofMaxSize(4)
-                .map(map -> {
-                    JsonObject o = new JsonObject();
-                    map.forEach(o::add);
-                    return o;
-                });
-        return Arbitraries.frequencyOf(Tuple.of(5, leaf), Tuple.of(2, array), Tuple.of(2, object));
+        Gen<String> keys = Gen.oneOf(Gen.of("role", "content", "type", "text", "name", "temperature", "num_predict", "include_usage"),
+                Gen.strings(8));
+        Gen<JsonElement> object = Gen.maps(keys, json(depth - 1), 4).map(map -> {
+            JsonObject o = new JsonObject();
+            map.forEach(o::add);
+            return o;
+        });
+        return Gen.weighted(5, leaf, 2, array, 2, object);
     }
 }

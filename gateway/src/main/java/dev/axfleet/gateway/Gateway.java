@@ -26,14 +26,16 @@ public final class Gateway implements AutoCloseable {
 
     private final GatewayConfig config;
     private final Bus client;
+    private final BusWatch bus;
     private final Service http;
 
     private final AtomicInteger inFlight;
     private final Listeners listeners;
 
-    private Gateway(GatewayConfig config, Bus client, Service http, AtomicInteger inFlight, Listeners listeners) {
+    private Gateway(GatewayConfig config, Bus client, BusWatch bus, Service http, AtomicInteger inFlight, Listeners listeners) {
         this.config = config;
         this.client = client;
+        this.bus = bus;
         this.http = http;
         this.inFlight = inFlight;
         this.listeners = listeners;
@@ -51,8 +53,10 @@ public final class Gateway implements AutoCloseable {
         }
         ModelRegistry registry = new ModelRegistry(config.models(), config.aliases(), config.fallbackModel(), config.cardStale(),
                 Clock.systemUTC());
-        Metrics metrics = new Metrics();
         Bus client = new Bus(config.broker(), config.gatewayId(), Clock.systemUTC(), config.sessionExpiry(), config.brokerGrace());
+        Metrics metrics = new Metrics(registry, client);
+        BusWatch bus = new BusWatch(config.broker(), config.gatewayId(), metrics);
+        bus.start();
         try {
             client.connect(registry).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -62,7 +66,7 @@ public final class Gateway implements AutoCloseable {
         ConversationTurns turns = new ConversationTurns(runner, registry, config,
                 new Conversations(config.conversationDir(), config.conversationMaxMessages()));
         AtomicInteger inFlight = new AtomicInteger();
-        Listeners listeners = new Listeners(config.bind(), new ApiKey(apiKey), metrics, inFlight);
+        Listeners listeners = new Listeners(config.bind(), config.http(), new ApiKey(apiKey), metrics, inFlight);
         OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
         OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns);
         ImageFacade images = new ImageFacade(runner, registry, config);
@@ -77,8 +81,8 @@ public final class Gateway implements AutoCloseable {
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
             service.get("/metrics", (req, res) -> {
-                res.type("text/plain; version=0.0.4");
-                return metrics.render(registry, client);
+                res.type(Metrics.CONTENT_TYPE);
+                return metrics.render();
             });
         });
         if (http == null) {
@@ -112,7 +116,7 @@ public final class Gateway implements AutoCloseable {
             });
             log.info("classic port {}: {} ({})", number, listeners.states().get(number), port.describe());
         });
-        return new Gateway(config, client, http, inFlight, listeners);
+        return new Gateway(config, client, bus, http, inFlight, listeners);
     }
 
     private static byte[] secret(java.nio.file.Path file, String setting) {
@@ -172,6 +176,7 @@ public final class Gateway implements AutoCloseable {
             awaitRequests(Duration.ofSeconds(2));
         }
         listeners.close();
+        bus.close();
         client.close();
     }
 }

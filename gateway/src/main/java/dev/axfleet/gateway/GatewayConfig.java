@@ -37,6 +37,7 @@ import java.util.UUID;
  * @param conversationMaxTokens   the longest answer a conversation turn gets when the client sets none (spoken
  *                                answers that end within the coyote's 30 s at the card's 7 tokens a second)
  * @param imageReuse        how long a finished image answers an identical request again (the kiosk's retries)
+ * @param http              how much of the HTTP server one client may hold: read deadline, connection caps
  */
 public record GatewayConfig(
         String bind,
@@ -64,7 +65,8 @@ public record GatewayConfig(
         java.nio.file.Path conversationDir,
         int conversationMaxMessages,
         int conversationMaxTokens,
-        Duration imageReuse) {
+        Duration imageReuse,
+        HttpLimits http) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -99,6 +101,7 @@ public record GatewayConfig(
             }
             aliases.put(kv[0].trim(), kv[1].trim());
         }
+        int maxBodyBytes = s.integer("gateway.max_body_bytes", 1 << 20);
         return new GatewayConfig(
                 s.string("gateway.bind", "127.0.0.1"),
                 s.integer("gateway.port", 8080),
@@ -107,7 +110,7 @@ public record GatewayConfig(
                 java.util.Collections.unmodifiableMap(models),
                 s.duration("gateway.request_timeout", Duration.ofSeconds(300)),
                 s.integer("gateway.max_pending_per_model", 64),
-                s.integer("gateway.max_body_bytes", 1 << 20),
+                maxBodyBytes,
                 s.duration("gateway.keep_alive", Duration.ofSeconds(10)),
                 s.duration("gateway.card_stale", Duration.ofSeconds(20)),
                 java.util.Optional.ofNullable(s.string("gateway.admin_token_file", null)).map(java.nio.file.Path::of).orElse(null),
@@ -125,11 +128,20 @@ public record GatewayConfig(
                 java.nio.file.Path.of(s.string("gateway.conversation_dir", "conversations")).toAbsolutePath(),
                 s.integer("gateway.conversation_max_messages", 400),
                 s.integer("gateway.conversation_max_tokens", 160),
-                s.duration("gateway.image_reuse", Duration.ofMinutes(2)));
+                s.duration("gateway.image_reuse", Duration.ofMinutes(2)),
+                HttpLimits.from(s, maxBodyBytes));
     }
 
     private static List<String> list(String commaSeparated) {
         return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
+    }
+
+    /** The same settings with other HTTP limits. */
+    public GatewayConfig withHttp(HttpLimits limits) {
+        return new GatewayConfig(bind, port, gatewayId, broker, models, requestTimeout, maxPendingPerModel, maxBodyBytes, keepAlive,
+                cardStale, adminTokenFile, sessionExpiry, brokerGrace, apiKeyFile, drain, imageModel, maxImageBodyBytes, allowAnonymous,
+                compatPorts, aliases, fallbackModel, conversational, conversationDir, conversationMaxMessages, conversationMaxTokens,
+                imageReuse, limits);
     }
 
     /** Whether the gateway listens only where nobody but this machine can reach it. */
@@ -160,6 +172,7 @@ public record GatewayConfig(
                 "gateway.conversational_models=" + String.join(",", conversational) + " conversation_dir=" + conversationDir
                         + " conversation_max_messages=" + conversationMaxMessages + " conversation_max_tokens=" + conversationMaxTokens,
                 "gateway.image_reuse=" + imageReuse,
+                http.describe(),
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }

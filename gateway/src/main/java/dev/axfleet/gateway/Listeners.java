@@ -11,6 +11,8 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Service;
+import spark.routematch.RouteMatch;
+import spark.embeddedserver.EmbeddedServers;
 
 /**
  * The gateway's HTTP listeners: its own port and, with the classic ports on, one per old server. Each gets the
@@ -21,14 +23,16 @@ final class Listeners implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Listeners.class);
 
     private final String bind;
+    private final HttpLimits limits;
     private final ApiKey apiKey;
     private final Metrics metrics;
     private final AtomicInteger inFlight;
     private final List<Service> open = new ArrayList<>();
     private final Map<Integer, String> states = new TreeMap<>();
 
-    Listeners(String bind, ApiKey apiKey, Metrics metrics, AtomicInteger inFlight) {
+    Listeners(String bind, HttpLimits limits, ApiKey apiKey, Metrics metrics, AtomicInteger inFlight) {
         this.bind = bind;
+        this.limits = limits;
         this.apiKey = apiKey;
         this.metrics = metrics;
         this.inFlight = inFlight;
@@ -37,6 +41,10 @@ final class Listeners implements AutoCloseable {
     /** Listens on {@code port} (0: any free one) with {@code routes}; null when the port cannot be had. */
     Service open(int port, int maxThreads, Consumer<Service> routes) {
         Service http = Service.ignite().ipAddress(bind).port(port).threadPool(maxThreads, Math.min(8, maxThreads), 60_000);
+        // Each listener runs on a GatewayServer of its own (spark finds it by this identifier).
+        Object server = new Object();
+        EmbeddedServers.add(server, GatewayServer.factory(limits, "http-" + port));
+        http.embeddedServerIdentifier(server);
         AtomicReference<Exception> failure = new AtomicReference<>();
         http.initExceptionHandler(failure::set);
         http.before((req, res) -> {
@@ -45,6 +53,7 @@ final class Listeners implements AutoCloseable {
         });
         http.before((req, res) -> apiKey.check(http, req, res));
         routes.accept(http);
+        metrics.routes(http.routes().stream().map(RouteMatch::getMatchUri).toList());
         http.notFound((req, res) -> Gateway.notFound(req.requestMethod(), req.pathInfo(), res));
         http.exception(Exception.class, (e, req, res) -> {
             log.error("{} {} failed", req.requestMethod(), req.pathInfo(), e);

@@ -3,102 +3,226 @@ package dev.axfleet.gateway;
 import dev.axfleet.broker.CardHealth;
 import dev.axfleet.broker.CardState;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.JobState;
+import dev.axfleet.broker.JobStatus;
+import dev.axfleet.broker.Usage;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.config.BuildInfo;
 import dev.axfleet.gateway.bus.Bus;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.regex.Pattern;
 
-/** Counters of this gateway and the workers it hears of, as Prometheus text on {@code GET /metrics}. */
+/**
+ * The gateway's Prometheus metrics on {@code GET /metrics}, kept by Prometheus' own Java client: its HTTP requests
+ * and the jobs it submitted; every job the workers finish, whoever sent it (HTTP clients or MQTT devices, seen on the
+ * bus by {@link BusWatch}), with token counts and queue and run times; the workers' and cards' last reported state;
+ * the build; the JVM and the process.
+ */
 public final class Metrics {
-    /** Paths counted by name; anything else is "other", so random paths cannot grow the series. */
-    private static final Set<String> ROUTES = Set.of("/v1/chat/completions", "/v1/models", "/health", "/metrics",
-            "/api/chat", "/api/generate", "/api/tags", "/api/ps", "/api/show", "/api/version", "/", "/v1/embeddings", "/api/embed",
-            "/api/embeddings");
+    static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+    /** Seconds, from a fast HTTP answer to a long image job. */
+    private static final double[] SECONDS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
 
-    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
-    private final Map<String, LongAdder> jobs = new ConcurrentHashMap<>();
-    private final Map<String, LongAdder> queueMs = new ConcurrentHashMap<>();
-    private final Map<String, LongAdder> runMs = new ConcurrentHashMap<>();
-    private final Map<String, LongAdder> timed = new ConcurrentHashMap<>();
+    private final PrometheusRegistry prometheus = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    /** Route patterns the listeners serve; a path matching none is "other", so random paths cannot grow the series. */
+    private final Set<String> literal = ConcurrentHashMap.newKeySet();
+    private final List<Route> patterns = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    void request(String method, String path, int status) {
-        String route = ROUTES.contains(path) ? path : "other";
-        requests.computeIfAbsent(label("method", method) + "," + label("route", route) + "," + label("status", String.valueOf(status)),
-                k -> new LongAdder()).increment();
+    private final Counter requests = Counter.builder().name("axfleet_gateway_requests_total")
+            .help("HTTP requests by method, route and status.").labelNames("method", "route", "status").register(prometheus);
+    private final Histogram requestSeconds = Histogram.builder().name("axfleet_gateway_request_seconds")
+            .help("Time from an HTTP request's arrival to its answer, by route.").labelNames("route")
+            .classicOnly().classicUpperBounds(SECONDS).register(prometheus);
+    private final Counter gatewayJobs = Counter.builder().name("axfleet_gateway_jobs_total")
+            .help("Jobs this gateway submitted, by outcome.").labelNames("model", "outcome").register(prometheus);
+    private final Counter jobs = Counter.builder().name("axfleet_jobs_total")
+            .help("Jobs the workers finished, whoever sent them (HTTP clients or MQTT devices), by outcome.")
+            .labelNames("model", "outcome").register(prometheus);
+    private final Counter tokens = Counter.builder().name("axfleet_tokens_total")
+            .help("Tokens of finished chat jobs, prompt and completion, whoever sent them.").labelNames("model", "kind").register(prometheus);
+    private final Histogram queueSeconds = Histogram.builder().name("axfleet_job_queue_seconds")
+            .help("Time jobs waited before a worker ran them.").labelNames("model")
+            .classicOnly().classicUpperBounds(SECONDS).register(prometheus);
+    private final Histogram runSeconds = Histogram.builder().name("axfleet_job_run_seconds")
+            .help("Time workers took to run jobs.").labelNames("model")
+            .classicOnly().classicUpperBounds(SECONDS).register(prometheus);
+
+    Metrics(ModelRegistry registry, Bus client) {
+        BuildInfo build = BuildInfo.current();
+        Info.builder().name("axfleet_build_info").help("The version and commit this gateway was built from.")
+                .labelNames("version", "commit").register(prometheus).setLabelValues(build.version(), build.commit());
+        JvmMetrics.builder().register(prometheus);
+        GaugeWithCallback.builder().name("axfleet_gateway_jobs_pending").help("Jobs of this gateway waiting or running, by model.")
+                .labelNames("model").callback(cb -> client.pendingByModel().forEach((m, n) -> cb.call(n.get(), m))).register(prometheus);
+        GaugeWithCallback.builder().name("axfleet_broker_connected").help("1 when the gateway is connected to the MQTT broker.")
+                .callback(cb -> cb.call(client.connected() ? 1 : 0)).register(prometheus);
+        workers(registry);
+        cards(registry);
     }
 
-    void job(String model, JobResult r) {
-        jobs.computeIfAbsent(label("model", model) + "," + label("outcome", r.outcome().wire()), k -> new LongAdder()).increment();
-        String m = label("model", model);
-        if (r.queueMs() != null) {
-            queueMs.computeIfAbsent(m, k -> new LongAdder()).add(r.queueMs());
-            runMs.computeIfAbsent(m, k -> new LongAdder()).add(r.runMs());
-            timed.computeIfAbsent(m, k -> new LongAdder()).increment();
+    /** Routes a listener serves, as its routes were registered ({@code /admin/cards/:host/:card/reset}). */
+    void routes(Collection<String> paths) {
+        for (String path : paths) {
+            if (path.contains(":") || path.contains("*")) {
+                if (patterns.stream().noneMatch(r -> r.path.equals(path))) {
+                    patterns.add(new Route(path, compile(path)));
+                }
+            } else {
+                literal.add(path);
+            }
         }
     }
 
-    String render(ModelRegistry registry, Bus client) {
-        StringBuilder sb = new StringBuilder();
-        counter(sb, "axfleet_gateway_requests_total", "HTTP requests by route and status.", requests);
-        counter(sb, "axfleet_gateway_jobs_total", "Jobs this gateway submitted, by outcome.", jobs);
-        header(sb, "axfleet_job_queue_seconds", "summary", "Time jobs waited before a worker ran them.");
-        timed.forEach((m, n) -> {
-            sb.append("axfleet_job_queue_seconds_sum{").append(m).append("} ").append(queueMs.get(m).sum() / 1000.0).append('\n');
-            sb.append("axfleet_job_queue_seconds_count{").append(m).append("} ").append(n.sum()).append('\n');
-        });
-        header(sb, "axfleet_job_run_seconds", "summary", "Time workers took to run jobs.");
-        timed.forEach((m, n) -> {
-            sb.append("axfleet_job_run_seconds_sum{").append(m).append("} ").append(runMs.get(m).sum() / 1000.0).append('\n');
-            sb.append("axfleet_job_run_seconds_count{").append(m).append("} ").append(n.sum()).append('\n');
-        });
-        header(sb, "axfleet_gateway_jobs_pending", "gauge", "Jobs of this gateway waiting or running, by model.");
-        client.pendingByModel().forEach((m, n) -> sb.append("axfleet_gateway_jobs_pending{").append(label("model", m)).append("} ")
-                .append(n.get()).append('\n'));
-        header(sb, "axfleet_broker_connected", "gauge", "1 when the gateway is connected to the MQTT broker.");
-        sb.append("axfleet_broker_connected ").append(client.connected() ? 1 : 0).append('\n');
-        header(sb, "axfleet_worker_ready", "gauge", "1 when the worker is ready to run jobs.");
-        Map<String, List<WorkerState>> workers = registry.workersByModel();
-        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_ready{").append(workerLabels(w)).append("} ")
-                .append(w.phase() == WorkerState.Phase.READY ? 1 : 0).append('\n')));
-        header(sb, "axfleet_worker_jobs_done_total", "counter", "Jobs a worker answered, as it last reported.");
-        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_jobs_done_total{").append(workerLabels(w))
-                .append("} ").append(w.jobsDone()).append('\n')));
-        header(sb, "axfleet_worker_jobs_failed_total", "counter", "Jobs a worker failed, as it last reported.");
-        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_jobs_failed_total{").append(workerLabels(w))
-                .append("} ").append(w.jobsFailed()).append('\n')));
-        header(sb, "axfleet_worker_strikes_total", "counter", "Jobs that ran past their time limit on a worker, as it last reported.");
-        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_strikes_total{").append(workerLabels(w))
-                .append("} ").append(w.strikes()).append('\n')));
-        header(sb, "axfleet_worker_held", "gauge", "1 while a worker holds jobs back because its card is hot, lost or resetting.");
-        workers.values().forEach(list -> list.forEach(w -> sb.append("axfleet_worker_held{").append(workerLabels(w))
-                .append("} ").append(w.held() == null ? 0 : 1).append('\n')));
-        cards(sb, registry);
-        return sb.toString();
+    private record Route(String path, Pattern pattern) {
     }
 
-    private static void cards(StringBuilder sb, ModelRegistry registry) {
-        Map<String, CardHealth> cards = new TreeMap<>();
-        registry.cards().values().forEach(h -> cards.put(label("host", h.card().host()) + "," + label("card", String.valueOf(h.card().index()))
-                + "," + label("emulated", String.valueOf(h.emulated())), h));
-        header(sb, "axfleet_card_state", "gauge", "1 for the state the monitor last reported for the card.");
-        cards.forEach((l, h) -> {
-            for (CardState s : CardState.values()) {
-                sb.append("axfleet_card_state{").append(l).append(',').append(label("state", s.wire())).append("} ")
-                        .append(h.state() == s ? 1 : 0).append('\n');
+    /** Spark's path syntax: {@code :name} is one segment, {@code *} anything. */
+    private static Pattern compile(String path) {
+        List<String> parts = new java.util.ArrayList<>();
+        for (String segment : path.split("/", -1)) {
+            parts.add(segment.startsWith(":") ? "[^/]+" : segment.equals("*") ? ".*" : Pattern.quote(segment));
+        }
+        return Pattern.compile(String.join("/", parts));
+    }
+
+    String route(String path) {
+        if (path == null) {
+            return "other";
+        }
+        if (literal.contains(path)) {
+            return path;
+        }
+        for (Route r : patterns) {
+            if (r.pattern.matcher(path).matches()) {
+                return r.path;
             }
-        });
-        gauge(sb, cards, "axfleet_card_temperature_celsius", "Junction temperature.", h -> h.readings().temperatureC());
-        gauge(sb, cards, "axfleet_card_cmm_used_bytes", "CMM (NPU memory) in use.", h -> mib(h.readings().cmmUsedMiB()));
-        gauge(sb, cards, "axfleet_card_cmm_total_bytes", "CMM (NPU memory) in all.", h -> mib(h.readings().cmmTotalMiB()));
-        gauge(sb, cards, "axfleet_card_memory_used_bytes", "Card system memory in use.", h -> mib(h.readings().memoryUsedMiB()));
-        gauge(sb, cards, "axfleet_card_memory_total_bytes", "Card system memory in all.", h -> mib(h.readings().memoryTotalMiB()));
-        gauge(sb, cards, "axfleet_card_cpu_ratio", "Card CPU load (0..1).", h -> ratio(h.readings().cpuPercent()));
-        gauge(sb, cards, "axfleet_card_npu_ratio", "NPU load (0..1).", h -> ratio(h.readings().npuPercent()));
-        gauge(sb, cards, "axfleet_card_needs_person", "1 when the recovery ladder ran out of steps.", h -> h.needsPerson() == null ? 0 : 1);
+        }
+        return "other";
+    }
+
+    void request(String method, String path, int status, long nanos) {
+        String route = route(path);
+        requests.labelValues(method, route, String.valueOf(status)).inc();
+        requestSeconds.labelValues(route).observe(nanos / 1e9);
+    }
+
+    /** A job this gateway submitted has ended (answered, failed, timed out, cancelled). */
+    void job(String model, JobResult r) {
+        gatewayJobs.labelValues(model, r.outcome().wire()).inc();
+    }
+
+    /** A job's status, as a worker published it for anyone watching: the final ones count the job. */
+    void status(JobStatus s) {
+        if (s.state() != JobState.RUNNING && s.state() != JobState.STREAMING) {
+            jobs.labelValues(s.model(), s.state().wire()).inc();
+        }
+    }
+
+    /** A job's result, on its reply topic: token counts and times. */
+    void result(JobResult r) {
+        Usage u = r.output() == null ? null : r.output().usage();
+        if (u != null) {
+            tokens.labelValues(r.model(), "prompt").inc(u.promptTokens());
+            tokens.labelValues(r.model(), "completion").inc(u.completionTokens());
+        }
+        if (r.queueMs() != null) {
+            queueSeconds.labelValues(r.model()).observe(r.queueMs() / 1000.0);
+        }
+        runSeconds.labelValues(r.model()).observe(r.runMs() / 1000.0);
+    }
+
+    /** Everything, in Prometheus' text format (version 0.0.4). */
+    String render() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+        try {
+            writer.write(out, prometheus.scrape(), EscapingScheme.DEFAULT);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The workers' last reported state. Counters are the workers' own (they count every job they answer, whoever
+     * sent it); a worker's phase is a series of its own, so a ready-restarting flip starts no new counter series.
+     */
+    private void workers(ModelRegistry registry) {
+        workerGauge(registry, "axfleet_worker_ready", "1 when the worker is ready to run jobs.", w -> w.phase() == WorkerState.Phase.READY ? 1 : 0);
+        workerGauge(registry, "axfleet_worker_held", "1 while a worker holds jobs back because its card is hot, lost or resetting.",
+                w -> w.held() == null ? 0 : 1);
+        GaugeWithCallback.builder().name("axfleet_worker_phase").help("1 for the phase the worker last reported.")
+                .labelNames("model", "worker", "phase").callback(cb -> each(registry, w -> {
+                    for (WorkerState.Phase p : WorkerState.Phase.values()) {
+                        cb.call(w.phase() == p ? 1 : 0, w.model(), w.worker(), p.wire());
+                    }
+                })).register(prometheus);
+        workerCounter(registry, "axfleet_worker_jobs_done_total", "Jobs a worker answered, as it last reported.", WorkerState::jobsDone);
+        workerCounter(registry, "axfleet_worker_jobs_failed_total", "Jobs a worker failed, as it last reported.", WorkerState::jobsFailed);
+        workerCounter(registry, "axfleet_worker_strikes_total", "Jobs that ran past their time limit on a worker, as it last reported.",
+                WorkerState::strikes);
+    }
+
+    private void workerGauge(ModelRegistry registry, String name, String help, ToDoubleFunction<WorkerState> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("model", "worker", "emulated")
+                .callback(cb -> each(registry, w -> cb.call(value.applyAsDouble(w), w.model(), w.worker(), String.valueOf(w.emulated()))))
+                .register(prometheus);
+    }
+
+    private void workerCounter(ModelRegistry registry, String name, String help, ToDoubleFunction<WorkerState> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("model", "worker", "emulated")
+                .callback(cb -> each(registry, w -> cb.call(value.applyAsDouble(w), w.model(), w.worker(), String.valueOf(w.emulated()))))
+                .register(prometheus);
+    }
+
+    private static void each(ModelRegistry registry, java.util.function.Consumer<WorkerState> action) {
+        registry.workersByModel().values().forEach(list -> list.forEach(action));
+    }
+
+    /** The monitors' last word on each card; values a card did not report are left out rather than reported as 0. */
+    private void cards(ModelRegistry registry) {
+        GaugeWithCallback.builder().name("axfleet_card_state").help("1 for the state the monitor last reported for the card.")
+                .labelNames("host", "card", "emulated", "state").callback(cb -> registry.cards().values().forEach(h -> {
+                    for (CardState s : CardState.values()) {
+                        cb.call(h.state() == s ? 1 : 0, h.card().host(), String.valueOf(h.card().index()), String.valueOf(h.emulated()), s.wire());
+                    }
+                })).register(prometheus);
+        cardGauge(registry, "axfleet_card_temperature_celsius", "Junction temperature.", h -> h.readings().temperatureC());
+        cardGauge(registry, "axfleet_card_cmm_used_bytes", "CMM (NPU memory) in use.", h -> mib(h.readings().cmmUsedMiB()));
+        cardGauge(registry, "axfleet_card_cmm_total_bytes", "CMM (NPU memory) in all.", h -> mib(h.readings().cmmTotalMiB()));
+        cardGauge(registry, "axfleet_card_memory_used_bytes", "Card system memory in use.", h -> mib(h.readings().memoryUsedMiB()));
+        cardGauge(registry, "axfleet_card_memory_total_bytes", "Card system memory in all.", h -> mib(h.readings().memoryTotalMiB()));
+        cardGauge(registry, "axfleet_card_cpu_ratio", "Card CPU load (0..1).", h -> ratio(h.readings().cpuPercent()));
+        cardGauge(registry, "axfleet_card_npu_ratio", "NPU load (0..1).", h -> ratio(h.readings().npuPercent()));
+        cardGauge(registry, "axfleet_card_needs_person", "1 when the recovery ladder ran out of steps.", h -> h.needsPerson() == null ? 0 : 1);
+    }
+
+    private void cardGauge(ModelRegistry registry, String name, String help, Function<CardHealth, Number> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("host", "card", "emulated")
+                .callback(cb -> registry.cards().values().forEach(h -> {
+                    Number v = value.apply(h);
+                    if (v != null) {
+                        cb.call(v.doubleValue(), h.card().host(), String.valueOf(h.card().index()), String.valueOf(h.emulated()));
+                    }
+                })).register(prometheus);
     }
 
     private static Double ratio(Integer percent) {
@@ -107,36 +231,5 @@ public final class Metrics {
 
     private static Long mib(Long value) {
         return value == null ? null : value * 1024 * 1024;
-    }
-
-    /** One gauge per card; cards whose value is unknown are left out rather than reported as 0. */
-    private static void gauge(StringBuilder sb, Map<String, CardHealth> cards, String name, String help,
-                              java.util.function.Function<CardHealth, Number> value) {
-        header(sb, name, "gauge", help);
-        cards.forEach((l, h) -> {
-            Number v = value.apply(h);
-            if (v != null) {
-                sb.append(name).append('{').append(l).append("} ").append(v).append('\n');
-            }
-        });
-    }
-
-    private static String workerLabels(WorkerState w) {
-        return label("model", w.model()) + "," + label("worker", w.worker()) + "," + label("phase", w.phase().wire())
-                + "," + label("emulated", String.valueOf(w.emulated()));
-    }
-
-    private static void counter(StringBuilder sb, String name, String help, Map<String, LongAdder> series) {
-        header(sb, name, "counter", help);
-        new TreeMap<>(series).forEach((labels, n) -> sb.append(name).append('{').append(labels).append("} ").append(n.sum()).append('\n'));
-    }
-
-    private static void header(StringBuilder sb, String name, String type, String help) {
-        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
-        sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-    }
-
-    private static String label(String name, String value) {
-        return name + "=\"" + value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
     }
 }

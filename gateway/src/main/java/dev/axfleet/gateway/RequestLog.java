@@ -34,9 +34,10 @@ public final class RequestLog {
 
     static void finish(Request request, Response response, Metrics metrics) {
         RequestLog l = of(request);
-        long ms = (System.nanoTime() - l.start) / 1_000_000;
+        long nanos = System.nanoTime() - l.start;
+        long ms = nanos / 1_000_000;
         int status = response.raw().getStatus();
-        metrics.request(request.requestMethod(), request.pathInfo(), status);
+        metrics.request(request.requestMethod(), request.pathInfo(), status, nanos);
         log.info("{} {} {} {}ms job={} model={}", request.requestMethod(), request.pathInfo(), status, ms, l.jobId, l.model);
     }
 }

@@ -3,7 +3,7 @@ package dev.axfleet.gateway;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import javax.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * A streamed response body (SSE, NDJSON) on the raw servlet response. Nothing is committed until the first

@@ -81,8 +81,9 @@ class GatewayCardTest {
         assertTrue(health.body().contains("\"status\":\"card_down\"") && health.body().contains("\"needs_person\""), health.body());
 
         String metrics = send(HttpRequest.newBuilder(uri("/metrics"))).body();
-        assertTrue(metrics.contains("axfleet_card_state{host=\"test-pi\",card=\"0\",emulated=\"true\",state=\"lost\"} 1"), metrics);
-        assertTrue(metrics.contains("axfleet_card_needs_person{host=\"test-pi\",card=\"0\",emulated=\"true\"} 1"), metrics);
+        // Prometheus' client writes labels in name order.
+        assertTrue(metrics.contains("axfleet_card_state{card=\"0\",emulated=\"true\",host=\"test-pi\",state=\"lost\"} 1"), metrics);
+        assertTrue(metrics.contains("axfleet_card_needs_person{card=\"0\",emulated=\"true\",host=\"test-pi\"} 1"), metrics);
         assertTrue(metrics.contains("axfleet_worker_held{"), metrics);
     }
 
