@@ -148,6 +148,14 @@ public final class EmulatedCard {
         update(p -> p.setProperty("temp_mc", String.valueOf(Math.round(celsius * 1000))));
     }
 
+    /** The card's average CPU and NPU load, in whole percent (axcl-smi's table; libaxcl_rt reports hundredths). */
+    public void setLoad(int cpuPercent, int npuPercent) {
+        update(p -> {
+            p.setProperty("cpu", String.valueOf(cpuPercent));
+            p.setProperty("npu", String.valueOf(npuPercent));
+        });
+    }
+
     /** Takes CMM as another process would, e.g. a second model loaded by hand. */
     public void reserveCmm(long kib) {
         update(p -> p.setProperty("cmm_reserved_kib", String.valueOf(kib)));
