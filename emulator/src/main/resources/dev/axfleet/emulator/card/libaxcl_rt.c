@@ -58,7 +58,7 @@ _Static_assert(sizeof(axclrtDeviceProperties) == 240, "axclrtDeviceProperties is
 #define MEM_TOTAL_KIB (945u * 1024u)
 
 typedef struct {
-    int present, hang, driver_loaded, reboot_cures, execute_fail;
+    int present, hang, driver_loaded, reboot_cures, execute_fail, activation_fail;
     long long temp_mc, mem_used_kib, cmm_base_kib, cmm_reserved_kib, cpu, npu, resetting_until;
 } card_state;
 
@@ -87,6 +87,7 @@ static int read_state(card_state *s) {
         else if (!strcmp(line, "driver_loaded")) s->driver_loaded = !strncmp(v, "true", 4);
         else if (!strcmp(line, "reboot_cures")) s->reboot_cures = !strncmp(v, "true", 4);
         else if (!strcmp(line, "execute_fail")) s->execute_fail = !strncmp(v, "true", 4);
+        else if (!strcmp(line, "activation_fail")) s->activation_fail = !strncmp(v, "true", 4);
         else if (!strcmp(line, "temp_mc")) s->temp_mc = atoll(v);
         else if (!strcmp(line, "mem_used_kib")) s->mem_used_kib = atoll(v);
         else if (!strcmp(line, "cmm_base_kib")) s->cmm_base_kib = atoll(v);
@@ -476,7 +477,8 @@ static int load_descriptor(const char *path, model *m) {
 }
 
 axclError axclrtSetDevice(int32_t deviceId) {
-    if (deviceId != 1 || !state_ok()) {
+    card_state s;
+    if (deviceId != 1 || !state_ok() || read_state(&s) != 0 || s.activation_fail) {
         return ERR_DEVICE_NO_CONNECT;
     }
     device_ref++;
