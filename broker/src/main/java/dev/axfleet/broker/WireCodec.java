@@ -411,6 +411,11 @@ public final class WireCodec {
         if (r.thinking() != null) {
             o.addProperty("thinking", r.thinking());
         }
+        if (!r.warnings().isEmpty()) {
+            JsonArray w = new JsonArray();
+            r.warnings().forEach(w::add);
+            o.add("warnings", w);
+        }
         encodeOutput(o, r.output());
         return bytes(o);
     }
@@ -494,7 +499,17 @@ public final class WireCodec {
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
         Long firstTokenMs = o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null;
         return new JobResult(id, string(o, "model"), outcome, string(o, "text"), finish, usage, queueMs, runMs, firstTokenMs, error,
-                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, decodeOutput(o), string(o, "thinking"));
+                string(o, "worker"), o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, decodeOutput(o), string(o, "thinking"),
+                warnings(o));
+    }
+
+    private static java.util.List<String> warnings(JsonObject o) {
+        if (!o.has("warnings") || !o.get("warnings").isJsonArray()) {
+            return java.util.List.of();
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        o.getAsJsonArray("warnings").forEach(e -> out.add(e.getAsString()));
+        return out;
     }
 
     // ---- job status, worker state, cancel ----

@@ -150,7 +150,8 @@ class WireCodecTest {
 
     @Test
     void resultsAndDeltasSurviveEncodeAndDecode() {
-        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6, null, "Okay, a coyote.");
+        JobResult r = new JobResult("j", "m", Outcome.DONE, "text", FinishReason.LENGTH, new Usage(3, 4, true), 12L, 34, 5L, null, "w", 6, null, "Okay, a coyote.",
+                java.util.List.of("cut short"));
         assertEquals(r, WireCodec.decodeReply(WireCodec.encodeResult(r)));
         JobResult e = JobResult.failed("j", "m", Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
         assertEquals(e, WireCodec.decodeReply(WireCodec.encodeResult(e)));

@@ -314,7 +314,7 @@ final class JobLoop implements Runnable {
                         : new Usage(TokenEstimate.of(sent.messages()), generation.tokens(), true);
                 Long firstTokenMs = generation.firstTextNanos() == 0 ? null : (generation.firstTextNanos() - start) / 1_000_000;
                 return JobResult.done(job, out.text(), out.finishReason(), usage, queueMs, ms(start), firstTokenMs, config.workerId())
-                        .withDroppedMessages(fit.dropped()).withThinking(generation.thinking());
+                        .withDroppedMessages(fit.dropped()).withThinking(generation.thinking()).withWarnings(generation.warnings());
             } catch (EngineException e) {
                 if (stopping) {
                     return null;
