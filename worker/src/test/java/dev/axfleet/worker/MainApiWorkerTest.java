@@ -59,12 +59,28 @@ class MainApiWorkerTest extends WorkerHarness {
         assertEquals(before, after, "the defaults are sent again after a job that changed them");
     }
 
+    /** LLM.hpp@086f4e6 {@code Run}: the callback gets three tokens at a time, the remainder at EOS. */
+    @Test
+    void theRuntimeHandsTokensOverInThrees() throws Exception {
+        JobResult r = ask("legacy-threes", "{\"prompt\":\"Describe the desert at night\"}", true).result();
+        assertEquals(Outcome.DONE, r.outcome());
+        JsonArray pieces = EmulatorControl.stats(port()).getAsJsonArray("last_pieces");
+        assertTrue(pieces.size() > 3, pieces.toString());
+        for (int i = 0; i < pieces.size() - 1; i++) {
+            assertEquals(3, pieces.get(i).getAsInt(), "piece " + i + " of " + pieces);
+        }
+        assertTrue(pieces.get(pieces.size() - 1).getAsInt() <= 3);
+        assertTrue(r.text().endsWith("."), "nothing lost at EOS: " + r.text());
+    }
+
     @Test
     void maxTokensIsEnforcedWithApiStop() throws Exception {
         JobResult r = ask("legacy-len", "{\"prompt\":\"Tell me everything\",\"max_tokens\":3}", false).result();
         assertEquals(Outcome.DONE, r.outcome());
         assertEquals(FinishReason.LENGTH, r.finishReason());
         assertTrue(r.text().length() < 40, r.text());
+        int dropped = EmulatorControl.stats(port()).get("last_dropped").getAsInt();
+        assertTrue(dropped >= 0 && dropped <= 2, "a stop drops at most the two tokens the runtime holds: " + dropped);
         assertEquals(Outcome.DONE, ask("legacy-after-stop", "{\"prompt\":\"And now?\"}", false).result().outcome(),
                 "the runtime takes the next job after /api/stop");
     }
