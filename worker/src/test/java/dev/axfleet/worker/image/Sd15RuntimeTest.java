@@ -95,6 +95,36 @@ class Sd15RuntimeTest {
         assertEquals(0x80300106, raw.axclInit(null), "the emulated library refuses a second axclInit in one process");
     }
 
+    /** img2img without a strength runs as the installations' service does: 0.5, two steps (pi_axera_sd_generator.py:749). */
+    @Test
+    void img2imgWithoutAStrengthRunsTheServicesTwoSteps(@TempDir Path dir) throws Exception {
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
+        EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
+        Path model = EmulatedSdModel.write(dir.resolve("sd15"), true, 0);
+        ClipTokenizer.writeFiles(model.resolve("tokenizer"), List.of());
+        dev.axfleet.worker.runtime.ImageRuntime.Progress quiet = new dev.axfleet.worker.runtime.ImageRuntime.Progress() {
+            @Override
+            public void step(int done, int total) {
+            }
+
+            @Override
+            public boolean cancelled() {
+                return false;
+            }
+        };
+        try (Sd15Runtime sd = new Sd15Runtime(new Sd15Runtime.Config(card.buildLibrary().toString(), 0, model, Duration.ofSeconds(10)))) {
+            sd.start(Duration.ofSeconds(10));
+            String init = sd.generate(new dev.axfleet.broker.ImageParams(dev.axfleet.broker.Task.TXT2IMG, "a barn", null, 3L, 512, 512, null,
+                    null, null, null, null, null), quiet).png().get(0);
+            var out = sd.generate(new dev.axfleet.broker.ImageParams(dev.axfleet.broker.Task.IMG2IMG, "a barn in snow", null, 3L, 512, 512, null,
+                    null, null, init, null, null), quiet);
+            var info = com.google.gson.JsonParser.parseString(out.info()).getAsJsonObject();
+            assertEquals(2, info.get("steps").getAsInt(), out.info());
+            assertEquals(0.5, info.get("denoising_strength").getAsDouble());
+        }
+    }
+
+
     @Test
     void theTallVariantRendersPortraitsNearThreeToFourAndTheSquareOneTheRest(@TempDir Path dir) throws Exception {
         TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
