@@ -324,7 +324,7 @@ public final class AxllmServe {
         if (systemPrompt.isEmpty()) {
             return messages;
         }
-        if (messages != null && !messages.isEmpty() && messages.get(0).isJsonObject()
+        if (messages != null && !messages.isEmpty() && messages.get(0).isJsonObject() && messages.get(0).getAsJsonObject().has("role")
                 && "system".equals(messages.get(0).getAsJsonObject().get("role").getAsString())) {
             return messages;
         }

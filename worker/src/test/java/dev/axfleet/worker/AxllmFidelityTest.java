@@ -170,6 +170,24 @@ class AxllmFidelityTest {
     }
 
     /**
+     * A job cancelled before its first token leaves an answer the runtime may still be reading the prompt for: the next
+     * request waits for it, bounded by the first-token limit once the runtime is silent, not by a whole answer's length.
+     */
+    @Test
+    void anAnswerLeftBeforeItsFirstTokenHoldsTheNextRequestOnlyBriefly() throws Exception {
+        try (AxllmServeRuntime r = runtime("Qwen3-1.7B", EmulatedWorkers.FAST, 0, Duration.ofMinutes(30), c -> { })) {
+            r.start(Duration.ofSeconds(30));
+            Generation gone = new Generation(List.of(), 512, piece -> { }, () -> true);
+            r.chat(ask("Hello"), gone);
+            long t0 = System.nanoTime();
+            ChatOutcome next = r.chat(ask("Hello again"), generation(512, new ArrayList<>()));
+            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+            assertEquals(FinishReason.STOP, next.finishReason());
+            assertTrue(seconds < 20, "waited " + seconds + " s (the first-token limit here is 5 s), not a whole answer's worth");
+        }
+    }
+
+    /**
      * In main.cpp@00d7aaf SIGINT stops the server loop but not a running generation, and SIGTERM has no handler (ax-llm PR
      * #66 later routes it through the SIGINT handler). A runtime whose answer was left mid-stream is stopped only once that
      * answer is over: no signal lands mid-answer, whichever build it is.

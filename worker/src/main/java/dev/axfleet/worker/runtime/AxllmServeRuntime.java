@@ -145,6 +145,8 @@ public final class AxllmServeRuntime implements ChatRuntime {
     private volatile long busyUntil;
     /** The answer left last had tokens: quiet output then means it ended. */
     private volatile boolean busyWithTokens;
+    /** When ({@link System#nanoTime()}) the last answer's stream was left. */
+    private volatile long leftAt;
     private volatile long nanosPerToken = DEFAULT_NANOS_PER_TOKEN;
     /** Before any answer was timed: slower than any model measured on the card (Qwen3-4B: 274 ms a token, F18). */
     static final long DEFAULT_NANOS_PER_TOKEN = 1_000_000_000L;
@@ -250,10 +252,16 @@ public final class AxllmServeRuntime implements ChatRuntime {
         // Ten tokens' time at the pace measured, 2 to 10 s; 3 s before any pace was measured.
         long quiet = nanosPerToken == DEFAULT_NANOS_PER_TOKEN ? Duration.ofSeconds(3).toNanos()
                 : Math.min(Duration.ofSeconds(10).toNanos(), Math.max(Duration.ofSeconds(2).toNanos(), 10 * nanosPerToken));
-        log.info("axllm serve may still be generating an answer whose stream was left; waiting up to {} s for it to end before stopping it",
-                Math.max(0, (until - System.nanoTime()) / 1_000_000_000L));
+        log.info("axllm serve may still be generating an answer whose stream was left; waiting up to {} s for it to end before stopping "
+                + "it or asking it again", Math.max(0, (until - System.nanoTime()) / 1_000_000_000L));
+        long left = leftAt;
         while (System.nanoTime() < until && process.alive()) {
-            if (busyWithTokens && System.nanoTime() - process.lastOutputNanos() > quiet) {
+            long lastOutput = process.lastOutputNanos();
+            boolean printedSince = lastOutput > left;
+            // Tokens were coming (or came since): quiet output means the answer ended. None yet: it was still reading the
+            // prompt, which the first-token limit bounds.
+            long limit = busyWithTokens || printedSince ? quiet : config.firstTokenTimeout().toNanos();
+            if (System.nanoTime() - Math.max(left, lastOutput) > limit) {
                 break;
             }
             sleep(Duration.ofMillis(100));
@@ -462,7 +470,8 @@ public final class AxllmServeRuntime implements ChatRuntime {
             long rest = Math.max(0, generation.maxTokens() - pieces) * nanosPerToken * 3 / 2
                     + (pieces == 0 ? config.firstTokenTimeout().toNanos() : 0);
             busyWithTokens = pieces > 0;
-            busyUntil = System.nanoTime() + rest;
+            leftAt = System.nanoTime();
+            busyUntil = leftAt + rest;
         }
         if (!done && !stoppedEarly && !generation.isCancelled()) {
             throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve ended the stream without [DONE]");
