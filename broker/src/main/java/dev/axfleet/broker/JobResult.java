@@ -9,6 +9,8 @@ package dev.axfleet.broker;
  * @param queueMs how long the job waited between its creation and the start of its run; null when the job carried
  *                no creation time
  * @param runMs   how long the run took
+ * @param warnings what the worker could not do as asked or could not vouch for (an answer the runtime cut short, a key
+ *                 the runtime ignores), in words; empty when none
  */
 public record JobResult(
         String id,
@@ -19,12 +21,19 @@ public record JobResult(
         JobError error,
         Long queueMs,
         long runMs,
-        String worker) implements Reply {
+        String worker,
+        java.util.List<String> warnings) implements Reply {
 
     public JobResult {
         if (outcome == Outcome.DONE && output == null) {
             throw new IllegalArgumentException("a finished job has an output");
         }
+        warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
+    }
+
+    public JobResult(String id, String model, Task task, Outcome outcome, TaskOutput output, JobError error, Long queueMs, long runMs,
+                     String worker) {
+        this(id, model, task, outcome, output, error, queueMs, runMs, worker, java.util.List.of());
     }
 
     public static JobResult done(Job job, TaskOutput output, Long queueMs, long runMs, String worker) {
@@ -34,6 +43,11 @@ public record JobResult(
     public static JobResult failed(String id, String model, Task task, Outcome outcome, JobError error, Long queueMs, long runMs,
                                    String worker) {
         return new JobResult(id, model, task, outcome, null, error, queueMs, runMs, worker);
+    }
+
+    /** The same result saying what the worker could not do as asked. */
+    public JobResult withWarnings(java.util.List<String> more) {
+        return new JobResult(id, model, task, outcome, output, error, queueMs, runMs, worker, more);
     }
 
     public static JobResult failed(Job job, Outcome outcome, JobError error, Long queueMs, long runMs, String worker) {

@@ -197,6 +197,11 @@ public final class WireCodec {
         if (r.worker() != null) {
             o.addProperty("worker", r.worker());
         }
+        if (!r.warnings().isEmpty()) {
+            JsonArray w = new JsonArray();
+            r.warnings().forEach(w::add);
+            o.add("warnings", w);
+        }
         if (r.output() != null) {
             r.output().kind().codec().encodeOutput(r.output(), o);
         }
@@ -227,7 +232,16 @@ public final class WireCodec {
         Long queueMs = o.has("queue_ms") ? o.get("queue_ms").getAsLong() : null;
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
         TaskOutput output = outcome == Outcome.DONE ? task.kind().codec().decodeOutput(o) : null;
-        return new JobResult(id, string(o, "model"), task, outcome, output, error, queueMs, runMs, string(o, "worker"));
+        return new JobResult(id, string(o, "model"), task, outcome, output, error, queueMs, runMs, string(o, "worker"), warnings(o));
+    }
+
+    private static List<String> warnings(JsonObject o) {
+        if (!o.has("warnings") || !o.get("warnings").isJsonArray()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        o.getAsJsonArray("warnings").forEach(e -> out.add(e.getAsString()));
+        return out;
     }
 
     // ---- job status, worker state, cancel ----

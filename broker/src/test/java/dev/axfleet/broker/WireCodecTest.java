@@ -172,7 +172,7 @@ class WireCodecTest {
     @Test
     void resultsAndDeltasSurviveEncodeAndDecode() {
         JobResult r = new JobResult("j", "m", Task.CHAT, Outcome.DONE, new ChatOutput("text", FinishReason.LENGTH, new Usage(3, 4, true), 5L, 6,
-                "Okay, a coyote."), null, 12L, 34, "w");
+                "Okay, a coyote."), null, 12L, 34, "w", java.util.List.of("cut short"));
         assertEquals(r, WireCodec.decodeReply(WireCodec.encodeResult(r)));
         JobResult e = JobResult.failed("j", "m", Task.CHAT, Outcome.ERROR, JobError.invalid("params.x", "bad"), null, 0, "w");
         assertEquals(e, WireCodec.decodeReply(WireCodec.encodeResult(e)));

@@ -21,12 +21,36 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Stands in for {@code axllm serve <model_dir> [--port N] [--server_timeout_ms MS]} (AXERA-TECH/ax-llm,
- * branch axllm; docs/configuration.md). Its HTTP layer follows ZHEQIUSHUI/openai-api.cpp:src/server.cpp and
- * include/openai_api/encoder/encoder.hpp: {@code /health}, {@code /v1/models}, {@code /v1/chat/completions}
- * (also without {@code /v1}); one answer at a time; 503 {@code rate_limit_exceeded} when no slot frees within
- * the timeout; 400 for bad JSON and unknown models; SSE chunks whose deltas carry role and content, a final
- * chunk with {@code finish_reason} and {@code usage}, then {@code data: [DONE]}.
+ * Stands in for {@code axllm serve <model_dir> [--port N]} as AXERA-TECH/ax-llm {@code src/main.cpp@00d7aaf} runs it: it
+ * reads {@code <model_dir>/config.json} (its {@code ModelConfig::load_from_json}: the required keys, {@code port},
+ * {@code server_timeout_ms}, {@code server_default_max_tokens}, {@code server_max_output_tokens}, {@code system_prompt},
+ * {@code devices}, the thinking switch), and parses only {@code --port} from its command line (other arguments are
+ * ignored, as there). Its HTTP layer follows ZHEQIUSHUI/openai-api.cpp@127f3e7 {@code src/server.cpp} and
+ * {@code include/openai_api/encoder/encoder.hpp}:
+ * <ul>
+ * <li>{@code /health}, {@code /v1/models}, {@code /v1/chat/completions} (also without {@code /v1}); 400 for bad JSON and
+ *     unknown models;</li>
+ * <li>SSE chunks whose deltas carry role and content; after the last token a chunk with an empty delta and
+ *     {@code finish_reason} "stop" and no usage ({@code create_sse_finish}), sent only when some text was streamed; then
+ *     {@code data: [DONE]};</li>
+ * <li>a model error (a prompt longer than the context included) inside the 200 stream as
+ *     {@code data: {"error":{"message","type":"model_error"}}} ({@code registerChat}'s stream branch), or, without
+ *     streaming, HTTP 400 with the JSON encoder's rendering of that chunk (server.cpp:408-412);</li>
+ * <li>the stream's deadline {@code server_timeout_ms} counted from its start (server.cpp:355-364): when it passes,
+ *     {@code data: [DONE]} and the connection closes, with no finish chunk, while the card finishes the answer; a
+ *     non-streamed answer that takes longer gets 504 "Request timeout";</li>
+ * <li>non-streamed answers carry usage 0, 0, 0 ({@code ChatCompletionsJSONEncoder});</li>
+ * <li>the model folder's {@code system_prompt} before the messages when the first is not a system message
+ *     ({@code prepend_config_system_prompt_if_missing});</li>
+ * <li>per request only {@code temperature}, {@code top_p}, {@code max_tokens} and the thinking switch are read;
+ *     {@code seed} and the penalties are not ({@code SetRequestSamplingOverride});</li>
+ * <li>SIGINT stops the server, lets a running answer finish, then exits; SIGTERM has no handler in this revision and ends
+ *     the process at once (ax-llm PR #66 later routes it through the SIGINT handler:
+ *     {@code AXFLEET_EMULATOR_AXLLM_SIGTERM=graceful} emulates such a build).</li>
+ * </ul>
+ * What no source shows and the emulator still has to do one way is listed in docs/hardware.md as an assumption: one
+ * answer at a time (the card serialised; the fork's slot handling is not public), a generation that goes on after its
+ * client leaves, one token per chunk, deterministic sampling. {@code server_timeout_ms} is wall-clock time, not scaled.
  *
  * <p>It says it is an emulator in its log, in {@code /health}, in {@code /v1/models} and in every answer.
  */
@@ -36,7 +60,21 @@ public final class AxllmServe {
             "template_filename_axmodel", "axmodel_num", "filename_post_axmodel", "filename_tokens_embed",
             "tokens_embed_num", "tokens_embed_size");
 
+    /** The emulated host's cards (card index 0 only). */
+    static final int CARDS = 1;
+    /** openai-api.cpp include/openai_api/server.hpp:64 {@code wait_timeout{5000}}: how long a request waits for a slot. */
+    static final long SLOT_WAIT_MS = 5000;
+    /** openai-api.cpp include/openai_api/types.hpp:19, {@code ChatRequest::max_tokens} when a request has none. */
+    static final int DEFAULT_MAX_TOKENS = 2048;
+
+    /**
+     * Not upstream's behaviour: {@code AXFLEET_EMULATOR_AXLLM_STREAM_USAGE=zeros} puts the non-stream encoder's all-zero
+     * usage in the finish chunk, as the fork axllm vendors might (it is not public; docs/hardware.md lists the check).
+     */
+    static final boolean ZERO_STREAM_USAGE = "zeros".equals(System.getenv("AXFLEET_EMULATOR_AXLLM_STREAM_USAGE"));
+
     private final String modelName;
+    private final String systemPrompt;
     private final ModelProfile profile;
     private final TimeScale time;
     private final Control control;
@@ -48,6 +86,8 @@ public final class AxllmServe {
     /** config.json's thinking switch; null: the model's default (Qwen3 thinks). */
     private final Boolean configThinking;
     private final ReentrantLock card = new ReentrantLock(true);
+    /** An answer is being generated (the card is executing). */
+    private volatile boolean generating;
     /** Token ids of recent prompts, most recent first: the multi-slot prefix KV cache. */
     private final LinkedList<List<Integer>> kvSlots = new LinkedList<>();
 
@@ -63,39 +103,59 @@ public final class AxllmServe {
         // Not a runtime setting: the emulator's switch to measure what the runtime's prefix reuse is worth.
         this.prefixCache = !"off".equals(System.getenv("AXFLEET_EMULATOR_PREFIX_CACHE"));
         this.configThinking = thinking(config);
+        this.systemPrompt = config.has("system_prompt") && config.get("system_prompt").isJsonPrimitive()
+                ? config.get("system_prompt").getAsString() : "";
     }
 
-    /** {@code serve <model_dir> [--port N] [--server_timeout_ms MS]}. */
+    /** {@code serve <model_dir> [--port N]}; main.cpp@00d7aaf ignores any other argument. */
     static void main(List<String> args) throws Exception {
         if (args.size() < 2 || !args.get(0).equals("serve")) {
-            System.err.println("usage: axllm serve <model_dir> [--port N] [--server_timeout_ms MS]   (axfleet emulator)");
+            System.err.println("usage: axllm serve <model_dir> [--port N]   (axfleet emulator)");
             System.exit(2);
         }
         Path dir = Path.of(args.get(1));
-        Map<String, String> flags = Flags.parse(args.subList(2, args.size()));
+        Integer portFlag = null;
+        for (int i = 2; i < args.size(); i++) {
+            if (args.get(i).equals("--port") && i + 1 < args.size()) {
+                portFlag = Integer.parseInt(args.get(++i));
+            }
+        }
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
-            System.err.println("[E] config.json not found in " + dir);
+            System.err.println("[E] Config file not found: " + configFile);
             System.exit(1);
         }
         JsonObject config = Http.jsonBody(Files.readString(configFile));
         if (config == null) {
-            System.err.println("[E] config.json is not a JSON object: " + configFile);
+            System.err.println("[E] Failed to parse config file: " + configFile);
             System.exit(1);
         }
         if (config.has("image_variants") && config.get("image_variants").isJsonArray()) {
-            int port = Integer.parseInt(flags.getOrDefault("port", "8000"));
+            int port = portFlag != null ? portFlag : intOr(config, "port", 8000);
             new AxllmImageServe(config.getAsJsonArray("image_variants"), TimeScale.fromEnvironment()).run(port);
             return;
         }
         for (String key : REQUIRED_KEYS) {
             if (!config.has(key)) {
-                System.err.println("[E] config.json missing required key: " + key);
+                System.err.println("[E] Key not found: " + key);
                 System.exit(1);
             }
         }
-        int port = Integer.parseInt(flags.getOrDefault("port", String.valueOf(intOr(config, "port", 8000))));
-        long timeoutMs = Long.parseLong(flags.getOrDefault("server_timeout_ms", String.valueOf(intOr(config, "server_timeout_ms", 300_000))));
+        int port = portFlag != null ? portFlag : intOr(config, "port", 8000);
+        long timeoutMs = intOr(config, "server_timeout_ms", 300_000);
+        if (timeoutMs <= 0) {
+            say("[W] invalid server_timeout_ms=" + timeoutMs + ", fallback to default 300000ms");
+            timeoutMs = 300_000;
+        }
+        for (int device : devices(config, System.getenv("AXLLM_DEVICES"))) {
+            say("[I] AXCLWorker start with devid " + device);
+            if (device < 0 || device >= CARDS) {
+                // src/runner/utils/axcl_manager.hpp (AXCLWorker::run): the id is an index into axclrtGetDeviceList's list.
+                say("[E] Invalid AXCL device id " + device + ", find total " + CARDS + " device.");
+                say("[E] LLM.Init failed");
+                System.exit(255);
+            }
+        }
         TimeScale time = TimeScale.fromEnvironment();
         Control control = new Control(Fault.parse(System.getenv("AXFLEET_EMULATOR_FAULT")));
         if (AxllmEmbedServe.embedding(config)) {
@@ -104,6 +164,33 @@ public final class AxllmServe {
         }
         AxllmServe serve = new AxllmServe(config, time, control, timeoutMs);
         serve.run(port);
+    }
+
+    /**
+     * The cards an {@code axllm serve} process uses: config.json's {@code devices} (default {@code [0]}, main.cpp@00d7aaf
+     * {@code load_from_json}), overridden by {@code AXLLM_DEVICES=0,1} when it holds at least one id (docs/configuration.md
+     * @0ac1df2, "AXCL（PCIe 多卡）"). Each is an index into the device list, not a device id (axcl_manager.hpp).
+     */
+    static List<Integer> devices(JsonObject config, String env) {
+        if (env != null) {
+            List<Integer> parsed = new ArrayList<>();
+            for (String part : env.split(",")) {
+                try {
+                    parsed.add(Integer.parseInt(part.trim()));
+                } catch (NumberFormatException e) {
+                    // Not an id; the documented fallback is config.json's list.
+                }
+            }
+            if (!parsed.isEmpty()) {
+                return parsed;
+            }
+        }
+        List<Integer> out = new ArrayList<>();
+        if (config.has("devices") && config.get("devices").isJsonArray()) {
+            config.getAsJsonArray("devices").forEach(e -> out.add(e.getAsInt()));
+            return out;
+        }
+        return List.of(0);
     }
 
     void run(int port) throws IOException {
@@ -116,7 +203,6 @@ public final class AxllmServe {
         say("[I] init post axmodel ok,remain_cmm(" + (remain != null ? remain : 7040 - profile.cmmMiB()) + " MB)");
         say("[I] max_token_len : " + profile.contextTokens());
         say("[I] LLM init ok");
-        say("server request/queue timeout: " + timeoutMs + " ms");
         Map<String, HttpHandler> routes = new HashMap<>(control.routes());
         routes.put("/health", Http.only("GET", this::health));
         routes.put("/v1/models", Http.only("GET", this::models));
@@ -125,15 +211,34 @@ public final class AxllmServe {
         routes.put("/chat/completions", Http.only("POST", this::chat));
         HttpServer server = Http.server("127.0.0.1", port, routes);
         server.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            say("[I] signal received, stopping server");
-            server.stop(0);
-        }));
-        say("OpenAI API Server starting on http://127.0.0.1:" + port);
+        Sig.handle("INT", () -> stop(server, "SIGINT"));
+        boolean graceful = "graceful".equals(System.getenv("AXFLEET_EMULATOR_AXLLM_SIGTERM"));
+        Sig.handle("TERM", () -> {
+            if (graceful) {
+                stop(server, "SIGTERM (handled as SIGINT, as after ax-llm PR #66)");
+            } else {
+                say("[E] emulated: SIGTERM has no handler in main.cpp@00d7aaf; the process ends now"
+                        + (generating ? ", in the middle of an answer (the card's execution is cut)" : ""));
+                Runtime.getRuntime().halt(143);
+            }
+        });
+        say("Starting server on port " + port + " with model '" + modelName + "'...");
         say("Max concurrency: 1");
         say("Models: " + modelName);
     }
 
+    /** The SIGINT path: the server stops; an answer being generated runs to its end first; then Deinit and exit. */
+    private void stop(HttpServer server, String signal) {
+        say("[I] " + signal + " received, stopping server");
+        if (generating) {
+            say("[W] emulated: " + signal + " arrived during an answer; it runs to its end before Deinit (main.cpp@00d7aaf runs the "
+                    + "model on a detached thread, so whether Deinit waits for it on the card is unverified)");
+        }
+        server.stop(0);
+        card.lock();
+        say("[I] LLM deinit, axclFinalize");
+        System.exit(0);
+    }
     private void health(HttpExchange ex) throws IOException {
         JsonObject o = new JsonObject();
         o.addProperty("status", "healthy");
@@ -190,19 +295,16 @@ public final class AxllmServe {
         }
         boolean explicit = requested != null;
         boolean think = qwen3() && (explicit ? requested : configThinking == null || configThinking);
-        String prompt = render(req.getAsJsonArray("messages"));
+        String prompt = render(withConfigSystemPrompt(req.getAsJsonArray("messages")));
         if (qwen3() && !think) {
             // The no-think switch as the Qwen3 template does it: an empty thinking block after the generation prompt.
             prompt += "<think>\n\n</think>\n\n";
         }
+        boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
         List<Integer> ids = Tokens.ids(prompt);
-        if (fault.mode() == Fault.Mode.CONTEXT_FULL || ids.size() >= profile.contextTokens()) {
-            Http.json(ex, 400, error("invalid_request_error", "prompt is " + ids.size()
-                    + " tokens; the context holds " + profile.contextTokens()));
-            return;
-        }
         try {
-            if (!card.tryLock(timeoutMs, TimeUnit.MILLISECONDS)) {
+            // The card runs one answer at a time (an assumption: the fork's slot handling is not public).
+            if (!card.tryLock(SLOT_WAIT_MS, TimeUnit.MILLISECONDS)) {
                 Http.json(ex, 503, error("rate_limit_exceeded", "Rate limit exceeded"));
                 return;
             }
@@ -211,22 +313,75 @@ public final class AxllmServe {
             return;
         }
         try {
-            generate(ex, req, prompt, ids, fault, think);
+            generating = true;
+            if (fault.mode() == Fault.Mode.CONTEXT_FULL || ids.size() >= profile.contextTokens()) {
+                // LLM::Run fails; the handler pushes OutputChunk::Error("model_error", llm.GetLastError()). The real text is
+                // not recorded yet (docs/hardware.md U3); this one is the emulator's.
+                modelError(ex, stream, "prompt is " + ids.size() + " tokens; the context holds " + profile.contextTokens()
+                        + " (max_token_len)");
+                return;
+            }
+            generate(ex, req, prompt, ids, fault, think, stream);
         } finally {
+            generating = false;
             card.unlock();
         }
     }
 
-    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think) throws IOException {
+    /** The model folder's {@code system_prompt} first when the first message is not a system one (main.cpp@00d7aaf). */
+    JsonArray withConfigSystemPrompt(JsonArray messages) {
+        if (systemPrompt.isEmpty()) {
+            return messages;
+        }
+        if (messages != null && !messages.isEmpty() && messages.get(0).isJsonObject() && messages.get(0).getAsJsonObject().has("role")
+                && "system".equals(messages.get(0).getAsJsonObject().get("role").getAsString())) {
+            return messages;
+        }
+        JsonArray out = new JsonArray();
+        JsonObject system = new JsonObject();
+        system.addProperty("role", "system");
+        system.addProperty("content", systemPrompt);
+        out.add(system);
+        if (messages != null) {
+            out.addAll(messages);
+        }
+        return out;
+    }
+
+    /** A model error: an SSE error chunk inside the 200 stream, or 400 with the JSON encoder's chat.completion. */
+    private void modelError(HttpExchange ex, boolean stream, String message) throws IOException {
+        say("[W] Returning user-facing chat error: " + message);
+        if (stream) {
+            ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+            ex.getResponseHeaders().set("Cache-Control", "no-cache");
+            ex.sendResponseHeaders(200, 0);
+            try (OutputStream out = ex.getResponseBody()) {
+                JsonObject e = new JsonObject();
+                e.addProperty("message", message);
+                e.addProperty("type", "model_error");
+                JsonObject o = new JsonObject();
+                o.add("error", e);
+                sse(out, o);
+                out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+            } catch (IOException gone) {
+                control.abandoned();
+            }
+            return;
+        }
+        // server.cpp:408-412 encodes the error chunk with ChatCompletionsJSONEncoder: its text is empty, the message lost.
+        Http.json(ex, 400, completion("chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
+                System.currentTimeMillis() / 1000, ""));
+    }
+    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think, boolean stream)
+            throws IOException {
         control.executed(prompt);
-        boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
-        long seed = req.has("seed") && !req.get("seed").isJsonNull() ? req.get("seed").getAsLong() : 0;
+        // Only temperature and top_p reach the sampler (SetRequestSamplingOverride); seed is never read.
         double temperature = req.has("temperature") && !req.get("temperature").isJsonNull() ? req.get("temperature").getAsDouble() : 0;
-        List<String> tokens = TextGenerator.tokens(modelName, prompt, seed, temperature);
+        List<String> tokens = TextGenerator.tokens(modelName, prompt, 0, temperature);
         if (think) {
             // Qwen3 writes its own tags when it thinks, so the server adds none.
             List<String> thought = new ArrayList<>(List.of("<think>", "\n"));
-            thought.addAll(TextGenerator.thinking(prompt, seed));
+            thought.addAll(TextGenerator.thinking(prompt, 0));
             thought.addAll(List.of("\n", "</think>", "\n\n"));
             thought.addAll(tokens);
             tokens = thought;
@@ -235,19 +390,22 @@ public final class AxllmServe {
         if (tokens.size() > limit) {
             tokens = tokens.subList(0, limit);
         }
-        time.sleep(profile.prefillMs(ids.size() - (prefixCache ? reuse(ids) : 0)));
-
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
         long created = System.currentTimeMillis() / 1000;
+        // Wall-clock milliseconds, as the runtime reads them; the emulated answer's own pace is scaled.
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         OutputStream out = null;
         if (stream) {
+            // The stream starts before any chunk exists (server.cpp:348); its deadline counts from here.
             ex.getResponseHeaders().set("Content-Type", "text/event-stream");
             ex.getResponseHeaders().set("Cache-Control", "no-cache");
             ex.sendResponseHeaders(200, 0);
             out = ex.getResponseBody();
         }
+        time.sleep(profile.prefillMs(ids.size() - (prefixCache ? reuse(ids) : 0)));
         StringBuilder text = new StringBuilder();
-        boolean clientGone = false;
+        boolean open = out != null;
+        boolean cut = false;
         for (int i = 0; i < tokens.size(); i++) {
             if (i == fault.afterTokens()) {
                 strike(fault);
@@ -256,51 +414,85 @@ public final class AxllmServe {
                 time.sleep(profile.decodeMsPerToken());
             }
             text.append(tokens.get(i));
-            if (out != null && !clientGone) {
+            // main.cpp's stream callback prints each piece to stdout as it pushes it.
+            System.out.print(tokens.get(i));
+            System.out.flush();
+            if (open && System.nanoTime() > deadline) {
+                open = cutAtDeadline(out);
+                cut = true;
+            }
+            if (open) {
                 try {
                     sse(out, delta(id, created, tokens.get(i)));
                 } catch (IOException e) {
-                    // The card keeps generating after the client goes (conservative: not verified on hardware).
-                    clientGone = true;
+                    // The card keeps generating after the client goes (an assumption: not verified on hardware).
+                    open = false;
                     control.abandoned();
                 }
             }
         }
+        System.out.println();
         if (fault.afterTokens() >= tokens.size()) {
             strike(fault);
         }
-        JsonObject usage = new JsonObject();
-        usage.addProperty("prompt_tokens", ids.size());
-        usage.addProperty("completion_tokens", tokens.size());
-        usage.addProperty("total_tokens", ids.size() + tokens.size());
+        generating = false; // the card's work is done; what is left is writing the last chunks
         if (out == null) {
-            JsonObject message = new JsonObject();
-            message.addProperty("role", "assistant");
-            message.addProperty("content", text.toString());
-            JsonObject choice = new JsonObject();
-            choice.addProperty("index", 0);
-            choice.add("message", message);
-            choice.addProperty("finish_reason", "stop");
-            JsonObject o = chunk(id, created, "chat.completion", choice);
-            o.add("usage", usage);
-            Http.json(ex, 200, o);
-        } else if (!clientGone) {
-            JsonObject choice = new JsonObject();
-            choice.addProperty("index", 0);
-            choice.add("delta", new JsonObject());
-            choice.addProperty("finish_reason", "stop");
-            JsonObject last = chunk(id, created, "chat.completion.chunk", choice);
-            last.add("usage", usage);
+            if (System.nanoTime() > deadline) {
+                Http.json(ex, 504, error("server_error", "Request timeout"));
+            } else {
+                Http.json(ex, 200, completion(id, created, text.toString()));
+            }
+        } else if (open) {
             try {
-                sse(out, last);
+                if (!tokens.isEmpty()) {
+                    JsonObject choice = new JsonObject();
+                    choice.addProperty("index", 0);
+                    choice.add("delta", new JsonObject());
+                    choice.addProperty("finish_reason", "stop");
+                    JsonObject last = chunk(id, created, "chat.completion.chunk", choice);
+                    if (ZERO_STREAM_USAGE) {
+                        last.add("usage", completion(id, created, "").get("usage"));
+                    }
+                    sse(out, last);
+                }
                 out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
                 out.close();
             } catch (IOException e) {
                 control.abandoned();
             }
+        } else if (cut) {
+            say("[W] emulated: the answer ran past server_timeout_ms=" + timeoutMs + "; its stream was closed with [DONE] and no finish chunk");
         }
     }
 
+    /** server.cpp:357-364: the stream outlived server_timeout_ms: {@code data: [DONE]}, and the connection closes. */
+    private boolean cutAtDeadline(OutputStream out) {
+        try {
+            out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+            out.close();
+        } catch (IOException e) {
+            control.abandoned();
+        }
+        return false;
+    }
+
+    /** A non-streamed answer as ChatCompletionsJSONEncoder writes it: finish_reason "stop", usage all 0. */
+    private JsonObject completion(String id, long created, String text) {
+        JsonObject message = new JsonObject();
+        message.addProperty("role", "assistant");
+        message.addProperty("content", text);
+        JsonObject choice = new JsonObject();
+        choice.addProperty("index", 0);
+        choice.add("message", message);
+        choice.addProperty("finish_reason", "stop");
+        JsonObject o = chunk(id, created, "chat.completion", choice);
+        JsonObject usage = new JsonObject();
+        usage.addProperty("prompt_tokens", 0);
+        usage.addProperty("completion_tokens", 0);
+        usage.addProperty("total_tokens", 0);
+        o.add("usage", usage);
+        return o;
+    }
     private boolean qwen3() {
         return profile.name().startsWith("Qwen3");
     }
@@ -352,20 +544,21 @@ public final class AxllmServe {
         Runtime.getRuntime().halt(134);
     }
 
+    /** main.cpp@00d7aaf {@code resolve_chat_output_max_tokens}, with openai-api.cpp's default of 2048. */
     private int maxTokens(JsonObject req) {
-        int limit = Integer.MAX_VALUE;
-        for (String key : List.of("max_tokens", "max_completion_tokens")) {
-            if (req.has(key) && !req.get(key).isJsonNull()) {
-                limit = Math.min(limit, req.get(key).getAsInt());
-            }
+        boolean asked = req.has("max_tokens") && !req.get("max_tokens").isJsonNull();
+        int serverDefault = defaultMaxTokens > 0 ? defaultMaxTokens : maxOutputTokens;
+        int limit = asked ? req.get("max_tokens").getAsInt() : DEFAULT_MAX_TOKENS;
+        if (!asked && serverDefault > 0) {
+            limit = serverDefault;
         }
-        if (limit == Integer.MAX_VALUE && defaultMaxTokens > 0) {
-            limit = defaultMaxTokens;
+        if (limit <= 0) {
+            limit = serverDefault > 0 ? serverDefault : Math.max(1, profile.contextTokens());
         }
-        if (maxOutputTokens > 0) {
-            limit = Math.min(limit, maxOutputTokens);
+        if (maxOutputTokens > 0 && limit > maxOutputTokens) {
+            limit = maxOutputTokens;
         }
-        return Math.max(1, limit);
+        return limit;
     }
 
     /** How many leading tokens of {@code ids} a KV slot already holds; the prompt then takes that slot. */

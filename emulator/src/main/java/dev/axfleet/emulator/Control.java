@@ -20,6 +20,9 @@ final class Control {
     private long executions;
     private long abandoned;
     private final Deque<String> prompts = new ArrayDeque<>();
+    /** The last answer's pieces as the runtime handed them over, in tokens each, and the tokens a stop dropped. */
+    private JsonArray lastPieces = new JsonArray();
+    private int lastDropped;
 
     Control(Fault initial) {
         set(initial);
@@ -55,6 +58,22 @@ final class Control {
         }
     }
 
+    /** The runtime handed over a piece of {@code tokens} tokens of the answer being generated. */
+    synchronized void piece(int tokens) {
+        lastPieces.add(tokens);
+    }
+
+    /** A new answer starts: its pieces are counted afresh. */
+    synchronized void answerStarts() {
+        lastPieces = new JsonArray();
+        lastDropped = 0;
+    }
+
+    /** A stop ended the answer with {@code tokens} generated tokens never handed over. */
+    synchronized void dropped(int tokens) {
+        lastDropped = tokens;
+    }
+
     synchronized void abandoned() {
         abandoned++;
     }
@@ -66,6 +85,8 @@ final class Control {
         o.addProperty("executions", executions);
         o.addProperty("abandoned_by_client", abandoned);
         o.addProperty("fault", fault.mode().name().toLowerCase());
+        o.add("last_pieces", lastPieces.deepCopy());
+        o.addProperty("last_dropped", lastDropped);
         JsonArray p = new JsonArray();
         prompts.forEach(p::add);
         o.add("prompts", p);

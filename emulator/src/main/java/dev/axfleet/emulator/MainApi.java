@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *     1.0001 is skipped, so a penalty once set cannot be turned off;</li>
  * <li>no {@code max_tokens}: generation ends at EOS, {@code GET /api/stop} or a full context, which
  *     queues the literal {@code error: SetKVCache failed: %d,the context may be full,please reset};</li>
+ * <li>tokens reach the poll route in pieces of three (the rest at the end), and a stop drops the up to two it holds
+ *     (src/runner/LLM.hpp@086f4e6 {@code Run});</li>
  * <li>every error is HTTP 400 {@code {"error": ...}}.</li>
  * </ul>
  */
@@ -272,7 +275,17 @@ public final class MainApi {
         time.sleep(profile.prefillMs(diff.size()));
         List<String> tokens = TextGenerator.tokens(profile.name(), prompt + "\u0000" + sampler(), 0, temperature);
         StringBuilder reply = new StringBuilder();
-        for (int i = 0; i < tokens.size() && !stop.get(); i++) {
+        // LLM::Run (gregm123456/ax-llm src/runner/LLM.hpp@086f4e6) hands tokens to the callback three at a time
+        // (cached_token.size() >= 3), the rest at EOS; a stop (b_stop, checked before each decode step) breaks the loop
+        // and the up to two tokens it holds are never handed over, though they are in the reply it returns.
+        control.answerStarts();
+        List<String> cached = new ArrayList<>();
+        boolean stopped = false;
+        for (int i = 0; i < tokens.size(); i++) {
+            if (i > 0 && stop.get()) {
+                stopped = true;
+                break;
+            }
             if (i == fault.afterTokens()) {
                 if (fault.mode() == Fault.Mode.HANG) {
                     AxllmServe.hang();
@@ -284,13 +297,28 @@ public final class MainApi {
                 time.sleep(profile.decodeMsPerToken());
             }
             reply.append(tokens.get(i));
-            messages.add(tokens.get(i));
             precomputeLen++;
+            cached.add(tokens.get(i));
+            if (cached.size() >= 3) {
+                handOver(cached);
+            }
+        }
+        if (stopped) {
+            control.dropped(cached.size());
+        } else if (!cached.isEmpty()) {
+            handOver(cached);
         }
         precomputeLen += diff.size();
         lastReply = reply.toString();
         running.set(false);
         return lastReply;
+    }
+
+    /** The runtime callback: the cached tokens as one piece of text onto the queue the poll route drains. */
+    private void handOver(List<String> cached) {
+        messages.add(String.join("", cached));
+        control.piece(cached.size());
+        cached.clear();
     }
 
     private JsonObject call(String method, String path, JsonObject body) {

@@ -205,7 +205,7 @@ final class JobLoop implements Runnable {
             }
             try {
                 TaskOutput out = runner.run(job, context);
-                return stopping ? null : JobResult.done(job, out, queueMs, ms(start), config.workerId());
+                return stopping ? null : JobResult.done(job, out, queueMs, ms(start), config.workerId()).withWarnings(context.warnings);
             } catch (CancellationException e) {
                 return stopping ? null : lifecycle.cancelledWhileRunning(job, e.getMessage(), queueMs, ms(start));
             } catch (JobFailure e) {
@@ -236,6 +236,7 @@ final class JobLoop implements Runnable {
     /** What a runner may do while its job runs, published on the job's reply and status topics. */
     private final class Context implements RunContext {
         private final Job job;
+        private final java.util.List<String> warnings = new java.util.ArrayList<>();
         private int seq;
 
         Context(Job job) {
@@ -266,6 +267,13 @@ final class JobLoop implements Runnable {
         @Override
         public boolean streamed() {
             return seq > 0;
+        }
+
+        @Override
+        public void warn(String warning) {
+            if (!warnings.contains(warning)) {
+                warnings.add(warning);
+            }
         }
     }
 

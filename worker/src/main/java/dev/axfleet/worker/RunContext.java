@@ -13,4 +13,7 @@ public interface RunContext {
 
     /** Whether any part of the answer went out already (a retry would repeat it). */
     boolean streamed();
+
+    /** Something the job's result should say: a request not honoured, a figure the runtime would not vouch for. */
+    void warn(String warning);
 }

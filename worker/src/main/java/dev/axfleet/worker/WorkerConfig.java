@@ -137,13 +137,25 @@ public record WorkerConfig(
         }
     }
 
+    /**
+     * {@code axllm serve} started on an overlay of the model folder ({@link AxllmServeRuntime.Overlay}, in the state
+     * folder): {@code {model_dir}} in the command names the overlay. The card is chosen twice, as the runtime reads it:
+     * config.json's {@code devices} and {@code AXLLM_DEVICES} (docs/configuration.md, later revisions), both the card's
+     * index in the device list.
+     */
     private static AxllmServeRuntime.Config axllmServe(Settings s, String modelDir, int port, Map<String, String> env, Path workDir, Path state,
                                                        Duration stopGrace, Duration loadTimeout, Duration firstToken, Duration stall) {
+        int card = s.integer("card.index", 0);
+        Path overlay = state.resolve("axllm-model");
+        Map<String, String> withCard = new java.util.LinkedHashMap<>(env);
+        withCard.putIfAbsent("AXLLM_DEVICES", String.valueOf(card));
         return new AxllmServeRuntime.Config(
                 CommandLine.parse(s.string("runtime.command", "axllm serve {model_dir} --port {port}"),
-                        Map.of("model_dir", modelDir, "port", String.valueOf(port))),
-                env, port, workDir, state, stopGrace, loadTimeout, firstToken, stall,
-                s.duration("runtime.probe_interval", Duration.ofMillis(250)));
+                        Map.of("model_dir", overlay.toString(), "port", String.valueOf(port))),
+                withCard, port, workDir, state, stopGrace, loadTimeout, firstToken, stall,
+                s.duration("runtime.probe_interval", Duration.ofMillis(250)),
+                new AxllmServeRuntime.Overlay(Path.of(modelDir), overlay, card,
+                        s.duration("runtime.server_timeout", Duration.ofMinutes(30))));
     }
 
     public static WorkerConfig from(Settings s) {

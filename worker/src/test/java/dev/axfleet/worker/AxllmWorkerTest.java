@@ -51,8 +51,10 @@ class AxllmWorkerTest extends WorkerHarness {
             assertEquals(i, a.deltas().get(i).seq());
         }
         assertTrue(a.deltas().size() > 5);
-        assertFalse(r.chat().usage().estimated(), "axllm serve reports usage");
+        // The stream's finish chunk carries no usage (openai-api.cpp encoder.hpp create_sse_finish): counts are estimates.
+        assertTrue(r.chat().usage().estimated(), "axllm serve streams no usage; the worker estimates it and says so");
         assertTrue(r.chat().usage().promptTokens() > 0 && r.chat().usage().completionTokens() > 0);
+        assertEquals(java.util.List.of(), r.warnings());
         assertEquals(FinishReason.STOP, r.chat().finishReason());
         assertEquals("test-" + MODEL, r.worker());
     }
@@ -104,6 +106,24 @@ class AxllmWorkerTest extends WorkerHarness {
         assertEquals(expected, a.result().chat().text());
         assertEquals(expected, a.streamedText(), "no part of the stop sequence is streamed");
         assertEquals(FinishReason.STOP, a.result().chat().finishReason());
+    }
+
+    /** A model error inside the 200 stream that says the context is full is context_length_exceeded, not a runtime error. */
+    @Test
+    void aFullContextReportedInsideTheStreamIsContextLengthExceeded() throws Exception {
+        EmulatorControl.fault(runtimePort(), "context_full", 0);
+        JobResult r = ask("ctx-1", "{\"prompt\":\"Hello\"}", true).result();
+        assertEquals(Outcome.ERROR, r.outcome());
+        assertEquals("context_length_exceeded", r.error().code(), r.error().message());
+        assertEquals(Outcome.DONE, ask("ctx-2", "{\"prompt\":\"Hello\"}", true).result().outcome(), "the runtime was not restarted for it");
+    }
+
+    /** Keys the runtime does not read per request (main.cpp@00d7aaf) are said in the result, on the wire. */
+    @Test
+    void aSeedTheRuntimeIgnoresIsSaidInTheResult() throws Exception {
+        JobResult r = ask("seed-1", "{\"prompt\":\"Hello\",\"seed\":42}", false).result();
+        assertEquals(Outcome.DONE, r.outcome());
+        assertTrue(r.warnings().stream().anyMatch(w -> w.startsWith("seed not honoured")), r.warnings().toString());
     }
 
     @Test

@@ -49,11 +49,22 @@ final class EmulatedWorkers {
     static WorkerConfig axllm(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
         int port = TestBroker.freePort();
         Path modelDir = EmulatedModel.writeModelDir(dir, "models", "Qwen3-1.7B");
-        AxllmServeRuntime.Config rc = new AxllmServeRuntime.Config(EmulatedModel.axllmServe(modelDir, port), env, port,
-                modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
-                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
+        AxllmServeRuntime.Config rc = axllmRuntime(modelDir, dir.resolve("state"), port, env, 0, Duration.ofMinutes(30));
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
                 Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServe(rc), CARD, Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
+    }
+
+    /**
+     * The emulated {@code axllm serve} on an overlay of {@code modelDir} in {@code state}, as WorkerConfig starts the real
+     * one: card {@code card}, {@code server_timeout_ms} {@code serverTimeout}.
+     */
+    static AxllmServeRuntime.Config axllmRuntime(Path modelDir, Path state, int port, Map<String, String> env, int card, Duration serverTimeout) {
+        Path overlay = state.resolve("axllm-model");
+        Map<String, String> withCard = new java.util.HashMap<>(env);
+        withCard.putIfAbsent("AXLLM_DEVICES", String.valueOf(card));
+        return new AxllmServeRuntime.Config(EmulatedModel.axllmServe(overlay, port), withCard, port, modelDir, state, Duration.ofSeconds(5),
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50),
+                new AxllmServeRuntime.Overlay(modelDir, overlay, card, serverTimeout));
     }
 
     /**
@@ -74,9 +85,7 @@ final class EmulatedWorkers {
     static WorkerConfig axllmImages(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
         int port = TestBroker.freePort();
         Path modelDir = EmulatedModel.writeImageModelDir(dir, "lcm-lora-sdv1-5");
-        AxllmServeRuntime.Config rc = new AxllmServeRuntime.Config(EmulatedModel.axllmServe(modelDir, port), env, port,
-                modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
-                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
+        AxllmServeRuntime.Config rc = axllmRuntime(modelDir, dir.resolve("state"), port, env, 0, Duration.ofMinutes(30));
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
                 Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServeImages(rc, Duration.ofSeconds(30)), CARD,
                 Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
@@ -86,9 +95,7 @@ final class EmulatedWorkers {
     static WorkerConfig axllmEmbeddings(BrokerAddress broker, String model, Path dir, Map<String, String> env) {
         int port = TestBroker.freePort();
         Path modelDir = EmulatedModel.writeModelDir(dir, "models", "Qwen3-Embedding-0.6B");
-        AxllmServeRuntime.Config rc = new AxllmServeRuntime.Config(EmulatedModel.axllmServe(modelDir, port), env, port,
-                modelDir, dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10),
-                Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
+        AxllmServeRuntime.Config rc = axllmRuntime(modelDir, dir.resolve("state"), port, env, 0, Duration.ofMinutes(30));
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
                 Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServeEmbeddings(rc, Duration.ofSeconds(30)), CARD,
                 Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);

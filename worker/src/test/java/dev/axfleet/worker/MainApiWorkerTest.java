@@ -8,11 +8,13 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.chat.FinishReason;
+import dev.axfleet.broker.JobError;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.broker.testing.TestMqttClient;
 import dev.axfleet.broker.testing.TestMqttClient.Answer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,12 +60,28 @@ class MainApiWorkerTest extends WorkerHarness {
         assertEquals(before, after, "the defaults are sent again after a job that changed them");
     }
 
+    /** LLM.hpp@086f4e6 {@code Run}: the callback gets three tokens at a time, the remainder at EOS. */
+    @Test
+    void theRuntimeHandsTokensOverInThrees() throws Exception {
+        JobResult r = ask("legacy-threes", "{\"prompt\":\"Describe the desert at night\"}", true).result();
+        assertEquals(Outcome.DONE, r.outcome());
+        JsonArray pieces = EmulatorControl.stats(port()).getAsJsonArray("last_pieces");
+        assertTrue(pieces.size() > 3, pieces.toString());
+        for (int i = 0; i < pieces.size() - 1; i++) {
+            assertEquals(3, pieces.get(i).getAsInt(), "piece " + i + " of " + pieces);
+        }
+        assertTrue(pieces.get(pieces.size() - 1).getAsInt() <= 3);
+        assertTrue(r.chat().text().endsWith("."), "nothing lost at EOS: " + r.chat().text());
+    }
+
     @Test
     void maxTokensIsEnforcedWithApiStop() throws Exception {
         JobResult r = ask("legacy-len", "{\"prompt\":\"Tell me everything\",\"max_tokens\":3}", false).result();
         assertEquals(Outcome.DONE, r.outcome());
         assertEquals(FinishReason.LENGTH, r.chat().finishReason());
         assertTrue(r.chat().text().length() < 40, r.chat().text());
+        int dropped = EmulatorControl.stats(port()).get("last_dropped").getAsInt();
+        assertTrue(dropped >= 0 && dropped <= 2, "a stop drops at most the two tokens the runtime holds: " + dropped);
         assertEquals(Outcome.DONE, ask("legacy-after-stop", "{\"prompt\":\"And now?\"}", false).result().outcome(),
                 "the runtime takes the next job after /api/stop");
     }

@@ -63,7 +63,7 @@ class StartErrorsTest {
 
     AxllmServeRuntime.Config runtime(List<String> command, Path workDir, Map<String, String> env) {
         return new AxllmServeRuntime.Config(command, env, TestBroker.freePort(), workDir, dir.resolve("state"), Duration.ofSeconds(5),
-                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50));
+                Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMillis(50), null);
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * @param width             output width in pixels, 1 to {@link #MAX_SIDE}
  * @param height            output height in pixels, 1 to {@link #MAX_SIDE}
  * @param initImage         img2img only: the input image, base64 (PNG or JPEG, no {@code data:} prefix)
- * @param denoisingStrength img2img only: 0 to 1, how much of the input is redrawn; null means 0.75 (AUTOMATIC1111)
+ * @param denoisingStrength img2img only: 0 to 1, how much of the input is redrawn; null means 0.5 (the installations' service; docs/hardware.md F26)
  */
 public record ImageParams(
         Task task,

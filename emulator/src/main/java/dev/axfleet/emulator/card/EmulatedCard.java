@@ -148,6 +148,14 @@ public final class EmulatedCard {
         update(p -> p.setProperty("temp_mc", String.valueOf(Math.round(celsius * 1000))));
     }
 
+    /** The card's average CPU and NPU load, in whole percent (axcl-smi's table; libaxcl_rt reports hundredths). */
+    public void setLoad(int cpuPercent, int npuPercent) {
+        update(p -> {
+            p.setProperty("cpu", String.valueOf(cpuPercent));
+            p.setProperty("npu", String.valueOf(npuPercent));
+        });
+    }
+
     /** Takes CMM as another process would, e.g. a second model loaded by hand. */
     public void reserveCmm(long kib) {
         update(p -> p.setProperty("cmm_reserved_kib", String.valueOf(kib)));
@@ -159,6 +167,40 @@ public final class EmulatedCard {
 
     public void cureAt(Cure cure) {
         update(p -> p.setProperty("cure", cure.name()));
+    }
+
+    /**
+     * The card is listed but cannot be activated: axcl-smi prints {@code active device %d fail, ret = 0x%x} and
+     * libaxcl_rt's {@code axclrtSetDevice} fails (runtime/device NO_CONNECT; the real code is not documented).
+     */
+    public void failActivation(boolean fail) {
+        update(p -> p.setProperty("activation_fail", String.valueOf(fail)));
+    }
+
+    /**
+     * The next {@code runs} axcl-smi runs find another axcl-smi running (a person's {@code watch axcl-smi}) and print
+     * {@code %s is already running, please try later.}, as the binary does (its format strings; how it detects the other
+     * one is not documented).
+     */
+    public void smiBusy(int runs) {
+        update(p -> p.setProperty("smi_busy", String.valueOf(runs)));
+    }
+
+    /** One axcl-smi run: whether another is running (a busy run used up). */
+    boolean takeSmiBusy() {
+        boolean[] busy = {false};
+        update(p -> {
+            int left = Integer.parseInt(p.getProperty("smi_busy", "0"));
+            if (left > 0) {
+                busy[0] = true;
+                p.setProperty("smi_busy", String.valueOf(left - 1));
+            }
+        });
+        return busy[0];
+    }
+
+    boolean activationFails() {
+        return bool(update(p -> { }), "activation_fail");
     }
 
     /** Engine runs fail with runtime/engine EXECUTE_FAIL (0x8030070c) until called with false. */

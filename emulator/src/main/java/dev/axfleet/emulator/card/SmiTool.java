@@ -10,12 +10,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Stands in for {@code axcl-smi} (M5Stack docs {@code axcl_smi}; ../shared/axera.md §3): the default table,
- * {@code info --cmm}, {@code info --temp}, {@code reboot} with its y/n prompt, and {@code -d N}. A lost card
- * prints the documented init failure and an empty table; a hung card makes it hang, as the real tool does.
+ * Stands in for {@code axcl-smi}: the default table, {@code info --cmm}, {@code info --temp}, {@code reboot} with its y/n
+ * prompt, and {@code -d N}, printed with the binary's own format strings (AXERA-TECH/axcl-runtime@6696a5f
+ * out/axcl_linux_arm64/bin/axcl-smi, V3.10.2) in the layout axcl-docs@df7ef4c doc_guide_axcl_smi.md:25-41 shows. Its
+ * failures are the binary's too: {@code axcl init fail, ret = 0x%x} for a lost card (with the documented empty table),
+ * {@code device index %d is out of connected devices number %d} for a card index beyond the list,
+ * {@code active device %d fail, ret = 0x%x} for a card that cannot be activated and {@code %s is already running, please
+ * try later.} while another axcl-smi runs. A hung card makes it hang, as the real tool does.
  */
 public final class SmiTool {
     static final String VERSION = "V3.6.4_20250805020145";
+    /** Cards this emulated host has: one, index 0 (device id 1). */
+    static final int CARDS = 1;
+    static final String RULE = "+" + "-".repeat(96) + "+";
+    static final String TABLE_RULE = "+-----------------------------------------+--------------+---------------------------------------+";
+    static final String TABLE_HEAVY = "|=========================================+==============+=======================================|";
+    static final String HEAVY = "|" + "=".repeat(96) + "|";
 
     private SmiTool() {
     }
@@ -41,6 +51,10 @@ public final class SmiTool {
             out.println("AXCL-SMI " + VERSION + " BUILD: Aug  5 2025 02:30:24 (axfleet emulator)");
             return 0;
         }
+        if (card.takeSmiBusy()) {
+            out.println("axcl-smi is already running, please try later.");
+            return 1;
+        }
         EmulatedCard.Snapshot s = card.snapshot();
         if (words.equals(List.of("reboot"))) {
             return reboot(card, s, device, stdin, out);
@@ -48,13 +62,25 @@ public final class SmiTool {
         if (s.hung()) {
             Thread.sleep(Long.MAX_VALUE);
         }
-        if (!s.visible() || device != 0) {
+        if (!s.visible()) {
+            // The "open ... fail" line is the community's report of a card the driver lost (../shared/axera.md §3).
             out.println("open /dev/axcl_host fail, errno: 2");
             out.println("axcl init fail, ret = 0x8030010b");
             if (words.isEmpty()) {
                 header(out);
+                out.println(TABLE_RULE);
+                out.println();
                 processesHeader(out);
+                out.println(RULE);
             }
+            return 1;
+        }
+        if (device >= CARDS) {
+            out.printf("device index %d is out of connected devices number %d%n", device, CARDS);
+            return 1;
+        }
+        if (card.activationFails()) {
+            out.printf("active device %d fail, ret = 0x%x%n", 1, 0x80300181);
             return 1;
         }
         if (words.isEmpty()) {
@@ -62,16 +88,17 @@ public final class SmiTool {
             return 0;
         }
         if (words.equals(List.of("info", "--cmm"))) {
-            out.println("Device ID           : 1 (0x1)");
-            out.printf("CMM Total           : %8d KiB%n", EmulatedCard.CMM_TOTAL_KIB);
-            out.printf("CMM Used            : %8d KiB%n", s.cmmUsedKiB());
+            out.printf("%-20s: %d (0x%x)%n", "Device ID", 1, 1);
+            out.printf("%-20s: %8d KiB%n", "CMM Total", EmulatedCard.CMM_TOTAL_KIB);
+            out.printf("%-20s: %8d KiB%n", "CMM Used", s.cmmUsedKiB());
             // The lower-case "kiB" is the manufacturer's own spelling.
-            out.printf("CMM Remain          : %8d kiB%n", s.cmmFreeKiB());
+            out.printf("%-20s: %8d kiB%n", "CMM Remain", s.cmmFreeKiB());
             return 0;
         }
         if (words.equals(List.of("info", "--temp"))) {
-            // Unverified line shape (community note); the parser takes the last integer.
-            out.println("temperature: " + s.tempMilliC());
+            // The binary's "%-20s: %d" with its label "temperature"; °C × 1000 (doc_guide_axcl_smi.md info table), read
+            // from /sys/class/thermal/thermal_zone0/temp on the card. Whether a Device ID line comes first is unverified.
+            out.printf("%-20s: %d%n", "temperature", s.tempMilliC());
             return 0;
         }
         out.println("axcl-smi (axfleet emulator): unsupported arguments " + words);
@@ -79,7 +106,7 @@ public final class SmiTool {
     }
 
     private static int reboot(EmulatedCard card, EmulatedCard.Snapshot s, int device, InputStream stdin, PrintStream out) throws Exception {
-        out.print("Do you want to reboot device " + device + " ? (y/n):");
+        out.print("Do you want to reboot device " + device + " ? (y/n): ");
         out.flush();
         String answer = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)).readLine();
         if (answer == null || !answer.trim().equalsIgnoreCase("y")) {
@@ -87,35 +114,50 @@ public final class SmiTool {
             return 1;
         }
         out.println();
-        if (device != 0 || s.resetting()) {
+        // A lost card can be rebooted: an assumption (docs/hardware.md U16); one already rebooting cannot.
+        if (s.resetting()) {
             out.println("axcl init fail, ret = 0x8030010b");
             return 1;
         }
+        if (device >= CARDS) {
+            out.printf("device index %d is out of connected devices number %d%n", device, CARDS);
+            return 1;
+        }
         card.reboot();
+        out.printf("reboot device %d success%n", device);
         return 0;
     }
 
+    /** {@code | %-32s                              %32s |} between rules, then the column titles. */
     private static void header(PrintStream out) {
-        out.printf("| AXCL-SMI  %-52s Driver  %-22s |%n", VERSION, VERSION);
+        out.println(RULE);
+        out.printf("| %-32s                              %32s |%n", "AXCL-SMI  " + VERSION, "Driver  " + VERSION);
+        out.println(TABLE_RULE);
         out.println("| Card  Name                     Firmware | Bus-Id       |                          Memory-Usage |");
         out.println("| Fan   Temp                Pwr:Usage/Cap | CPU      NPU |                             CMM-Usage |");
+        out.println(TABLE_HEAVY);
     }
 
     private static void processesHeader(PrintStream out) {
+        out.println(RULE);
         out.println("| Processes:                                                                                     |");
         out.println("| Card      PID  Process Name                                                   NPU Memory Usage |");
+        out.println(HEAVY);
     }
 
-    /** The default table, laid out as in the manufacturer's documentation. */
+    /** The default table, with the binary's row formats. */
     static void table(EmulatedCard.Snapshot s, PrintStream out) {
         header(out);
-        out.printf("|    0  %-25s%8s | 0001:01:00.0 | %18d MiB / %8d MiB |%n", "AX650N", "V3.6.4",
+        out.printf("| %4d  %-16s %16s | %12s |           %8d MiB / %8d MiB |%n", 0, "AX650N", "V3.6.4", "0001:01:00.0",
                 s.memUsedKiB() / 1024, EmulatedCard.MEM_TOTAL_KIB / 1024);
-        out.printf("|   -- %4dC                      -- / -- | %-10s%2s | %18d MiB / %8d MiB |%n", Math.round(s.tempMilliC() / 1000.0),
+        out.printf("| %4s  %4s %28s | %-6s%6s |           %8d MiB / %8d MiB |%n", "--", Math.round(s.tempMilliC() / 1000.0) + "C", "-- / --",
                 s.cpu() + "%", s.npu() + "%", s.cmmUsedKiB() / 1024, EmulatedCard.CMM_TOTAL_KIB / 1024);
+        out.println(TABLE_RULE);
+        out.println();
         processesHeader(out);
         for (EmulatedCard.User u : s.users()) {
-            out.printf("| %4d %8d  %-56s %12d KiB |%n", 0, u.pid(), u.name(), u.cmmKiB());
+            out.printf("| %4d %8d  %-66s %8d KiB |%n", 0, u.pid(), u.name(), u.cmmKiB());
         }
+        out.println(RULE);
     }
 }

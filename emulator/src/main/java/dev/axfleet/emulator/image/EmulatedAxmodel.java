@@ -28,7 +28,11 @@ public final class EmulatedAxmodel {
         return new EmulatedAxmodel(kind);
     }
 
-    /** @param type fp32, int32 or uint8; @param shape like {@code 1x4x64x64} */
+    /**
+     * @param type  int8, uint8, int16, uint16, int32, uint32, fp16, bf16 or fp32 (axcl_rt_engine_type.h's types the emulated
+     *              library reads and writes)
+     * @param shape like {@code 1x4x64x64}
+     */
     public EmulatedAxmodel input(String name, String type, String shape) {
         lines.add("input=" + name + "," + type + "," + shape);
         return this;

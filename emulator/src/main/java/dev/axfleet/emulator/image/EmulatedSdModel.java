@@ -51,7 +51,10 @@ public final class EmulatedSdModel {
                 .input("/down_blocks.0/resnets.0/act_1/Mul_output_0", "fp32", "1x1280")
                 .input("encoder_hidden_states", "fp32", "1x77x768")
                 .output("out_sample", "fp32", "1x4x" + latent).execMs(scaled(unetMs, timeScale)).cmmMiB(unetMiB).write(dir.resolve("unet.axmodel"));
-        EmulatedAxmodel.of("sd15_vae_decoder" + suffix).input("x", "fp32", "1x4x" + latent).output("sample", "fp32", "1x3x" + image)
+        // An FP16 output, so that the binding's conversions run as they would if the card's decoder gave one: the
+        // manufacturer's notes say most key tensors are FP32, not all (ax-llm docs/sd15_axllm_implementation.md §7.2).
+        // Which real tensors are not FP32 is unverified; the worker logs each tensor's type at load (docs/hardware.md).
+        EmulatedAxmodel.of("sd15_vae_decoder" + suffix).input("x", "fp32", "1x4x" + latent).output("sample", "fp16", "1x3x" + image)
                 .execMs(scaled(vaeMs, timeScale)).cmmMiB(vaeMiB).write(dir.resolve("vae_decoder.axmodel"));
         try {
             writeNpy(dir.resolve("time_input_txt2img.npy"), timeInput());

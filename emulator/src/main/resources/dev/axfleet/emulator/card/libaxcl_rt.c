@@ -50,12 +50,15 @@ typedef struct {
 _Static_assert(sizeof(axclrtDeviceProperties) == 240, "axclrtDeviceProperties is 240 bytes");
 
 #define ERR_DEVICE_OPEN 0x8030010b      /* runtime/device/OPEN: card not found */
+#define ERR_DEVICE_BUSY 0x80300106      /* runtime/device/BUSY: this emulator's answer to a second axclInit */
 #define ERR_DEVICE_NO_CONNECT 0x80300181 /* runtime/device/NO_CONNECT */
+#define ERR_DEVICE_NOT_ACTIVE 0x80300183 /* runtime/device/NOT_ACTIVE (axcl_rt_device.h) */
+#define ERR_CONTEXT_NO_BIND 0x80300284  /* runtime/context/NO_BIND_CONTEXT (axcl_rt_context.h) */
 #define CMM_TOTAL_KIB 7208960u
 #define MEM_TOTAL_KIB (945u * 1024u)
 
 typedef struct {
-    int present, hang, driver_loaded, reboot_cures, execute_fail;
+    int present, hang, driver_loaded, reboot_cures, execute_fail, activation_fail;
     long long temp_mc, mem_used_kib, cmm_base_kib, cmm_reserved_kib, cpu, npu, resetting_until;
 } card_state;
 
@@ -84,6 +87,7 @@ static int read_state(card_state *s) {
         else if (!strcmp(line, "driver_loaded")) s->driver_loaded = !strncmp(v, "true", 4);
         else if (!strcmp(line, "reboot_cures")) s->reboot_cures = !strncmp(v, "true", 4);
         else if (!strcmp(line, "execute_fail")) s->execute_fail = !strncmp(v, "true", 4);
+        else if (!strcmp(line, "activation_fail")) s->activation_fail = !strncmp(v, "true", 4);
         else if (!strcmp(line, "temp_mc")) s->temp_mc = atoll(v);
         else if (!strcmp(line, "mem_used_kib")) s->mem_used_kib = atoll(v);
         else if (!strcmp(line, "cmm_base_kib")) s->cmm_base_kib = atoll(v);
@@ -145,9 +149,47 @@ static long long users_cmm_kib(void) {
 /* The process holds the device node while initialised, as with the driver's /dev/axcl_host (axera.md 8.4). */
 static int device_fd = -1;
 
+/*
+ * axclInit once per process: axcl-docs doc_guide_axcl_api.md (axclInit, limits) says "一个进程内只调用一次本接口"
+ * (call it only once per process). What the real library does on a second call is not documented; this one refuses it
+ * (docs/hardware.md lists that as an assumption). A failed call does not count: the card may appear later.
+ */
+static int init_done;
+
+/*
+ * Devices and contexts (doc_guide_axcl_api.md axclrtSetDevice, axclrtCreateContext, axclrtResetDevice): SetDevice
+ * activates the device (reference counted) and binds its default context to the calling thread; CreateContext binds a
+ * new context to the calling thread, activating the device first if needed; ResetDevice to a count of 0 releases every
+ * context. The real library's strings say "device {} is not actived" and "thread {} hasn't binded any context yet".
+ */
+static int device_ref;
+static int device_gen;
+static int context_tokens[64];
+static int next_token;
+static __thread void *bound_ctx;
+static __thread int bound_gen;
+
+static void bind_context(void *ctx) {
+    bound_ctx = ctx;
+    bound_gen = device_gen;
+}
+
+/* 0 when the calling thread may work on the device, else the error the call returns. */
+static axclError thread_ready(void) {
+    if (device_ref <= 0) {
+        return ERR_DEVICE_NOT_ACTIVE;
+    }
+    return bound_ctx != NULL && bound_gen == device_gen ? 0 : ERR_CONTEXT_NO_BIND;
+}
+
 axclError axclInit(const char *config) {
     card_state s;
     (void)config;
+    if (init_done) {
+        fprintf(stderr, "axfleet emulated libaxcl_rt: axclInit called a second time in process %d; the manufacturer allows one call "
+                        "per process (doc_guide_axcl_api.md)\n", (int)getpid());
+        return ERR_DEVICE_BUSY;
+    }
     if (read_state(&s) != 0) {
         return ERR_DEVICE_OPEN;
     }
@@ -158,6 +200,7 @@ axclError axclInit(const char *config) {
     if (device_fd < 0) {
         device_fd = open(AXFLEET_CARD_DIR "/dev/axcl_host", O_RDONLY);
     }
+    init_done = 1;
     return 0;
 }
 
@@ -169,6 +212,8 @@ axclError axclFinalize(void) {
         close(device_fd);
         device_fd = -1;
     }
+    device_ref = 0;
+    device_gen++;
     return 0;
 }
 
@@ -201,6 +246,11 @@ axclError axclrtGetDeviceProperties(int32_t deviceId, axclrtDeviceProperties *p)
     if (deviceId != 1 || !visible(&s)) {
         return ERR_DEVICE_NO_CONNECT;
     }
+    /* axcl-runtime sample/runtime/main.cpp activates the device (:72) and creates a context (:99) before asking (:115). */
+    axclError ready = thread_ready();
+    if (ready != 0) {
+        return ready;
+    }
     long long cmm_used = s.cmm_base_kib + s.cmm_reserved_kib + users_cmm_kib();
     snprintf(p->swVersion, sizeof(p->swVersion), "V3.6.4_20250805020145 (axfleet emulated card)");
     p->uid = 0x650650650ULL;
@@ -212,8 +262,10 @@ axclError axclrtGetDeviceProperties(int32_t deviceId, axclrtDeviceProperties *p)
     p->freeMemSize = (uint32_t)(MEM_TOTAL_KIB - s.mem_used_kib);
     p->totalCmmSize = CMM_TOTAL_KIB;
     p->freeCmmSize = (uint32_t)(cmm_used > CMM_TOTAL_KIB ? 0 : CMM_TOTAL_KIB - cmm_used);
-    p->cpuLoading = (uint32_t)s.cpu;
-    p->npuLoading = (uint32_t)s.npu;
+    /* "average cpu loading * 100%" (axcl_rt_type.h): hundredths of a percent; the sample prints cpuLoading / 100.0 as %
+     * (sample/runtime/main.cpp:125-126). The card's state keeps whole percent, as axcl-smi's table shows them. */
+    p->cpuLoading = (uint32_t)(s.cpu * 100);
+    p->npuLoading = (uint32_t)(s.npu * 100);
     return 0;
 }
 
@@ -235,7 +287,8 @@ typedef struct {
 
 typedef struct {
     char name[128];
-    int32_t type; /* axclrtEngineDataType: INT32 7, UINT8 4, FP32 15 */
+    int32_t type; /* axclrtEngineDataType (axcl_rt_engine_type.h): INT8 3, UINT8 4, INT16 5, UINT16 6, INT32 7, UINT32 8,
+                     FP16 13, BF16 14, FP32 15 */
     axclrtEngineIODims dims;
     uint64_t size;
 } io_desc;
@@ -293,10 +346,85 @@ static int state_ok(void) {
 
 static uint64_t elem_size(int32_t type) {
     switch (type) {
-        case 4: return 1;
-        case 7: case 15: return 4;
+        case 3: case 4: return 1;
+        case 5: case 6: case 13: case 14: return 2;
+        case 7: case 8: case 15: return 4;
         default: return 0;
     }
+}
+
+static int32_t type_of(const char *name) {
+    static const char *names[] = {"", "", "", "int8", "uint8", "int16", "uint16", "int32", "uint32", "", "", "", "", "fp16", "bf16",
+                                  "fp32"};
+    for (int32_t t = 0; t < (int32_t)(sizeof(names) / sizeof(names[0])); t++) {
+        if (names[t][0] && !strcmp(name, names[t])) {
+            return t;
+        }
+    }
+    return 0;
+}
+
+/* IEEE 754 binary16 <-> float, round to nearest even (what numpy's float16 does). */
+static uint16_t to_fp16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+    uint32_t mant = x & 0x7fffffu;
+    if (((x >> 23) & 0xff) == 0xff) {
+        return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+    }
+    if (exp >= 31) {
+        return (uint16_t)(sign | 0x7c00u);
+    }
+    if (exp <= 0) {
+        if (exp < -10) {
+            return (uint16_t)sign;
+        }
+        mant |= 0x800000u;
+        uint32_t shift = (uint32_t)(14 - exp);
+        uint32_t half = mant >> shift;
+        uint32_t rest = mant & ((1u << shift) - 1);
+        uint32_t mid = 1u << (shift - 1);
+        if (rest > mid || (rest == mid && (half & 1))) {
+            half++;
+        }
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)exp << 10) | (mant >> 13);
+    uint32_t rest = mant & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (half & 1))) {
+        half++;
+    }
+    return (uint16_t)half;
+}
+
+static float from_fp16(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ffu;
+    uint32_t x;
+    if (exp == 0) {
+        float f = (float)mant / 16777216.0f; /* 2^-24 */
+        return sign ? -f : f;
+    }
+    x = exp == 31 ? sign | 0x7f800000u | (mant << 13) : sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static uint16_t to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
+}
+
+static float from_bf16(uint16_t b) {
+    uint32_t x = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
 }
 
 static int parse_io(const char *v, io_desc *d) {
@@ -305,7 +433,7 @@ static int parse_io(const char *v, io_desc *d) {
     if (sscanf(v, "%127[^,],%15[^,],%127s", d->name, type, shape) != 3) {
         return -1;
     }
-    d->type = !strcmp(type, "fp32") ? 15 : !strcmp(type, "int32") ? 7 : !strcmp(type, "uint8") ? 4 : 0;
+    d->type = type_of(type);
     if (d->type == 0) {
         return -1;
     }
@@ -349,35 +477,62 @@ static int load_descriptor(const char *path, model *m) {
 }
 
 axclError axclrtSetDevice(int32_t deviceId) {
-    return deviceId == 1 && state_ok() ? 0 : ERR_DEVICE_NO_CONNECT;
+    card_state s;
+    if (deviceId != 1 || !state_ok() || read_state(&s) != 0 || s.activation_fail) {
+        return ERR_DEVICE_NO_CONNECT;
+    }
+    device_ref++;
+    if (bound_ctx == NULL || bound_gen != device_gen) {
+        bind_context(&context_tokens[0]); /* the device's default context */
+    }
+    return 0;
 }
 
 axclError axclrtResetDevice(int32_t deviceId) {
     (void)deviceId;
+    if (device_ref > 0 && --device_ref == 0) {
+        device_gen++; /* every context of the device is gone */
+    }
     return 0;
 }
 
 axclError axclrtCreateContext(void **context, int32_t deviceId) {
-    static int token;
     if (!context) {
         return ERR_NULL_POINTER;
     }
-    *context = &token;
-    return deviceId == 1 && state_ok() ? 0 : ERR_DEVICE_NO_CONNECT;
+    if (deviceId != 1 || !state_ok()) {
+        return ERR_DEVICE_NO_CONNECT;
+    }
+    if (device_ref <= 0) {
+        device_ref = 1; /* "若指定设备设备未被激活，本接口内部将首先激活设备" */
+    }
+    next_token = next_token % 63 + 1;
+    *context = &context_tokens[next_token];
+    bind_context(*context);
+    return 0;
 }
 
 axclError axclrtDestroyContext(void *context) {
-    (void)context;
+    if (context != NULL && bound_ctx == context) {
+        bound_ctx = NULL;
+    }
     return 0;
 }
 
 axclError axclrtSetCurrentContext(void *context) {
-    return context ? 0 : ERR_NULL_POINTER;
+    if (!context) {
+        return ERR_NULL_POINTER;
+    }
+    bind_context(context);
+    return thread_ready();
 }
 
 axclError axclrtEngineInit(int32_t npuKind) {
     (void)npuKind;
-    return state_ok() ? 0 : ERR_DEVICE_NO_CONNECT;
+    if (!state_ok()) {
+        return ERR_DEVICE_NO_CONNECT;
+    }
+    return thread_ready();
 }
 
 axclError axclrtEngineFinalize(void) {
@@ -403,6 +558,9 @@ axclError axclrtEngineLoadFromFile(const char *modelPath, uint64_t *modelId) {
     }
     if (!state_ok()) {
         return ERR_DEVICE_NO_CONNECT;
+    }
+    if (thread_ready() != 0) {
+        return thread_ready();
     }
     for (int i = 0; i < MAX_MODELS; i++) {
         if (!models[i].used) {
@@ -575,6 +733,9 @@ axclError axclrtMalloc(void **devPtr, size_t size, int32_t policy) {
     if (!devPtr) {
         return ERR_NULL_POINTER;
     }
+    if (thread_ready() != 0) {
+        return thread_ready();
+    }
     *devPtr = calloc(1, size);
     return *devPtr ? 0 : ERR_NO_MEMORY;
 }
@@ -585,7 +746,11 @@ axclError axclrtFree(void *devPtr) {
 }
 
 axclError axclrtMallocHost(void **hostPtr, size_t size) {
-    return axclrtMalloc(hostPtr, size, 0);
+    if (!hostPtr) {
+        return ERR_NULL_POINTER;
+    }
+    *hostPtr = calloc(1, size);
+    return *hostPtr ? 0 : ERR_NO_MEMORY;
 }
 
 axclError axclrtFreeHost(void *hostPtr) {
@@ -603,9 +768,30 @@ axclError axclrtMemcpy(void *dst, const void *src, size_t count, int32_t kind) {
 
 static double input_value(const io_desc *d, const void *buf, uint64_t i) {
     switch (d->type) {
+        case 3: return ((const int8_t *)buf)[i] / 127.0;
         case 4: return ((const uint8_t *)buf)[i] / 255.0;
+        case 5: return ((const int16_t *)buf)[i] * 0.001;
+        case 6: return ((const uint16_t *)buf)[i] * 0.001;
         case 7: return ((const int32_t *)buf)[i] * 0.001;
+        case 8: return ((const uint32_t *)buf)[i] * 0.001;
+        case 13: return from_fp16(((const uint16_t *)buf)[i]);
+        case 14: return from_bf16(((const uint16_t *)buf)[i]);
         default: return ((const float *)buf)[i];
+    }
+}
+
+/* Writes v (in [-1, 1]) as the output's type: floats as they are, integers scaled to their range. */
+static void output_value(const io_desc *d, void *buf, uint64_t i, float v) {
+    switch (d->type) {
+        case 3: ((int8_t *)buf)[i] = (int8_t)lrintf(v * 127); break;
+        case 4: ((uint8_t *)buf)[i] = (uint8_t)((v + 1) * 127.5); break;
+        case 5: ((int16_t *)buf)[i] = (int16_t)lrintf(v * 1000); break;
+        case 6: ((uint16_t *)buf)[i] = (uint16_t)lrintf((v + 1) * 1000); break;
+        case 7: ((int32_t *)buf)[i] = (int32_t)(v * 1000); break;
+        case 8: ((uint32_t *)buf)[i] = (uint32_t)lrintf((v + 1) * 1000); break;
+        case 13: ((uint16_t *)buf)[i] = to_fp16(v); break;
+        case 14: ((uint16_t *)buf)[i] = to_bf16(v); break;
+        default: ((float *)buf)[i] = v; break;
     }
 }
 
@@ -668,10 +854,7 @@ axclError axclrtEngineExecute(uint64_t modelId, uint64_t contextId, uint32_t gro
                 uint64_t hashed = (i * 2654435761u + (uint64_t)k * 97 + (uint64_t)o) % nk;
                 acc += 0.8 * input_value(&m->in[k], e->in[k], same) + 0.4 * input_value(&m->in[k], e->in[k], hashed);
             }
-            float v = (float)tanh(acc);
-            if (m->out[o].type == 15) ((float *)e->out[o])[i] = v;
-            else if (m->out[o].type == 7) ((int32_t *)e->out[o])[i] = (int32_t)(v * 1000);
-            else ((uint8_t *)e->out[o])[i] = (uint8_t)((v + 1) * 127.5);
+            output_value(&m->out[o], e->out[o], i, (float)tanh(acc));
         }
     }
     const char *scale = getenv("AXFLEET_EMULATOR_TIME_SCALE");

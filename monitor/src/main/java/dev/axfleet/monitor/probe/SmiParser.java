@@ -1,5 +1,6 @@
 package dev.axfleet.monitor.probe;
 
+import dev.axfleet.axcl.AxclError;
 import dev.axfleet.broker.CardProcess;
 import dev.axfleet.broker.CardReadings;
 import java.util.ArrayList;
@@ -9,9 +10,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads {@code axcl-smi} output in the formats the manufacturer documents (M5Stack docs {@code axcl_smi},
- * quoted in ../shared/axera.md §3). Each field has its own pattern, so a changed column loses that field
- * (null, with a warning) and keeps the others. Never throws on any input.
+ * Reads {@code axcl-smi} output in the formats the manufacturer documents (axcl-docs@df7ef4c doc_guide_axcl_smi.md:25-41,
+ * with {@code +---} rules and {@code |===} lines; M5Stack docs {@code axcl_smi}, quoted in ../shared/axera.md §3) and the
+ * binary's format strings (axcl-runtime@6696a5f out/axcl_linux_arm64/bin/axcl-smi, V3.10.2): its rows
+ * {@code | %4d  %-16s %16s | %12s |}, its failure lines, {@code %-20s: %d} info lines. Each field has its own pattern, so
+ * a changed column loses that field (null, with a warning) and keeps the others. Never throws on any input.
  */
 public final class SmiParser {
     /** {@code |    0  AX650N                     V3.6.4 | 0001:01:00.0 |                149 MiB /      945 MiB |} */
@@ -21,10 +24,18 @@ public final class SmiParser {
     private static final Pattern LOAD_ROW = Pattern.compile("^\\|\\s*\\S+\\s+(-?\\d{1,3})C\\s.*\\|\\s*(\\d{1,3})%\\s+(\\d{1,3})%\\s*\\|\\s*(\\d{1,9}) MiB\\s*/\\s*(\\d{1,9}) MiB\\s*\\|\\s*$");
     /** {@code |    0    84643  /home/axera/samples/qwen3-4b/main_axcl_aarch64      4894032 KiB |} */
     private static final Pattern PROCESS_ROW = Pattern.compile("^\\|\\s*(\\d{1,3})\\s+(\\d{1,10})\\s+(\\S.*?)\\s+(\\d{1,12}) KiB\\s*\\|\\s*$");
-    private static final Pattern INIT_FAIL = Pattern.compile("axcl init fail, ret = (0x[0-9a-fA-F]{8})");
+    private static final Pattern INIT_FAIL = Pattern.compile("axcl init fail, ret = (0x[0-9a-fA-F]{1,8})");
+    /** The binary's {@code active device %d fail, ret = 0x%x}: listed, but {@code axclrtSetDevice} failed. */
+    private static final Pattern ACTIVE_FAIL = Pattern.compile("active device (\\d{1,10}) fail, ret = (0x[0-9a-fA-F]{1,8})");
+    /** The binary's {@code device index %d is out of connected devices number %d}. */
+    private static final Pattern OUT_OF_RANGE = Pattern.compile("device index (-?\\d{1,10}) is out of connected devices number (\\d{1,10})");
+    /** The binary's {@code %s is already running, please try later.}: another axcl-smi holds it (a person's {@code watch}). */
+    private static final Pattern BUSY = Pattern.compile("(\\S{1,200}) is already running, please try later\\.");
     private static final Pattern DEVICE_ID = Pattern.compile("^Device ID\\s*:\\s*(\\d{1,3})");
     private static final Pattern CMM_LINE = Pattern.compile("^CMM (Total|Used|Remain)\\s*:\\s*(\\d{1,12})\\s*[kK]i?B\\s*$");
     private static final Pattern INTEGER = Pattern.compile("-?\\d{1,12}");
+    /** The binary's {@code %-20s: %d} with its label {@code temperature}. */
+    private static final Pattern TEMP_LINE = Pattern.compile("(?m)^temperature\\s*:\\s*(-?\\d{1,12})\\s*$");
 
     private SmiParser() {
     }
@@ -33,8 +44,7 @@ public final class SmiParser {
     public static DeviceHealth table(String output, int index) {
         List<String> warnings = new ArrayList<>();
         String[] lines = output.split("\\R");
-        Matcher fail = INIT_FAIL.matcher(output);
-        String failure = fail.find() ? failureDetail(output, fail.group(1)) : null;
+        String failure = failure(output);
         Integer cardRow = null;
         Long memUsed = null;
         Long memTotal = null;
@@ -126,21 +136,54 @@ public final class SmiParser {
     }
 
     /**
-     * {@code axcl-smi info --temp -d N}: the manufacturer says °C × 1000 but does not show the line, so the
-     * last integer is taken ({@code temperature: 49263} → 49.263 °C). A value below 1000 is taken as °C.
+     * {@code axcl-smi info --temp -d N}: °C × 1000 (doc_guide_axcl_smi.md's info table), printed by the binary as
+     * {@code %-20s: %d} labelled {@code temperature}; without that line the last integer is taken
+     * ({@code temperature: 49263} → 49.263 °C). A value below 1000 is taken as °C.
      */
     public static OptionalLong tempMilliC(String output) {
-        Matcher m = INTEGER.matcher(output);
+        Matcher line = TEMP_LINE.matcher(output);
         String last = null;
-        while (m.find()) {
-            last = m.group();
+        if (line.find()) {
+            last = line.group(1);
+        } else {
+            Matcher m = INTEGER.matcher(output);
+            while (m.find()) {
+                last = m.group();
+            }
         }
-        if (last == null || output.contains("axcl init fail")) {
+        if (last == null || failure(output) != null || busy(output)) {
             return OptionalLong.empty();
         }
         long v = Long.parseLong(last);
         long milli = Math.abs(v) < 1000 ? v * 1000 : v;
         return milli < -50_000 || milli > 200_000 ? OptionalLong.empty() : OptionalLong.of(milli);
+    }
+
+    /** The tool's own failure line in words, or null when it printed none. */
+    static String failure(String output) {
+        Matcher init = INIT_FAIL.matcher(output);
+        if (init.find()) {
+            return failureDetail(output, init.group(1));
+        }
+        Matcher range = OUT_OF_RANGE.matcher(output);
+        if (range.find()) {
+            return "axcl-smi: device index " + range.group(1) + " is out of connected devices number " + range.group(2) + " (card not found)";
+        }
+        Matcher active = ACTIVE_FAIL.matcher(output);
+        if (active.find()) {
+            int code = (int) Long.parseLong(active.group(2).substring(2), 16);
+            return "axcl-smi: active device " + active.group(1) + " fail, ret = " + active.group(2) + " (the card is listed but cannot be "
+                    + "activated: " + AxclError.describe(code) + ")";
+        }
+        return null;
+    }
+
+    /**
+     * Whether axcl-smi refused to run because another axcl-smi is running ({@code %s is already running, please try
+     * later.}): not a card failure; ask again shortly.
+     */
+    public static boolean busy(String output) {
+        return BUSY.matcher(output).find();
     }
 
     private static String failureDetail(String output, String code) {

@@ -32,9 +32,17 @@ public final class SmiProbe implements DeviceProbe {
         return false;
     }
 
+    /** How often a run that finds another axcl-smi running is tried, and the pause between tries. */
+    static final int BUSY_TRIES = 4;
+    static final Duration BUSY_PAUSE = Duration.ofMillis(500);
+
     @Override
     public DeviceHealth probe(int card) {
-        Tool.Result table = Tool.run(smi, null, timeout);
+        Tool.Result table = runSmi(smi);
+        if (table.startError() == null && !table.timedOut() && SmiParser.busy(table.output())) {
+            return DeviceHealth.failed(DeviceHealth.Status.UNREADABLE, "axcl-smi refused " + BUSY_TRIES + " times: another axcl-smi is running ("
+                    + Tool.oneLine(table.output(), 120) + ")", List.of());
+        }
         if (table.startError() != null) {
             return DeviceHealth.failed(DeviceHealth.Status.NOT_FOUND, "axcl-smi cannot run: " + table.startError(), List.of());
         }
@@ -71,7 +79,25 @@ public final class SmiProbe implements DeviceProbe {
     private java.util.Optional<String> info(int card, String what) {
         List<String> command = new ArrayList<>(smi);
         command.addAll(List.of("info", what, "-d", String.valueOf(card)));
-        Tool.Result r = Tool.run(command, null, timeout);
+        Tool.Result r = runSmi(command);
         return r.ok() ? java.util.Optional.of(r.output()) : java.util.Optional.empty();
+    }
+
+    /**
+     * Runs axcl-smi; while it answers {@code %s is already running, please try later.} (a person's {@code watch axcl-smi}
+     * holds it), tries again shortly, a few times: that is not the card failing.
+     */
+    private Tool.Result runSmi(List<String> command) {
+        Tool.Result r = Tool.run(command, null, timeout);
+        for (int attempt = 1; attempt < BUSY_TRIES && r.startError() == null && !r.timedOut() && SmiParser.busy(r.output()); attempt++) {
+            try {
+                Thread.sleep(BUSY_PAUSE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return r;
+            }
+            r = Tool.run(command, null, timeout);
+        }
+        return r;
     }
 }

@@ -78,9 +78,46 @@ class SmiParserTest {
         assertEquals(18L, noUsed.usedMiB(), "used = total - remain when the Used line is missing");
     }
 
+    /** axcl-docs@df7ef4c doc_guide_axcl_smi.md:26-41 verbatim: rules, heavy lines and a process row. */
+    @Test
+    void theTableAsTheManufacturersGuidePrintsIt() {
+        DeviceHealth h = SmiParser.table(fixture("table-documented.txt"), 0);
+        assertEquals(DeviceHealth.Status.ANSWERING, h.status(), String.valueOf(h));
+        assertEquals(52.0, h.readings().temperatureC());
+        assertEquals(181L, h.readings().memoryUsedMiB());
+        assertEquals(954L, h.readings().memoryTotalMiB());
+        assertEquals(22L, h.readings().cmmUsedMiB());
+        assertEquals(3072L, h.readings().cmmTotalMiB());
+        assertEquals(3, h.readings().cpuPercent());
+        assertEquals(0, h.readings().npuPercent());
+        assertEquals(List.of(new CardProcess(763, "/opt/bin/axcl/axcl_run_model", 160)), h.readings().processes());
+        assertEquals(List.of(), h.warnings());
+        assertEquals(DeviceHealth.Status.NOT_FOUND, SmiParser.table(fixture("table-documented.txt"), 1).status());
+    }
+
+    /**
+     * The binary's failure lines (its format strings, with values filled in): a card listed but not activated and an
+     * index beyond the list are a card not found, with the tool's words; another axcl-smi running is not a card failure.
+     */
+    @Test
+    void theBinarysFailureLines() {
+        DeviceHealth active = SmiParser.table(fixture("active-fail.txt"), 0);
+        assertEquals(DeviceHealth.Status.NOT_FOUND, active.status());
+        assertTrue(active.detail().contains("active device 129 fail, ret = 0x80300181") && active.detail().contains("no device connected"),
+                active.detail());
+        DeviceHealth range = SmiParser.table(fixture("index-out-of-range.txt"), 1);
+        assertEquals(DeviceHealth.Status.NOT_FOUND, range.status());
+        assertTrue(range.detail().contains("out of connected devices number 1"), range.detail());
+        assertTrue(SmiParser.busy(fixture("already-running.txt")));
+        assertFalse(SmiParser.busy(fixture("table-documented.txt")));
+        assertEquals(OptionalLong.empty(), SmiParser.tempMilliC(fixture("already-running.txt")), "no temperature in a refusal");
+        assertEquals(OptionalLong.empty(), SmiParser.tempMilliC(fixture("active-fail.txt")), "129 is a device id, not a temperature");
+    }
+
     @Test
     void infoTempTakesTheLastIntegerInMilliDegrees() {
         assertEquals(OptionalLong.of(49263), SmiParser.tempMilliC(fixture("info-temp.txt")));
+        assertEquals(OptionalLong.of(49263), SmiParser.tempMilliC("Device ID           : 129 (0x81)\n" + fixture("info-temp.txt")));
         assertEquals(OptionalLong.of(41000), SmiParser.tempMilliC("41"), "a bare °C value");
         assertEquals(OptionalLong.empty(), SmiParser.tempMilliC(fixture("init-fail.txt")));
         assertEquals(OptionalLong.empty(), SmiParser.tempMilliC("temperature: 99999999"), "out of any physical range");
@@ -114,7 +151,7 @@ class SmiParserTest {
     void damagedOutputNeverThrowsAndNeverInventsNumbers() {
         Random random = new Random(650);
         List<String> fixtures = List.of(fixture("table-idle.txt"), fixture("table-loaded.txt"), fixture("info-cmm.txt"),
-                fixture("init-fail.txt") + fixture("empty-table.txt"));
+                fixture("init-fail.txt") + fixture("empty-table.txt"), fixture("table-documented.txt"));
         for (String original : fixtures) {
             for (int i = 0; i < 2500; i++) {
                 String damaged = damage(original, random);

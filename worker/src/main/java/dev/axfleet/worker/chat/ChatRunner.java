@@ -62,6 +62,7 @@ public final class ChatRunner implements Runner {
         if (generation.isCancelled()) {
             throw new CancellationException();
         }
+        generation.warnings().forEach(context::warn);
         Usage usage = out.usage() != null ? out.usage() : new Usage(TokenEstimate.of(sent.messages()), generation.tokens(), true);
         Long firstTokenMs = generation.firstTextNanos() == 0 ? null : (generation.firstTextNanos() - start) / 1_000_000;
         return new ChatOutput(out.text(), out.finishReason(), usage, firstTokenMs, fit.dropped(), generation.thinking());

@@ -4,6 +4,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
+import dev.axfleet.axcl.AxclProcess;
 import dev.axfleet.axcl.DeviceList;
 import dev.axfleet.axcl.DeviceProperties;
 import java.nio.file.Path;
@@ -20,13 +21,18 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One card opened by this process through {@code libaxcl_rt.so}, in the canonical order (../shared/axera.md §2.3):
- * {@code axclInit}, the device list (card index to device id), {@code axclrtSetDevice}, a context of our own,
- * {@code axclrtEngineInit}. Every AXCL call runs on one platform thread that holds that context (AXCL contexts
- * are per thread). A call that does not return within the time limit leaves the card marked hung: later calls
- * fail at once instead of queueing behind it.
+ * {@code axclInit} (once per process, shared with anything else in this JVM that uses the card: {@link AxclProcess}),
+ * the device list (card index to device id), {@code axclrtSetDevice}, a context of our own, {@code axclrtEngineInit}.
+ * Every AXCL call runs on one platform thread that holds that context (AXCL contexts are per thread). A call that does
+ * not return within the time limit leaves the card marked hung: later calls fail at once instead of queueing behind it.
+ *
+ * <p>Closing releases what this device opened (engines, the engine runtime, the context, the device) and never calls
+ * {@code axclFinalize}: a restart opens the card again in the same process, which must not call {@code axclInit} twice
+ * (axcl-docs doc_guide_axcl_api.md, axclInit: "一个进程内只调用一次本接口").
  */
 public final class AxclDevice implements AutoCloseable {
     private final AxclEngineApi rt;
+    private final String library;
     private final Duration callTimeout;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "axcl");
@@ -35,12 +41,15 @@ public final class AxclDevice implements AutoCloseable {
     });
     private final List<Engine> engines = new ArrayList<>();
     private int deviceId;
+    private boolean deviceSet;
+    private boolean engineReady;
     private String version = "";
     private Pointer context;
     private volatile Future<?> stuck;
 
-    private AxclDevice(AxclEngineApi rt, Duration callTimeout) {
+    private AxclDevice(AxclEngineApi rt, String library, Duration callTimeout) {
         this.rt = rt;
+        this.library = library;
         this.callTimeout = callTimeout;
     }
 
@@ -57,10 +66,10 @@ public final class AxclDevice implements AutoCloseable {
             throw new AxclException("the card's runtime library is not installed: cannot load " + library + " (" + e.getMessage()
                     + "); it comes with the driver package axclhost (docs/RASPBERRY_PI_SETUP.md, 2), or set runtime.axcl_library");
         }
-        AxclDevice d = new AxclDevice(rt, callTimeout);
+        AxclDevice d = new AxclDevice(rt, library, callTimeout);
         try {
             d.call("open the card", () -> {
-                AxclException.check("axclInit", rt.axclInit(null));
+                AxclException.check("axclInit", AxclProcess.init(library));
                 d.version = String.valueOf(rt.axclrtGetFullVersion());
                 DeviceList list = new DeviceList();
                 AxclException.check("axclrtGetDeviceList", rt.axclrtGetDeviceList(list));
@@ -69,11 +78,13 @@ public final class AxclDevice implements AutoCloseable {
                 }
                 d.deviceId = list.devices[card];
                 AxclException.check("axclrtSetDevice(" + d.deviceId + ")", rt.axclrtSetDevice(d.deviceId));
+                d.deviceSet = true;
                 PointerByReference ctx = new PointerByReference();
                 AxclException.check("axclrtCreateContext", rt.axclrtCreateContext(ctx, d.deviceId));
                 d.context = ctx.getValue();
                 AxclException.check("axclrtSetCurrentContext", rt.axclrtSetCurrentContext(d.context));
                 AxclException.check("axclrtEngineInit", rt.axclrtEngineInit(AxclEngineApi.AXCL_VNPU_DISABLE));
+                d.engineReady = true;
                 return null;
             });
         } catch (RuntimeException e) {
@@ -143,6 +154,7 @@ public final class AxclDevice implements AutoCloseable {
             return f.get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             stuck = f;
+            AxclProcess.stuck(library);
             throw new AxclException(what + ": the card did not answer within " + callTimeout.toMillis() + " ms");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
@@ -155,7 +167,11 @@ public final class AxclDevice implements AutoCloseable {
         }
     }
 
-    /** Unloads the engines and releases the device (not when a call is stuck: that would block for ever). */
+    /**
+     * Unloads the engines and releases the device, in the API guide's order (engines, {@code axclrtEngineFinalize},
+     * {@code axclrtDestroyContext}, {@code axclrtResetDevice}); {@code axclFinalize} is left to the process's exit
+     * ({@link AxclProcess}). Nothing is called when a call is stuck: that would block for ever.
+     */
     @Override
     public void close() {
         Future<?> blocked = stuck;
@@ -166,12 +182,15 @@ public final class AxclDevice implements AutoCloseable {
                         engines.forEach(Engine::release);
                         engines.clear();
                     }
-                    if (context != null) {
+                    if (engineReady) {
                         rt.axclrtEngineFinalize();
+                    }
+                    if (context != null) {
                         rt.axclrtDestroyContext(context);
+                    }
+                    if (deviceSet) {
                         rt.axclrtResetDevice(deviceId);
                     }
-                    rt.axclFinalize();
                 }).get(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 // Releasing is a courtesy at exit; the process ends either way.

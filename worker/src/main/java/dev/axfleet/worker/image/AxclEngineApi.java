@@ -21,13 +21,18 @@ public interface AxclEngineApi extends Library {
     int AXCL_MEM_MALLOC_NORMAL_ONLY = 2;
     int HOST_TO_DEVICE = 1;
     int DEVICE_TO_HOST = 2;
+    /** {@code axclrtEngineDataType} (axcl-runtime@6696a5f out/axcl_linux_arm64/include/axcl_rt_engine_type.h:55-73). */
+    int DATA_TYPE_INT8 = 3;
     int DATA_TYPE_UINT8 = 4;
+    int DATA_TYPE_INT16 = 5;
+    int DATA_TYPE_UINT16 = 6;
     int DATA_TYPE_INT32 = 7;
+    int DATA_TYPE_UINT32 = 8;
+    int DATA_TYPE_FP16 = 13;
+    int DATA_TYPE_BF16 = 14;
     int DATA_TYPE_FP32 = 15;
 
-    int axclInit(String config);
-
-    int axclFinalize();
+    // axclInit and axclFinalize are the process's: dev.axfleet.axcl.AxclProcess.
 
     String axclrtGetFullVersion();
 

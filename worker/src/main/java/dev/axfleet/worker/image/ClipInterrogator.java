@@ -35,8 +35,11 @@ public final class ClipInterrogator {
     /** The files under the image model's {@code clip/} folder interrogation needs. */
     public static final List<String> FILES = List.of("clip_base_vision.axmodel", "clip_base_text.axmodel", "visual_projection.npy",
             "text_projection.npy", "tags/imagenet_21k_labels_clean.txt");
+    /** {@code /sdapi/v1/interrogate}: score at least 0.22, best 10, else the best one (pi_axera_sd_generator.py:828-843). */
     static final double FLAT_THRESHOLD = 0.22;
     static final int FLAT_TOP = 10;
+    /** {@code general_tags} of the structured route: of the best 10, those scoring above 0.2, no fallback (:886-891). */
+    static final double GENERAL_THRESHOLD = 0.2;
     private static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
     private static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
     private static final int SIDE = 224;
@@ -91,6 +94,30 @@ public final class ClipInterrogator {
     }
 
     private Interrogation tags(float[] v) {
+        return interrogation(flat(scored(v)));
+    }
+
+    private Interrogation generalTags(float[] v) {
+        return interrogation(general(scored(v)));
+    }
+
+    private static Interrogation interrogation(List<Interrogation.Tag> tags) {
+        return new Interrogation(String.join(", ", tags.stream().map(Interrogation.Tag::tag).toList()), tags, Map.of());
+    }
+
+    /** The flat route's rule on tags sorted best first: at least 0.22, best 10, else the best one. */
+    static List<Interrogation.Tag> flat(List<Interrogation.Tag> scored) {
+        List<Interrogation.Tag> best = scored.stream().filter(t -> t.score() >= FLAT_THRESHOLD).limit(FLAT_TOP).toList();
+        return best.isEmpty() && !scored.isEmpty() ? List.of(scored.get(0)) : best;
+    }
+
+    /** The structured route's general tags on tags sorted best first: of the best 10, those above 0.2; none is none. */
+    static List<Interrogation.Tag> general(List<Interrogation.Tag> scored) {
+        return scored.stream().limit(FLAT_TOP).filter(t -> t.score() > GENERAL_THRESHOLD).toList();
+    }
+
+    /** Every vocabulary term with its cosine to {@code v}, best first. */
+    private List<Interrogation.Tag> scored(float[] v) {
         List<Interrogation.Tag> scored = new ArrayList<>(vocabulary.size());
         List<String> encoded = new ArrayList<>();
         for (String term : vocabulary) {
@@ -103,14 +130,10 @@ public final class ClipInterrogator {
         }
         saveCache(encoded);
         scored.sort(Comparator.comparingDouble(Interrogation.Tag::score).reversed());
-        List<Interrogation.Tag> best = scored.stream().filter(t -> t.score() >= FLAT_THRESHOLD).limit(FLAT_TOP).toList();
-        if (best.isEmpty() && !scored.isEmpty()) {
-            best = List.of(scored.get(0));
-        }
-        return new Interrogation(String.join(", ", best.stream().map(Interrogation.Tag::tag).toList()), best, Map.of());
+        return scored;
     }
 
-    /** Each category's winning term with its softmax confidence over that category; general tags as {@link #tags}. */
+    /** Each category's winning term with its softmax confidence over that category, and the service's general tags. */
     public synchronized Interrogation categorise(BufferedImage image, Map<String, List<String>> categories) {
         float[] v = imageEmbedding(image);
         List<String> encoded = new ArrayList<>();
@@ -124,7 +147,7 @@ public final class ClipInterrogator {
             winners.put(name, new Interrogation.Winner(candidates.get(best), p[best]));
         });
         saveCache(encoded);
-        Interrogation general = tags(v);
+        Interrogation general = generalTags(v);
         return new Interrogation(general.caption(), general.tags(), winners);
     }
 
@@ -152,13 +175,14 @@ public final class ClipInterrogator {
         return logits;
     }
 
-    /** CLIP's preprocessing: shortest side to 224 (bicubic), centre crop, scaled to [0, 1], normalised per channel. */
+    /**
+     * CLIP's preprocessing as Hugging Face's {@code CLIPProcessor} for openai/clip-vit-base-patch32 does it (the service:
+     * pi_axera_sd_generator.py:163): RGB; the short side to 224 and the long side to {@code int(224 * long / short)}
+     * (truncated: {@code get_resize_output_image_size}) with Pillow's bicubic ({@link PilBicubic}); the centre 224 × 224
+     * ({@code (size - 224) // 2}); scaled to [0, 1]; normalised per channel.
+     */
     float[] imageEmbedding(BufferedImage image) {
-        double s = (double) SIDE / Math.min(image.getWidth(), image.getHeight());
-        int w = Math.max(SIDE, (int) Math.round(image.getWidth() * s));
-        int h = Math.max(SIDE, (int) Math.round(image.getHeight() * s));
-        BufferedImage scaled = Pictures.fit(image, w, h, dev.axfleet.broker.image.ResizeMode.STRETCH);
-        int[] rgb = scaled.getRGB((w - SIDE) / 2, (h - SIDE) / 2, SIDE, SIDE, null, 0, SIDE);
+        int[] rgb = preprocess(image);
         float[] pixels = new float[3 * SIDE * SIDE];
         int plane = SIDE * SIDE;
         for (int i = 0; i < plane; i++) {
@@ -168,6 +192,54 @@ public final class ClipInterrogator {
         }
         float[] pooled = device.run(vision, Map.of(vision.inputs().get(0).name(), pixels))[1];
         return normalise(project(visualProjection, pooled));
+    }
+
+    /** The 224 × 224 RGB pixels (0xRRGGBB) CLIP is given for {@code image}, before scaling and normalising. */
+    static int[] preprocess(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int[] rgb = rgb(image);
+        int outW;
+        int outH;
+        if (w <= h) {
+            outW = SIDE;
+            outH = (int) (SIDE * (double) h / w);
+        } else {
+            outH = SIDE;
+            outW = (int) (SIDE * (double) w / h);
+        }
+        int[] scaled = PilBicubic.resize(rgb, w, h, outW, outH);
+        int top = (outH - SIDE) / 2;
+        int left = (outW - SIDE) / 2;
+        int[] crop = new int[SIDE * SIDE];
+        for (int y = 0; y < SIDE; y++) {
+            System.arraycopy(scaled, (top + y) * outW + left, crop, y * SIDE, SIDE);
+        }
+        return crop;
+    }
+
+    /**
+     * An image's pixels as PIL's {@code convert("RGB")} gives them: alpha dropped, a grey sample repeated in R, G and B
+     * (Java's getRGB would pass a grey image through a linear colour space and brighten it).
+     */
+    static int[] rgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        java.awt.image.Raster raster = image.getRaster();
+        if (raster.getNumBands() <= 2 && image.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY
+                && raster.getSampleModel().getSampleSize(0) == 8) {
+            int[] grey = raster.getSamples(0, 0, w, h, 0, (int[]) null);
+            int[] out = new int[w * h];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = grey[i] << 16 | grey[i] << 8 | grey[i];
+            }
+            return out;
+        }
+        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        for (int i = 0; i < argb.length; i++) {
+            argb[i] &= 0xFFFFFF;
+        }
+        return argb;
     }
 
     private float[] encodeTerm(String term) {

@@ -8,24 +8,74 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One loaded model (an {@code .axmodel}) with its IO described by the runtime and buffers allocated once: device
  * buffers set on its {@code axclrtEngineIO}, pinned host buffers ({@code axclrtMallocHost}) to copy through.
- * Inputs are given in the model's input order as {@code float[]} or {@code int[]}; outputs come back as
- * {@code float[]} in its output order. Used only on its {@link AxclDevice}'s thread.
+ * Inputs are given in the model's input order as {@code float[]} (FP32, FP16, BF16 tensors) or {@code int[]} (integer
+ * tensors); outputs of every supported type come back as {@code float[]} in its output order. Used only on its
+ * {@link AxclDevice}'s thread.
+ *
+ * <p>Element counts come from the dims and each type's size, as pyaxengine does (axengine/_axclrt.py@3554448:383,
+ * {@code dtype.itemsize * np.prod(shape)}); its {@code _transform_dtype} (:29-47) maps the integer types, FP32 and BF16.
+ * ax-llm docs/sd15_axllm_implementation.md §7.2 says most key SD tensors are FP32, not all; which ones are not is
+ * unverified on the card, so each tensor's type is logged at load.
  */
 public final class Engine {
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
     /** One input or output as the runtime describes it. */
     public record Tensor(String name, int dataType, int[] dims, long bytes, Pointer device, Pointer host) {
+        /** The number of elements: the product of the dims. */
         public long elements() {
-            return bytes / (dataType == AxclEngineApi.DATA_TYPE_UINT8 ? 1 : 4);
+            long n = 1;
+            for (int d : dims) {
+                n *= d;
+            }
+            return n;
+        }
+
+        /** The bytes the elements take ({@code bytes} may be more, never less). */
+        long dataBytes() {
+            return elements() * elementSize(dataType);
         }
 
         @Override
         public String toString() {
             return name + Arrays.toString(dims);
         }
+    }
+
+    /** Bytes per element of an {@code axclrtEngineDataType}; 0 for types this binding does not read or write. */
+    static int elementSize(int type) {
+        return switch (type) {
+            case AxclEngineApi.DATA_TYPE_INT8, AxclEngineApi.DATA_TYPE_UINT8 -> 1;
+            case AxclEngineApi.DATA_TYPE_INT16, AxclEngineApi.DATA_TYPE_UINT16, AxclEngineApi.DATA_TYPE_FP16, AxclEngineApi.DATA_TYPE_BF16 -> 2;
+            case AxclEngineApi.DATA_TYPE_INT32, AxclEngineApi.DATA_TYPE_UINT32, AxclEngineApi.DATA_TYPE_FP32 -> 4;
+            default -> 0;
+        };
+    }
+
+    /** The type's name in axcl_rt_engine_type.h, lower case and short ({@code fp16}), for logs and errors. */
+    static String typeName(int type) {
+        return switch (type) {
+            case AxclEngineApi.DATA_TYPE_INT8 -> "int8";
+            case AxclEngineApi.DATA_TYPE_UINT8 -> "uint8";
+            case AxclEngineApi.DATA_TYPE_INT16 -> "int16";
+            case AxclEngineApi.DATA_TYPE_UINT16 -> "uint16";
+            case AxclEngineApi.DATA_TYPE_INT32 -> "int32";
+            case AxclEngineApi.DATA_TYPE_UINT32 -> "uint32";
+            case AxclEngineApi.DATA_TYPE_FP16 -> "fp16";
+            case AxclEngineApi.DATA_TYPE_BF16 -> "bf16";
+            case AxclEngineApi.DATA_TYPE_FP32 -> "fp32";
+            default -> "type " + type;
+        };
+    }
+
+    private static boolean floating(int type) {
+        return type == AxclEngineApi.DATA_TYPE_FP32 || type == AxclEngineApi.DATA_TYPE_FP16 || type == AxclEngineApi.DATA_TYPE_BF16;
     }
 
     private final String name;
@@ -67,6 +117,12 @@ public final class Engine {
         for (int i = 0; i < rt.axclrtEngineGetNumOutputs(info.getValue()); i++) {
             out.add(tensor(rt, info.getValue(), io.getValue(), i, false));
         }
+        for (Tensor t : in) {
+            log.info("engine {}: input {} {} ({} bytes)", model.getFileName(), t, typeName(t.dataType()), t.bytes());
+        }
+        for (Tensor t : out) {
+            log.info("engine {}: output {} {} ({} bytes)", model.getFileName(), t, typeName(t.dataType()), t.bytes());
+        }
         return new Engine(rt, model.getFileName().toString(), id.getValue(), ctx.getValue(), info.getValue(), io.getValue(),
                 List.copyOf(in), List.copyOf(out));
     }
@@ -80,6 +136,16 @@ public final class Engine {
         IntByReference type = new IntByReference();
         AxclException.check("axclrtEngineGet" + (input ? "Input" : "Output") + "DataType(" + name + ")",
                 input ? rt.axclrtEngineGetInputDataType(info, index, type) : rt.axclrtEngineGetOutputDataType(info, index, type));
+        int[] shape = Arrays.copyOf(dims.dims, dims.dimCount);
+        Tensor described = new Tensor(name, type.getValue(), shape, bytes, null, null);
+        if (elementSize(type.getValue()) == 0) {
+            throw new AxclException((input ? "input " : "output ") + described + " has data type " + type.getValue()
+                    + ", which this binding does not convert (it reads int8, uint8, int16, uint16, int32, uint32, fp16, bf16 and fp32)");
+        }
+        if (described.dataBytes() > bytes) {
+            throw new AxclException((input ? "input " : "output ") + described + " " + typeName(type.getValue()) + " needs "
+                    + described.dataBytes() + " bytes; the runtime gives it " + bytes);
+        }
         PointerByReference device = new PointerByReference();
         AxclException.check("axclrtMalloc(" + bytes + ")", rt.axclrtMalloc(device, bytes, AxclEngineApi.AXCL_MEM_MALLOC_NORMAL_ONLY));
         PointerByReference host = new PointerByReference();
@@ -87,7 +153,7 @@ public final class Engine {
         AxclException.check("axclrtEngineSet" + (input ? "Input" : "Output") + "BufferByIndex(" + name + ")",
                 input ? rt.axclrtEngineSetInputBufferByIndex(io, index, device.getValue(), bytes)
                         : rt.axclrtEngineSetOutputBufferByIndex(io, index, device.getValue(), bytes));
-        return new Tensor(name, type.getValue(), Arrays.copyOf(dims.dims, dims.dimCount), bytes, device.getValue(), host.getValue());
+        return new Tensor(name, type.getValue(), shape, bytes, device.getValue(), host.getValue());
     }
 
     public String name() {
@@ -132,15 +198,9 @@ public final class Engine {
         }
         for (int i = 0; i < values.length; i++) {
             Tensor t = inputs.get(i);
-            if (values[i] instanceof float[] f && f.length == t.elements() && t.dataType() == AxclEngineApi.DATA_TYPE_FP32) {
-                t.host().write(0, f, 0, f.length);
-            } else if (values[i] instanceof int[] n && n.length == t.elements() && t.dataType() == AxclEngineApi.DATA_TYPE_INT32) {
-                t.host().write(0, n, 0, n.length);
-            } else {
-                throw new IllegalArgumentException(name + ": input " + t + " of type " + t.dataType() + " does not take " + values[i]);
-            }
+            write(t, values[i]);
             long t0 = System.nanoTime();
-            AxclException.check("axclrtMemcpy(" + t.name() + ", host to device)", rt.axclrtMemcpy(t.device(), t.host(), t.bytes(),
+            AxclException.check("axclrtMemcpy(" + t.name() + ", host to device)", rt.axclrtMemcpy(t.device(), t.host(), t.dataBytes(),
                     AxclEngineApi.HOST_TO_DEVICE));
             card += System.nanoTime() - t0;
         }
@@ -151,16 +211,187 @@ public final class Engine {
         for (int i = 0; i < outputs.size(); i++) {
             Tensor t = outputs.get(i);
             long c0 = System.nanoTime();
-            AxclException.check("axclrtMemcpy(" + t.name() + ", device to host)", rt.axclrtMemcpy(t.host(), t.device(), t.bytes(),
+            AxclException.check("axclrtMemcpy(" + t.name() + ", device to host)", rt.axclrtMemcpy(t.host(), t.device(), t.dataBytes(),
                     AxclEngineApi.DEVICE_TO_HOST));
             card += System.nanoTime() - c0;
-            if (t.dataType() != AxclEngineApi.DATA_TYPE_FP32) {
-                throw new IllegalStateException(name + ": output " + t + " is of type " + t.dataType() + ", not fp32");
-            }
-            out[i] = t.host().getFloatArray(0, (int) t.elements());
+            out[i] = read(t);
         }
         lastCardNanos = card;
         return out;
+    }
+
+    /** Writes one input into its host buffer in the tensor's type: floats for float tensors, ints for integer ones. */
+    private void write(Tensor t, Object value) {
+        int n = (int) t.elements();
+        Pointer h = t.host();
+        if (value instanceof float[] f && f.length == n && floating(t.dataType())) {
+            switch (t.dataType()) {
+                case AxclEngineApi.DATA_TYPE_FP32 -> h.write(0, f, 0, n);
+                case AxclEngineApi.DATA_TYPE_FP16 -> {
+                    short[] s = new short[n];
+                    for (int k = 0; k < n; k++) {
+                        s[k] = toFp16(f[k]);
+                    }
+                    h.write(0, s, 0, n);
+                }
+                default -> {
+                    short[] s = new short[n];
+                    for (int k = 0; k < n; k++) {
+                        s[k] = toBf16(f[k]);
+                    }
+                    h.write(0, s, 0, n);
+                }
+            }
+            return;
+        }
+        if (value instanceof int[] v && v.length == n && !floating(t.dataType())) {
+            switch (elementSize(t.dataType())) {
+                case 4 -> h.write(0, v, 0, n);
+                case 2 -> {
+                    short[] s = new short[n];
+                    for (int k = 0; k < n; k++) {
+                        s[k] = (short) narrow(t, v[k], t.dataType() == AxclEngineApi.DATA_TYPE_INT16 ? Short.MIN_VALUE : 0,
+                                t.dataType() == AxclEngineApi.DATA_TYPE_INT16 ? Short.MAX_VALUE : 0xFFFF);
+                    }
+                    h.write(0, s, 0, n);
+                }
+                default -> {
+                    byte[] b = new byte[n];
+                    for (int k = 0; k < n; k++) {
+                        b[k] = (byte) narrow(t, v[k], t.dataType() == AxclEngineApi.DATA_TYPE_INT8 ? Byte.MIN_VALUE : 0,
+                                t.dataType() == AxclEngineApi.DATA_TYPE_INT8 ? Byte.MAX_VALUE : 0xFF);
+                    }
+                    h.write(0, b, 0, n);
+                }
+            }
+            return;
+        }
+        throw new IllegalArgumentException(name + ": input " + t + " of type " + typeName(t.dataType()) + " (" + n
+                + " elements) does not take " + describe(value));
+    }
+
+    private int narrow(Tensor t, int v, int min, int max) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException(name + ": input " + t + " is " + typeName(t.dataType()) + "; " + v + " does not fit");
+        }
+        return v;
+    }
+
+    /** One output from its host buffer as floats, whatever its type (integers as their values). */
+    private static float[] read(Tensor t) {
+        int n = (int) t.elements();
+        Pointer h = t.host();
+        float[] out = new float[n];
+        switch (t.dataType()) {
+            case AxclEngineApi.DATA_TYPE_FP32 -> h.read(0, out, 0, n);
+            case AxclEngineApi.DATA_TYPE_FP16 -> {
+                short[] s = h.getShortArray(0, n);
+                for (int k = 0; k < n; k++) {
+                    out[k] = fromFp16(s[k]);
+                }
+            }
+            case AxclEngineApi.DATA_TYPE_BF16 -> {
+                short[] s = h.getShortArray(0, n);
+                for (int k = 0; k < n; k++) {
+                    out[k] = Float.intBitsToFloat((s[k] & 0xFFFF) << 16);
+                }
+            }
+            case AxclEngineApi.DATA_TYPE_INT32 -> {
+                int[] v = h.getIntArray(0, n);
+                for (int k = 0; k < n; k++) {
+                    out[k] = v[k];
+                }
+            }
+            case AxclEngineApi.DATA_TYPE_UINT32 -> {
+                int[] v = h.getIntArray(0, n);
+                for (int k = 0; k < n; k++) {
+                    out[k] = Integer.toUnsignedLong(v[k]);
+                }
+            }
+            case AxclEngineApi.DATA_TYPE_INT16, AxclEngineApi.DATA_TYPE_UINT16 -> {
+                short[] s = h.getShortArray(0, n);
+                boolean signed = t.dataType() == AxclEngineApi.DATA_TYPE_INT16;
+                for (int k = 0; k < n; k++) {
+                    out[k] = signed ? s[k] : s[k] & 0xFFFF;
+                }
+            }
+            default -> {
+                byte[] b = h.getByteArray(0, n);
+                boolean signed = t.dataType() == AxclEngineApi.DATA_TYPE_INT8;
+                for (int k = 0; k < n; k++) {
+                    out[k] = signed ? b[k] : b[k] & 0xFF;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** IEEE 754 binary16 to float (Java 17 has no Float.float16ToFloat). */
+    static float fromFp16(short half) {
+        int h = half & 0xFFFF;
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1F;
+        int mant = h & 0x3FF;
+        if (exp == 0) {
+            float f = mant / 16777216f; // subnormal: mant × 2^-24
+            return sign != 0 ? -f : f;
+        }
+        int bits = exp == 31 ? sign | 0x7F800000 | (mant << 13) : sign | ((exp - 15 + 127) << 23) | (mant << 13);
+        return Float.intBitsToFloat(bits);
+    }
+
+    /** float to IEEE 754 binary16, rounding to nearest even (numpy's float16). */
+    static short toFp16(float f) {
+        int x = Float.floatToRawIntBits(f);
+        int sign = (x >>> 16) & 0x8000;
+        int rawExp = (x >>> 23) & 0xFF;
+        int mant = x & 0x7FFFFF;
+        if (rawExp == 0xFF) {
+            return (short) (sign | 0x7C00 | (mant != 0 ? 0x200 : 0));
+        }
+        int exp = rawExp - 127 + 15;
+        if (exp >= 31) {
+            return (short) (sign | 0x7C00);
+        }
+        if (exp <= 0) {
+            if (exp < -10) {
+                return (short) sign;
+            }
+            mant |= 0x800000;
+            int shift = 14 - exp;
+            int half = mant >>> shift;
+            int rest = mant & ((1 << shift) - 1);
+            int mid = 1 << (shift - 1);
+            if (rest > mid || (rest == mid && (half & 1) != 0)) {
+                half++;
+            }
+            return (short) (sign | half);
+        }
+        int half = sign | (exp << 10) | (mant >>> 13);
+        int rest = mant & 0x1FFF;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
+            half++;
+        }
+        return (short) half;
+    }
+
+    /** float to bfloat16, rounding to nearest even (what ml_dtypes.bfloat16, pyaxengine's type, does). */
+    static short toBf16(float f) {
+        int x = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((x >>> 16) | 0x40);
+        }
+        return (short) ((x + 0x7FFF + ((x >>> 16) & 1)) >>> 16);
+    }
+
+    private static String describe(Object value) {
+        if (value instanceof float[] f) {
+            return "float[" + f.length + "]";
+        }
+        if (value instanceof int[] v) {
+            return "int[" + v.length + "]";
+        }
+        return String.valueOf(value);
     }
 
     /** Frees the buffers and unloads the model; on its device's thread, at close. */

@@ -42,6 +42,15 @@ public final class Sd15Runtime implements ImageRuntime {
     public record Config(String library, int card, Path modelDir, Duration callTimeout) {
     }
 
+    /**
+     * img2img's strength when a job gives none: 0.5, two of the four LCM steps. The installations' current service defaults
+     * to it (gregm123456/sd1.5-lcm.axera@a54a04d pi_axera_sd_generator.py:480, :603, :749) and the manufacturer's
+     * img2img script always runs those two steps (AXERA-TECH/sd1.5-lcm.axera python/run_img2img_axe_infer.py), so a
+     * client moving from that service gets the same picture. AUTOMATIC1111's own default, 0.75, is what its UI starts
+     * at; clients written against its API send the key.
+     */
+    static final double DEFAULT_STRENGTH = 0.5;
+
     private final Config config;
     private final Set<Task> tasks;
     private volatile AxclDevice device;
@@ -213,7 +222,7 @@ public final class Sd15Runtime implements ImageRuntime {
             if (params.task() == Task.IMG2IMG) {
                 BufferedImage init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), pipeline.width(),
                         pipeline.height(), params.resizeMode());
-                double strength = params.denoisingStrength() != null ? params.denoisingStrength() : 0.75;
+                double strength = params.denoisingStrength() != null ? params.denoisingStrength() : DEFAULT_STRENGTH;
                 r = pipeline.img2img(params.prompt(), seed, init, strength, progress);
             } else {
                 r = pipeline.txt2img(params.prompt(), seed, progress);
@@ -262,7 +271,7 @@ public final class Sd15Runtime implements ImageRuntime {
         o.addProperty("height", params.height());
         o.addProperty("render_size", render);
         if (params.task() == Task.IMG2IMG) {
-            o.addProperty("denoising_strength", params.denoisingStrength() != null ? params.denoisingStrength() : 0.75);
+            o.addProperty("denoising_strength", params.denoisingStrength() != null ? params.denoisingStrength() : DEFAULT_STRENGTH);
         }
         o.addProperty("sd_model_name", "lcm-lora-sdv1-5");
         o.addProperty("emulated", emulated());

@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,13 +36,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code axllm serve <model_dir> --port N}, the manufacturer's OpenAI-compatible runtime (AXERA-TECH/ax-llm
- * branch axllm; HTTP layer ZHEQIUSHUI/openai-api.cpp; ../shared/axera.md §1.6). Ready when {@code GET /health}
- * answers 200; asked with {@code POST /v1/chat/completions} and always streamed, so a stalled card is seen
- * between tokens, not only at the end.
+ * {@code src/main.cpp@00d7aaf}; HTTP layer ZHEQIUSHUI/openai-api.cpp@127f3e7; ../shared/axera.md §1.6). Ready when
+ * {@code GET /health} answers 200; asked with {@code POST /v1/chat/completions} and always streamed, so a stalled card is
+ * seen between tokens, not only at the end. What the runtime does and this adapter relies on, with file and line, is in
+ * docs/hardware.md (F1-F5, F31-F35).
  *
- * <p>Per request it honours {@code temperature}, {@code top_p}, {@code frequency_penalty},
- * {@code presence_penalty} and {@code max_tokens}; top-k and the repetition penalty live only in the model's
- * post_config.json (docs/configuration.md), so they are not sent.
+ * <ul>
+ * <li>Started on an overlay of the model folder ({@link Overlay}): links to its files and a config.json of ours with
+ *     {@code server_timeout_ms} (the only place this revision reads it) and {@code devices} (the worker's card index);
+ *     the downloaded folder is never edited.</li>
+ * <li>An answer is finished only by a chunk with a {@code finish_reason}: the server also writes {@code [DONE]} when
+ *     the stream outlives {@code server_timeout_ms} (server.cpp:355-364), and that answer is cut short, said so.</li>
+ * <li>A model error arrives inside the 200 stream (context overflow included), as an SSE {@code error} chunk.</li>
+ * <li>Usage is taken only when the runtime sends counts that are not all zero; the stream's final chunk has none
+ *     (encoder.hpp {@code create_sse_finish}), so counts are usually the worker's estimate, marked so.</li>
+ * <li>Per request this revision reads {@code temperature}, {@code top_p}, {@code max_tokens} and the thinking switch
+ *     only ({@code SetRequestSamplingOverride}); {@code seed} is never sent, penalties are sent for later revisions that
+ *     read them, and the job's result says they may be ignored. top-k and the repetition penalty live only in the
+ *     model's post_config.json.</li>
+ * <li>No system prompt is added: a job without one gets the model folder's {@code system_prompt}, which the runtime
+ *     prepends when the first message is not a system one ({@code prepend_config_system_prompt_if_missing}).</li>
+ * <li>Stopped only when idle: SIGINT does not end a running generation in this revision, and SIGTERM is unhandled
+ *     before ax-llm PR #66, so an answer the runtime may still be generating is waited for first, at most one full
+ *     answer long.</li>
+ * </ul>
  */
 public final class AxllmServeRuntime implements ChatRuntime {
     private static final Logger log = LoggerFactory.getLogger(AxllmServeRuntime.class);
@@ -57,7 +75,60 @@ public final class AxllmServeRuntime implements ChatRuntime {
      *                          driver's 50 s heartbeat timeout (axera.md §8.1)
      */
     public record Config(List<String> command, Map<String, String> env, int port, Path workDir, Path stateDir, Duration stopGrace,
-                         Duration loadGrace, Duration firstTokenTimeout, Duration stallTimeout, Duration probeInterval) {
+                         Duration loadGrace, Duration firstTokenTimeout, Duration stallTimeout, Duration probeInterval, Overlay overlay) {
+    }
+
+    /**
+     * The folder {@code axllm serve} is given instead of the model folder: a link to each of the model folder's entries
+     * and our own config.json, the model's with {@code server_timeout_ms} and {@code devices} set. main.cpp@00d7aaf reads
+     * {@code <model_path>/config.json} and resolves every relative path in it against {@code model_path}
+     * ({@code resolve_config_paths}), and scans that folder for tokenizer sidecars, so links stand in for the files.
+     *
+     * @param modelDir      the downloaded model folder (never written: {@code axfleet models verify} checks it)
+     * @param dir           where the overlay is made; the command names it as the model folder
+     * @param card          the card's index in the device list: config.json's {@code devices} is such an index
+     *                      (src/runner/utils/axcl_manager.hpp, {@code axclrtSetDevice(lst.devices[devid])})
+     * @param serverTimeout the stream's deadline from its start (server.cpp:355-364); longer than any answer
+     */
+    public record Overlay(Path modelDir, Path dir, int card, Duration serverTimeout) {
+        /** Writes the overlay afresh; the model folder must hold a config.json that is a JSON object. */
+        void write() throws RuntimeStartException {
+            Path config = modelDir.resolve("config.json");
+            JsonObject c;
+            try {
+                JsonElement e = JsonParser.parseString(Files.readString(config));
+                if (!e.isJsonObject()) {
+                    throw new RuntimeStartException("axllm serve reads " + config + " and it is not a JSON object");
+                }
+                c = e.getAsJsonObject();
+            } catch (IOException | RuntimeException e) {
+                throw new RuntimeStartException("axllm serve reads " + config + " (main.cpp ModelConfig::load_from_json): " + e.getMessage());
+            }
+            c.addProperty("server_timeout_ms", (int) Math.min(Integer.MAX_VALUE, serverTimeout.toMillis()));
+            JsonArray devices = new JsonArray();
+            devices.add(card);
+            c.add("devices", devices);
+            try {
+                Files.createDirectories(dir);
+                try (var old = Files.list(dir)) {
+                    for (Path p : old.toList()) {
+                        if (Files.isSymbolicLink(p) || Files.isRegularFile(p)) {
+                            Files.delete(p);
+                        }
+                    }
+                }
+                try (var entries = Files.list(modelDir)) {
+                    for (Path p : entries.toList()) {
+                        if (!p.getFileName().toString().equals("config.json")) {
+                            Files.createSymbolicLink(dir.resolve(p.getFileName().toString()), p.toAbsolutePath());
+                        }
+                    }
+                }
+                Files.writeString(dir.resolve("config.json"), new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(c));
+            } catch (IOException e) {
+                throw new RuntimeStartException("cannot make the model folder overlay " + dir + " for axllm serve: " + e.getMessage());
+            }
+        }
     }
 
     private final Config config;
@@ -70,6 +141,15 @@ public final class AxllmServeRuntime implements ChatRuntime {
     private final RuntimeLog runtimeLog = new RuntimeLog();
     private volatile String modelId;
     private volatile List<String> modelIds = List.of();
+    /** Until when ({@link System#nanoTime()}) an answer whose stream was left may still be generating; 0: none. */
+    private volatile long busyUntil;
+    /** The answer left last had tokens: quiet output then means it ended. */
+    private volatile boolean busyWithTokens;
+    /** When ({@link System#nanoTime()}) the last answer's stream was left. */
+    private volatile long leftAt;
+    private volatile long nanosPerToken = DEFAULT_NANOS_PER_TOKEN;
+    /** Before any answer was timed: slower than any model measured on the card (Qwen3-4B: 274 ms a token, F18). */
+    static final long DEFAULT_NANOS_PER_TOKEN = 1_000_000_000L;
 
     public AxllmServeRuntime(Config config) {
         this.config = config;
@@ -101,6 +181,9 @@ public final class AxllmServeRuntime implements ChatRuntime {
 
     @Override
     public void start(Duration timeout) throws RuntimeStartException {
+        if (config.overlay() != null && !process.alive()) {
+            config.overlay().write();
+        }
         process.start();
         Readiness.await(List.of(process), this::answersHealth, timeout, config.probeInterval());
         JsonObject models = getJson("/v1/models");
@@ -138,13 +221,52 @@ public final class AxllmServeRuntime implements ChatRuntime {
     @Override
     public void restart(String why, Duration timeout) throws RuntimeStartException {
         log.warn("restarting axllm serve: {}", why);
+        awaitIdle();
         process.stop();
         start(timeout);
     }
 
     @Override
     public void close() {
+        awaitIdle();
         process.stop();
+    }
+
+    /** What the runtime printed last, for error messages and tests. */
+    public String recentOutput() {
+        return process.recentOutput();
+    }
+
+    /**
+     * Waits, before any signal, for an answer the runtime may still be generating after its stream was left (a job
+     * cancelled, the worker stopping): in main.cpp@00d7aaf SIGINT stops the server loop but not a generation, and SIGTERM
+     * has no handler before ax-llm PR #66, so a signal mid-answer ends in SIGTERM or SIGKILL during an execution. The wait
+     * ends when the runtime's output has been quiet for a while after tokens (it prints each piece as it goes), or after
+     * the rest of one full answer at the pace measured.
+     */
+    private void awaitIdle() {
+        long until = busyUntil;
+        if (until == 0 || !process.alive()) {
+            return;
+        }
+        // Ten tokens' time at the pace measured, 2 to 10 s; 3 s before any pace was measured.
+        long quiet = nanosPerToken == DEFAULT_NANOS_PER_TOKEN ? Duration.ofSeconds(3).toNanos()
+                : Math.min(Duration.ofSeconds(10).toNanos(), Math.max(Duration.ofSeconds(2).toNanos(), 10 * nanosPerToken));
+        log.info("axllm serve may still be generating an answer whose stream was left; waiting up to {} s for it to end before stopping "
+                + "it or asking it again", Math.max(0, (until - System.nanoTime()) / 1_000_000_000L));
+        long left = leftAt;
+        while (System.nanoTime() < until && process.alive()) {
+            long lastOutput = process.lastOutputNanos();
+            boolean printedSince = lastOutput > left;
+            // Tokens were coming (or came since): quiet output means the answer ended. None yet: it was still reading the
+            // prompt, which the first-token limit bounds.
+            long limit = busyWithTokens || printedSince ? quiet : config.firstTokenTimeout().toNanos();
+            if (System.nanoTime() - Math.max(left, lastOutput) > limit) {
+                break;
+            }
+            sleep(Duration.ofMillis(100));
+        }
+        busyUntil = 0;
     }
 
     private boolean answersHealth() {
@@ -183,6 +305,8 @@ public final class AxllmServeRuntime implements ChatRuntime {
 
     @Override
     public ChatOutcome chat(ChatParams params, Generation generation) throws EngineException {
+        awaitIdle();
+        unhonoured(params, generation);
         HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
                 .timeout(config.firstTokenTimeout())
                 .header("Content-Type", "application/json")
@@ -193,7 +317,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
             HttpResponse<InputStream> response = send(request);
             int status = response.statusCode();
             if (status == 200) {
-                return read(response.body(), generation);
+                return read(response.body(), generation, params);
             }
             String text = drain(response.body());
             if ((status == 503 || status == 429) && System.nanoTime() < busyUntil && !generation.isCancelled()) {
@@ -203,9 +327,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
             }
             String message = errorMessage(text);
             if (status == 400) {
-                String lower = message.toLowerCase(Locale.ROOT);
-                boolean context = lower.contains("context") || lower.contains("too long") || lower.contains("max_token_len");
-                throw new EngineException(context ? EngineException.Kind.CONTEXT_FULL : EngineException.Kind.REJECTED,
+                throw new EngineException(contextFull(message, params) ? EngineException.Kind.CONTEXT_FULL : EngineException.Kind.REJECTED,
                         "axllm serve refused the request: " + message);
             }
             if (status == 504 || status == 503 || status == 429) {
@@ -230,8 +352,34 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
     }
 
+    /**
+     * Whether a model error is the prompt not fitting: its words (the real text is still to be recorded: docs/hardware.md
+     * U3), or the prompt's estimated size against the context the runtime logged.
+     */
+    private boolean contextFull(String message, ChatParams params) {
+        String lower = message.toLowerCase(Locale.ROOT);
+        if (lower.contains("context") || lower.contains("too long") || lower.contains("max_token_len") || lower.contains("kv cache")
+                || lower.contains("kvcache")) {
+            return true;
+        }
+        int context = contextTokens();
+        return context > 0 && dev.axfleet.broker.chat.TokenEstimate.of(params.messages()) >= context;
+    }
+
+    /** Keys the job set that this revision of the runtime does not read per request, said in the result. */
+    private static void unhonoured(ChatParams p, Generation generation) {
+        if (p.seed() != null) {
+            generation.warn("seed not honoured: axllm serve reads only temperature and top_p per request (main.cpp@00d7aaf "
+                    + "SetRequestSamplingOverride); answers with temperature > 0 are not reproducible");
+        }
+        if (p.presencePenalty() != null || p.frequencyPenalty() != null) {
+            generation.warn("presence_penalty/frequency_penalty sent but possibly ignored: axllm serve at main.cpp@00d7aaf reads only "
+                    + "temperature and top_p per request; later ax-llm revisions read the penalties (docs/configuration.md)");
+        }
+    }
+
     /** Reads the SSE stream; a watchdog closes it when tokens stop coming or the job is cancelled. */
-    private ChatOutcome read(InputStream in, Generation generation) throws EngineException {
+    private ChatOutcome read(InputStream in, Generation generation, ChatParams params) throws EngineException {
         AtomicLong lastProgress = new AtomicLong(System.nanoTime());
         AtomicBoolean firstToken = new AtomicBoolean();
         AtomicBoolean stalled = new AtomicBoolean();
@@ -246,8 +394,12 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }, checkMs, checkMs, TimeUnit.MILLISECONDS);
         Usage usage = null;
         boolean done = false;
+        boolean finished = false;
         boolean stoppedEarly = false;
         boolean draining = false;
+        int pieces = 0;
+        long firstPiece = 0;
+        long lastPiece = 0;
         ThinkTags parts = new ThinkTags(generation);
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
@@ -262,16 +414,31 @@ public final class AxllmServeRuntime implements ChatRuntime {
                 }
                 JsonObject chunk = JsonParser.parseString(data).getAsJsonObject();
                 if (chunk.has("error")) {
-                    throw new EngineException(EngineException.Kind.REJECTED, "axllm serve: " + errorMessage(data));
+                    // OutputChunk::Error("model_error", llm.GetLastError()) inside the 200 stream (main.cpp@00d7aaf registerChat).
+                    String message = errorMessage(data);
+                    throw new EngineException(contextFull(message, params) ? EngineException.Kind.CONTEXT_FULL : EngineException.Kind.REJECTED,
+                            "axllm serve: " + message);
                 }
                 if (chunk.has("usage") && chunk.get("usage").isJsonObject()) {
                     JsonObject u = chunk.getAsJsonObject("usage");
-                    usage = new Usage(u.get("prompt_tokens").getAsInt(), u.get("completion_tokens").getAsInt(), false);
+                    int prompt = intOr(u, "prompt_tokens");
+                    int completion = intOr(u, "completion_tokens");
+                    // Zeros are the encoder's placeholder (encoder.hpp ChatCompletionsJSONEncoder), not counts.
+                    if (prompt > 0 || completion > 0) {
+                        usage = new Usage(prompt, completion, false);
+                    }
+                }
+                if (finishReason(chunk) != null) {
+                    finished = true;
                 }
                 String content = deltaContent(chunk);
                 if (content != null && !content.isEmpty()) {
                     firstToken.set(true);
-                    lastProgress.set(System.nanoTime());
+                    long now = System.nanoTime();
+                    lastProgress.set(now);
+                    pieces++;
+                    firstPiece = firstPiece == 0 ? now : firstPiece;
+                    lastPiece = now;
                     if (!draining && !parts.accept(content)) {
                         if (generation.finishReason() != FinishReason.LENGTH || generation.isCancelled()) {
                             stoppedEarly = true;
@@ -291,12 +458,32 @@ public final class AxllmServeRuntime implements ChatRuntime {
         } finally {
             watchdog.cancel(false);
         }
+        if (pieces > 1) {
+            nanosPerToken = Math.max(1, (lastPiece - firstPiece) / (pieces - 1));
+        }
         if (stalled.get()) {
             throw new EngineException(EngineException.Kind.STALLED, "axllm serve produced no token for "
                     + (firstToken.get() ? config.stallTimeout() : config.firstTokenTimeout()));
         }
+        if (!done) {
+            // The stream was left before its end: the runtime may go on generating the rest of the answer.
+            long rest = Math.max(0, generation.maxTokens() - pieces) * nanosPerToken * 3 / 2
+                    + (pieces == 0 ? config.firstTokenTimeout().toNanos() : 0);
+            busyWithTokens = pieces > 0;
+            leftAt = System.nanoTime();
+            busyUntil = leftAt + rest;
+        }
         if (!done && !stoppedEarly && !generation.isCancelled()) {
             throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve ended the stream without [DONE]");
+        }
+        if (done && !finished && !draining) {
+            if (pieces == 0) {
+                throw new EngineException(EngineException.Kind.REJECTED, "axllm serve ended its stream with [DONE] and nothing before it "
+                        + "(no text, no finish_reason)");
+            }
+            // server.cpp:357-364 writes [DONE] when the stream outlives server_timeout_ms, with no finish chunk.
+            generation.cutShort("answer cut short: axllm serve closed the stream with [DONE] and no finish_reason after " + pieces
+                    + " pieces (its server_timeout_ms ran out, or the runtime stopped); the text is incomplete");
         }
         parts.end();
         generation.endWithRuntimeCount(usage == null ? generation.tokens() : usage.completionTokens());
@@ -333,10 +520,22 @@ public final class AxllmServeRuntime implements ChatRuntime {
         if (p.frequencyPenalty() != null) {
             o.addProperty("frequency_penalty", p.frequencyPenalty());
         }
-        if (p.seed() != null) {
-            o.addProperty("seed", p.seed());
-        }
+        // seed is not sent: no revision of axllm serve read here uses it (main.cpp@00d7aaf); the result says so.
         return o;
+    }
+
+    private static String finishReason(JsonObject chunk) {
+        JsonArray choices = chunk.getAsJsonArray("choices");
+        if (choices == null || choices.isEmpty()) {
+            return null;
+        }
+        JsonElement f = choices.get(0).getAsJsonObject().get("finish_reason");
+        return f == null || f.isJsonNull() ? null : f.getAsString();
+    }
+
+    private static int intOr(JsonObject o, String key) {
+        JsonElement e = o.get(key);
+        return e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() ? e.getAsInt() : 0;
     }
 
     private static String deltaContent(JsonObject chunk) {

@@ -24,6 +24,7 @@ public final class Generation {
     private long firstTextNanos;
     private boolean ended;
     private FinishReason finish = FinishReason.STOP;
+    private final List<String> warnings = new java.util.ArrayList<>();
 
     /**
      * @param deltas    receives the answer in order, in pieces that never contain a stop sequence
@@ -144,6 +145,27 @@ public final class Generation {
             finish = FinishReason.LENGTH;
         }
         end();
+    }
+
+    /**
+     * The runtime ended the answer before it was finished (closed its stream with no finish reason): it ends here as a
+     * {@code length} stop, and the job says why.
+     */
+    public void cutShort(String why) {
+        finish = FinishReason.LENGTH;
+        warn(why);
+        end();
+    }
+
+    /** Something the job's result should say: a request not honoured, a figure not vouched for. */
+    public void warn(String warning) {
+        if (!warnings.contains(warning)) {
+            warnings.add(warning);
+        }
+    }
+
+    public List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     public boolean isCancelled() {

@@ -50,7 +50,9 @@ public final class RuntimeProcess {
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
     private final Deque<String> recent = new ArrayDeque<>();
     private volatile Process process;
+    private volatile Thread pumpThread;
     private volatile boolean loading;
+    private volatile long lastOutputNanos = System.nanoTime();
 
     /**
      * @param stopGrace how long to wait after each polite signal
@@ -103,6 +105,7 @@ public final class RuntimeProcess {
         Thread pump = new Thread(() -> pump(process.getInputStream()), name + "-output");
         pump.setDaemon(true);
         pump.start();
+        pumpThread = pump;
         log.info("{} started, pid {}: {}", name, process.pid(), brief(command));
         log.debug("{} command: {}", name, String.join(" ", command));
     }
@@ -156,20 +159,40 @@ public final class RuntimeProcess {
         return p == null ? -1 : p.pid();
     }
 
+    /**
+     * When the process last printed anything ({@link System#nanoTime()}): {@code axllm serve} prints each piece of an
+     * answer as it pushes it (main.cpp@00d7aaf, the stream callback's {@code fprintf(stdout, ...)}), so quiet output
+     * after tokens means the answer ended.
+     */
+    public long lastOutputNanos() {
+        return lastOutputNanos;
+    }
+
     /** The last lines the process printed, for error messages. */
     public synchronized String recentOutput() {
         return String.join("\n", recent);
     }
 
-    /** Stops the process politely (see the class comment); returns when it has exited. */
-    public synchronized void stop() {
-        Process p = process;
-        if (p == null) {
-            return;
+    /** Stops the process politely (see the class comment); returns when it has exited and its last lines are read. */
+    public void stop() {
+        Thread pump;
+        synchronized (this) {
+            Process p = process;
+            if (p == null) {
+                return;
+            }
+            stopHandle(p.toHandle(), loading);
+            deletePidFile();
+            process = null;
+            pump = pumpThread;
         }
-        stopHandle(p.toHandle(), loading);
-        deletePidFile();
-        process = null;
+        if (pump != null) {
+            try {
+                pump.join(1000); // how it shut down belongs to this stop's log (outside the lock its lines need)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void stopHandle(ProcessHandle h, boolean stillLoading) {
@@ -286,6 +309,7 @@ public final class RuntimeProcess {
         try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
             int c;
             while ((c = r.read()) >= 0) {
+                lastOutputNanos = System.nanoTime();
                 if (c == '\n' || line.length() >= MAX_LINE) {
                     line(line.toString());
                     line.setLength(0);

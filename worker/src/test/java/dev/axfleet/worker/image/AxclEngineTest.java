@@ -64,6 +64,59 @@ class AxclEngineTest {
         }
     }
 
+    /**
+     * pyaxengine sizes outputs as dims × itemsize and maps the integer types, FP32 and BF16 (_axclrt.py@3554448:29-47,
+     * :383); the manufacturer's notes say most SD tensors are FP32, not all. The same function computed into an FP32, an
+     * FP16, a BF16 and an INT8 output comes back as floats that agree to each type's precision.
+     */
+    @Test
+    void outputsOfEveryTypeComeBackAsFloatsCountedFromTheirDims() {
+        EmulatedCard card = card();
+        Path fp32 = EmulatedAxmodel.of("mix").input("x", "fp32", "1x4x8x8").output("y", "fp32", "1x3x16x16").cmmMiB(1)
+                .write(dir.resolve("fp32.axmodel"));
+        float[] x = new float[4 * 8 * 8];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.sin(i * 0.37) * 0.8f;
+        }
+        try (AxclDevice device = AxclDevice.open(card.buildLibrary().toString(), 0, Duration.ofSeconds(10))) {
+            float[] want = device.run(device.load(fp32), (Object) x)[0];
+            java.util.Map<String, Double> tolerance = java.util.Map.of("fp16", 1e-3, "bf16", 8e-3, "int8", 1.01, "uint8", 1.01);
+            for (String type : List.of("fp16", "bf16", "int8", "uint8")) {
+                Engine e = device.load(EmulatedAxmodel.of("mix").input("x", "fp32", "1x4x8x8").output("y", type, "1x3x16x16").cmmMiB(1)
+                        .write(dir.resolve(type + ".axmodel")));
+                assertEquals(3 * 16 * 16, e.outputs().get(0).elements(), type + ": counted from the dims");
+                float[] got = device.run(e, (Object) x)[0];
+                for (int i = 0; i < want.length; i++) {
+                    double expected = switch (type) {
+                        case "int8" -> Math.round(want[i] * 127);
+                        case "uint8" -> (want[i] + 1) * 127.5;
+                        default -> want[i];
+                    };
+                    assertEquals(expected, got[i], tolerance.get(type), type + " at " + i);
+                }
+            }
+            Engine half = device.load(EmulatedAxmodel.of("mix").input("x", "fp16", "1x4x8x8").output("y", "fp16", "1x3x16x16").cmmMiB(1)
+                    .write(dir.resolve("half.axmodel")));
+            assertEquals(3L * 16 * 16 * 2, half.outputs().get(0).bytes(), "fp16 is two bytes an element");
+            float[] got = device.run(half, (Object) x)[0];
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(want[i], got[i], 4e-3, "fp16 in and out at " + i);
+            }
+        }
+    }
+
+    @Test
+    void halfPrecisionConversionsRoundToNearestEven() {
+        for (float f : new float[] {0f, -0f, 1f, -2.5f, 65504f, 6.1035156e-5f, 5.9604645e-8f, 0.1f, 3.14159f, 1e-9f}) {
+            short h = Engine.toFp16(f);
+            assertEquals(f, Engine.fromFp16(h), Math.max(Math.abs(f) / 1024, 6e-8), "fp16 of " + f);
+        }
+        assertEquals(0x7C00, Engine.toFp16(1e6f) & 0xFFFF, "overflow is infinity");
+        assertEquals(0x3C00, Engine.toFp16(1f) & 0xFFFF);
+        assertEquals(0x3C00, Engine.toFp16(1.00048828125f) & 0xFFFF, "a tie rounds to even");
+        assertEquals(0x3F80, Engine.toBf16(1f) & 0xFFFF);
+    }
+
     @Test
     void theCardsFailuresComeBackInWords() {
         EmulatedCard card = card();

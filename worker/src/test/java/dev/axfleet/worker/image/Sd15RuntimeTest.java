@@ -48,6 +48,83 @@ class Sd15RuntimeTest {
         assertEquals(before, card.snapshot().cmmUsedKiB(), "released when it closes");
     }
 
+    /** The two calls a test makes directly to see what the emulated library allows. */
+    public interface Init extends com.sun.jna.Library {
+        int axclInit(String config);
+    }
+
+    /**
+     * axclInit once per process (doc_guide_axcl_api.md, axclInit): a restart after a failure unloads the engines and
+     * releases the device only, and another card user in the same JVM (the monitor's JNA probe in {@code axfleet up})
+     * shares the one initialisation. The emulated library refuses a second axclInit.
+     */
+    @Test
+    void aRestartAndASecondUserInTheProcessShareOneAxclInit(@TempDir Path dir) throws Exception {
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
+        EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
+        Path model = EmulatedSdModel.write(dir.resolve("sd15"), true, 0);
+        ClipTokenizer.writeFiles(model.resolve("tokenizer"), List.of());
+        String library = card.buildLibrary().toString();
+        assertEquals(0, dev.axfleet.axcl.AxclProcess.init(library), "another user of the card in this JVM came first");
+        Sd15Runtime.Config config = new Sd15Runtime.Config(library, 0, model, Duration.ofSeconds(10));
+        long before = card.snapshot().cmmUsedKiB();
+        dev.axfleet.broker.image.ImageParams p = new dev.axfleet.broker.image.ImageParams(dev.axfleet.broker.Task.TXT2IMG, "a lighthouse", null, 1L,
+                512, 512, null, null, null, null, null, null);
+        dev.axfleet.worker.runtime.ImageRuntime.Progress quiet = new dev.axfleet.worker.runtime.ImageRuntime.Progress() {
+            @Override
+            public void step(int done, int total) {
+            }
+
+            @Override
+            public boolean cancelled() {
+                return false;
+            }
+        };
+        try (Sd15Runtime sd = new Sd15Runtime(config)) {
+            sd.start(Duration.ofSeconds(10));
+            String first = sd.generate(p, quiet).png().get(0);
+            card.failExecutions(true);
+            assertThrows(dev.axfleet.worker.runtime.EngineException.class, () -> sd.generate(p, quiet));
+            card.failExecutions(false);
+            sd.restart("the card failed a run", Duration.ofSeconds(10));
+            assertTrue(sd.healthy());
+            assertEquals(first, sd.generate(p, quiet).png().get(0), "the reloaded engines draw the same picture");
+            assertEquals(before + 2157 * 1024, card.snapshot().cmmUsedKiB(), "the engines of the first load were released");
+        }
+        Init raw = com.sun.jna.Native.load(library, Init.class);
+        assertEquals(0x80300106, raw.axclInit(null), "the emulated library refuses a second axclInit in one process");
+    }
+
+    /** img2img without a strength runs as the installations' service does: 0.5, two steps (pi_axera_sd_generator.py:749). */
+    @Test
+    void img2imgWithoutAStrengthRunsTheServicesTwoSteps(@TempDir Path dir) throws Exception {
+        TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
+        EmulatedCard card = EmulatedCard.create(dir.resolve("card"));
+        Path model = EmulatedSdModel.write(dir.resolve("sd15"), true, 0);
+        ClipTokenizer.writeFiles(model.resolve("tokenizer"), List.of());
+        dev.axfleet.worker.runtime.ImageRuntime.Progress quiet = new dev.axfleet.worker.runtime.ImageRuntime.Progress() {
+            @Override
+            public void step(int done, int total) {
+            }
+
+            @Override
+            public boolean cancelled() {
+                return false;
+            }
+        };
+        try (Sd15Runtime sd = new Sd15Runtime(new Sd15Runtime.Config(card.buildLibrary().toString(), 0, model, Duration.ofSeconds(10)))) {
+            sd.start(Duration.ofSeconds(10));
+            String init = sd.generate(new dev.axfleet.broker.image.ImageParams(dev.axfleet.broker.Task.TXT2IMG, "a barn", null, 3L, 512, 512, null,
+                    null, null, null, null, null), quiet).png().get(0);
+            var out = sd.generate(new dev.axfleet.broker.image.ImageParams(dev.axfleet.broker.Task.IMG2IMG, "a barn in snow", null, 3L, 512, 512, null,
+                    null, null, init, null, null), quiet);
+            var info = com.google.gson.JsonParser.parseString(out.info()).getAsJsonObject();
+            assertEquals(2, info.get("steps").getAsInt(), out.info());
+            assertEquals(0.5, info.get("denoising_strength").getAsDouble());
+        }
+    }
+
+
     @Test
     void theTallVariantRendersPortraitsNearThreeToFourAndTheSquareOneTheRest(@TempDir Path dir) throws Exception {
         TestTools.require("cc", "apt-get install gcc libc6-dev", Files.isExecutable(Path.of("/usr/bin/cc")));
