@@ -159,6 +159,11 @@ public final class Topics {
         if (topic.contains("+") || topic.contains("#") || topic.indexOf('\0') >= 0) {
             return Optional.of("must not contain wildcards or NUL");
         }
+        int refused = topic.codePoints().filter(Topics::shouldNotBeInTopic).findFirst().orElse(-1);
+        if (refused >= 0) {
+            return Optional.of(String.format("must not contain U+%04X (MQTT 5 section 1.5.4: control characters and "
+                    + "non-characters); a broker drops the connection that publishes it", refused));
+        }
         if (topic.startsWith("$")) {
             return Optional.of("must not start with '$'");
         }
@@ -166,6 +171,16 @@ public final class Topics {
             return Optional.of("inside axfleet/ only " + ROOT + "/reply/... and " + ROOT + "/results/... are allowed");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The code points MQTT 5 section 1.5.4 says a UTF-8 string SHOULD NOT hold, and lone surrogates (ill-formed).
+     * HiveMQ CE closes the connection of a client publishing to such a topic, so a worker answering there would lose
+     * its job connection, get the job again and loop (FuzzTest found it).
+     */
+    private static boolean shouldNotBeInTopic(int cp) {
+        return cp <= 0x1F || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xD800 && cp <= 0xDFFF)
+                || (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
     }
 
     private static String segment(String what, String value) {
