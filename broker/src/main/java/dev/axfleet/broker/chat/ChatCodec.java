@@ -1,13 +1,16 @@
 package dev.axfleet.broker.chat;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import dev.axfleet.broker.Base64Data;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.KindCodec;
 import dev.axfleet.broker.Task;
 import dev.axfleet.broker.Usage;
 import dev.axfleet.broker.WireName;
+import dev.axfleet.broker.image.ImageCodec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -15,9 +18,9 @@ import java.util.Set;
 /** Chat on the wire: {@code params.messages} (or a bare {@code prompt}), sampling fields; results carry the text. */
 public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
     public static final ChatCodec INSTANCE = new ChatCodec();
-    /** A chat job is text: 1 MiB holds any conversation a runtime's context can. */
-    public static final int MAX_JOB_BYTES = 1 << 20;
-    private static final Set<String> ROLES = Set.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT);
+    /** A conversation's text fits in 1 MiB; a vision model's images come on top, bounded as an image job's are. */
+    public static final int MAX_JOB_BYTES = ImageCodec.MAX_JOB_BYTES;
+    private static final Set<String> ROLES = Set.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT, ChatMessage.TOOL);
 
     private ChatCodec() {
         super(ChatParams.class, ChatOutput.class);
@@ -32,10 +35,7 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
     protected void writeParams(ChatParams p, JsonObject o) {
         JsonArray messages = new JsonArray();
         for (ChatMessage m : p.messages()) {
-            JsonObject mo = new JsonObject();
-            mo.addProperty("role", m.role());
-            mo.addProperty("content", m.content());
-            messages.add(mo);
+            messages.add(writeMessage(m));
         }
         o.add("messages", messages);
         addIfSet(o, "temperature", p.temperature());
@@ -72,12 +72,14 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
             if (list.isEmpty()) {
                 throw new FieldException(f.prefix() + "messages", "must hold 1 to " + ChatParams.MAX_MESSAGES + " messages");
             }
+            int images = 0;
             for (JsonFields m : list) {
-                String role = m.requireString("role");
-                if (!ROLES.contains(role)) {
-                    throw new FieldException(m.prefix() + "role", "must be one of " + ROLES);
+                ChatMessage message = readMessage(m);
+                images += message.images().size();
+                if (images > ChatParams.MAX_IMAGES) {
+                    throw new FieldException(m.prefix() + "images", "a job holds at most " + ChatParams.MAX_IMAGES + " images");
                 }
-                messages.add(new ChatMessage(role, m.requireString("content")));
+                messages.add(message);
             }
         } else if (prompt != null) {
             messages.add(ChatMessage.user(prompt));
@@ -99,6 +101,110 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
                 f.optDouble("frequency_penalty", ChatParams.PENALTY),
                 f.optDouble("repeat_penalty", ChatParams.REPEAT_PENALTY),
                 Boolean.TRUE.equals(f.optBool("think")));
+    }
+
+    /**
+     * A message on the wire: {@code content} a string when it is one text, else an array of parts
+     * ({@code {"type":"text","text"}}, {@code {"type":"image","data":base64}}); tool calls with their arguments as
+     * JSON text; the call a tool message answers.
+     */
+    private static JsonObject writeMessage(ChatMessage m) {
+        JsonObject mo = new JsonObject();
+        mo.addProperty("role", m.role());
+        if (m.parts().size() == 1 && m.parts().get(0).type() == Part.Type.TEXT) {
+            mo.addProperty("content", m.content());
+        } else {
+            JsonArray parts = new JsonArray();
+            for (Part part : m.parts()) {
+                JsonObject po = new JsonObject();
+                po.addProperty("type", part.type().wire());
+                switch (part.type()) {
+                    case TEXT -> po.addProperty("text", ((Part.Text) part).text());
+                    case IMAGE -> po.addProperty("data", Base64Data.encode(((Part.Image) part).data()));
+                }
+                parts.add(po);
+            }
+            mo.add("content", parts);
+        }
+        if (!m.toolCalls().isEmpty()) {
+            JsonArray calls = new JsonArray();
+            for (ToolCall c : m.toolCalls()) {
+                JsonObject co = new JsonObject();
+                co.addProperty("id", c.id());
+                co.addProperty("name", c.name());
+                co.addProperty("arguments", c.arguments());
+                calls.add(co);
+            }
+            mo.add("tool_calls", calls);
+        }
+        if (m.toolCallId() != null) {
+            mo.addProperty("tool_call_id", m.toolCallId());
+        }
+        return mo;
+    }
+
+    /**
+     * A message as {@link #writeMessage} writes it; a device may also put its images beside the text, as Ollama's
+     * {@code images} (plain base64 or data URLs), which come after the text.
+     */
+    private static ChatMessage readMessage(JsonFields m) throws FieldException {
+        String role = m.requireString("role");
+        if (!ROLES.contains(role)) {
+            throw new FieldException(m.prefix() + "role", "must be one of " + ROLES);
+        }
+        List<Part> parts = new ArrayList<>();
+        JsonElement content = m.get("content");
+        if (content != null && content.isJsonArray()) {
+            for (JsonFields p : m.optObjects("content", ChatParams.MAX_MESSAGES)) {
+                String type = p.requireString("type");
+                Part.Type t = WireName.parse(Part.Type.class, type)
+                        .orElseThrow(() -> new FieldException(p.prefix() + "type", "must be text or image, not '" + type + "'"));
+                parts.add(switch (t) {
+                    case TEXT -> new Part.Text(p.requireString("text"));
+                    case IMAGE -> image(p.prefix() + "data", p.requireString("data"));
+                });
+            }
+        } else {
+            String text = m.optString("content", 0, Integer.MAX_VALUE);
+            if (text == null && !role.equals(ChatMessage.ASSISTANT)) {
+                throw new FieldException(m.prefix() + "content", "required: a string or an array of parts");
+            }
+            parts.add(new Part.Text(text == null ? "" : text));
+        }
+        List<String> images = m.optStringList("images", ChatParams.MAX_IMAGES, ImageCodec.MAX_JOB_BYTES);
+        for (int i = 0; i < images.size(); i++) {
+            parts.add(image(m.prefix() + "images[" + i + "]", images.get(i)));
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonFields c : m.optObjects("tool_calls", ChatParams.MAX_TOOL_CALLS)) {
+            calls.add(new ToolCall(c.requireString("id"), c.requireString("name"), c.requireString("arguments")));
+        }
+        String toolCallId = m.optString("tool_call_id", 1, 256);
+        if (!calls.isEmpty() && !role.equals(ChatMessage.ASSISTANT)) {
+            throw new FieldException(m.prefix() + "tool_calls", "only an assistant message makes tool calls");
+        }
+        if (role.equals(ChatMessage.TOOL) != (toolCallId != null)) {
+            throw new FieldException(m.prefix() + "tool_call_id", role.equals(ChatMessage.TOOL)
+                    ? "required: the id of the call this tool message answers" : "only a tool message answers a call");
+        }
+        ChatMessage message = new ChatMessage(role, parts, calls, toolCallId);
+        if (!message.images().isEmpty() && !role.equals(ChatMessage.USER)) {
+            throw new FieldException(m.prefix() + "content", "images go in user messages (the runtime reads them only there)");
+        }
+        return message;
+    }
+
+    private static Part.Image image(String field, String b64) throws FieldException {
+        byte[] data;
+        try {
+            data = Base64Data.decode(b64);
+        } catch (IllegalArgumentException e) {
+            throw new FieldException(field, "not base64 (or a data: URL of base64)");
+        }
+        if (data.length == 0 || data.length > ChatParams.MAX_IMAGE_BYTES) {
+            throw new FieldException(field, "an image is 1 to " + ChatParams.MAX_IMAGE_BYTES + " bytes");
+        }
+        return new Part.Image(data);
     }
 
     @Override

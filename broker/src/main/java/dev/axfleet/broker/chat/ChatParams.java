@@ -39,6 +39,15 @@ public record ChatParams(
     public static final int MAX_MESSAGES = 1000;
     public static final int MAX_STOP_SEQUENCES = 16;
     public static final int MAX_STOP_LENGTH = 256;
+    /**
+     * Images in one job: each costs the encoder's tokens (144 for Qwen3-VL-2B at 384 px, 256 for InternVL3-1B at 448)
+     * of a context of about 2,000, so more than a few never fit.
+     */
+    public static final int MAX_IMAGES = 8;
+    /** Tool calls in one assistant turn. */
+    public static final int MAX_TOOL_CALLS = 16;
+    /** One image as sent (before the worker sizes it for the encoder): a phone's 12-MP JPEG fits. */
+    public static final int MAX_IMAGE_BYTES = 12 << 20;
 
     public ChatParams {
         messages = List.copyOf(messages);
@@ -46,6 +55,19 @@ public record ChatParams(
         // No messages is a template of sampling fields (a kept conversation's turn adds them); a job on the wire has 1 or more.
         if (messages.size() > MAX_MESSAGES) {
             throw new IllegalArgumentException("a chat job has at most " + MAX_MESSAGES + " messages");
+        }
+        int images = 0;
+        for (ChatMessage m : messages) {
+            if (!m.images().isEmpty() && !m.role().equals(ChatMessage.USER)) {
+                throw new IllegalArgumentException("images go in user messages, not " + m.role() + " ones");
+            }
+            images += m.images().size();
+            if (m.images().stream().anyMatch(i -> i.data().length > MAX_IMAGE_BYTES)) {
+                throw new IllegalArgumentException("an image is at most " + MAX_IMAGE_BYTES + " bytes");
+            }
+        }
+        if (images > MAX_IMAGES) {
+            throw new IllegalArgumentException("a chat job has at most " + MAX_IMAGES + " images, not " + images);
         }
         check("temperature", temperature, TEMPERATURE);
         check("top_p", topP, TOP_P);
@@ -68,6 +90,11 @@ public record ChatParams(
     @Override
     public Task task() {
         return Task.CHAT;
+    }
+
+    /** How many images the messages hold. */
+    public int imageCount() {
+        return messages.stream().mapToInt(m -> m.images().size()).sum();
     }
 
     /** The same request with other messages (a conversation shortened to fit the context). */

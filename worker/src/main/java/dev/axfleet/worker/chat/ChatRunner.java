@@ -1,5 +1,6 @@
 package dev.axfleet.worker.chat;
 
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobError;
@@ -47,6 +48,10 @@ public final class ChatRunner implements Runner {
         ContextFit.Result fit = ContextFit.fit(params.messages(), chat.contextTokens(), maxTokens, overflow);
         if (fit.refusal() != null) {
             throw new JobFailure(JobError.of(ErrorCode.CONTEXT_LENGTH_EXCEEDED, fit.refusal()));
+        }
+        if (params.imageCount() > 0 && !chat.capabilities().contains(Capability.VISION)) {
+            throw new JobFailure(JobError.invalid("messages", job.model() + " takes no images: it is a text model (a vision model's "
+                    + "config.json names its vlm_type); send text only, or ask a vision model"));
         }
         if (params.think() && !chat.thinks()) {
             throw new JobFailure(JobError.invalid("think", job.model() + " cannot think on the " + chat.kind()

@@ -4,9 +4,12 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.chat.FinishReason;
+import dev.axfleet.broker.chat.Part;
+import dev.axfleet.worker.chat.VisionInput;
 import dev.axfleet.broker.Usage;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -131,7 +134,34 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
     }
 
+    /**
+     * The model folder's config.json as this adapter reads it for what the model takes: {@code vlm_type} makes a vision
+     * model (main.cpp@00d7aaf {@code load_from_json}: "Optional VLM switch"), whose encoder takes {@code vision_width} ×
+     * {@code vision_height} (docs/configuration.md@0ac1df2: default 448, else inferred from the encoder's input); tools
+     * are rendered for the tokenizer types AXERA-TECH/ax-llm:docs/tool_calling.md@0c74c77 lists (the Qwen3 family and
+     * MiniCPM-V-4.6), other families answer in text as if none were given.
+     */
+    record ModelFolder(boolean vision, int visionWidth, int visionHeight, boolean tools) {
+        static final java.util.Set<String> TOOL_TOKENIZERS = java.util.Set.of("Qwen3", "Qwen3VL", "Qwen2_5", "Qwen3_5", "Qwen3_5VL",
+                "Qwen3Omni", "MiniCPMV46", "MiniCPMV46VL");
+        static final ModelFolder UNKNOWN = new ModelFolder(false, 448, 448, false);
+
+        static ModelFolder read(Path modelDir) {
+            try {
+                JsonObject c = JsonParser.parseString(Files.readString(modelDir.resolve("config.json"))).getAsJsonObject();
+                boolean vision = c.has("vlm_type") || c.has("VLM_TYPE");
+                int w = c.has("vision_width") ? c.get("vision_width").getAsInt() : 448;
+                int h = c.has("vision_height") ? c.get("vision_height").getAsInt() : 448;
+                String tokenizer = c.has("tokenizer_type") && c.get("tokenizer_type").isJsonPrimitive() ? c.get("tokenizer_type").getAsString() : "";
+                return new ModelFolder(vision, w, h, TOOL_TOKENIZERS.contains(tokenizer));
+            } catch (IOException | RuntimeException e) {
+                return UNKNOWN; // start() reports a missing or broken config.json with its reason.
+            }
+        }
+    }
+
     private final Config config;
+    private final ModelFolder folder;
     private final RuntimeProcess process;
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -153,6 +183,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
 
     public AxllmServeRuntime(Config config) {
         this.config = config;
+        this.folder = config.overlay() == null ? ModelFolder.UNKNOWN : ModelFolder.read(config.overlay().modelDir());
         this.base = URI.create("http://127.0.0.1:" + config.port());
         this.process = new RuntimeProcess("axllm", config.command(), config.workDir(), config.env(),
                 config.stateDir().resolve("axllm.pid"), config.stopGrace(), config.loadGrace());
@@ -177,6 +208,18 @@ public final class AxllmServeRuntime implements ChatRuntime {
     @Override
     public int contextTokens() {
         return runtimeLog.contextTokens();
+    }
+
+    @Override
+    public java.util.Set<Capability> capabilities() {
+        java.util.Set<Capability> out = java.util.EnumSet.noneOf(Capability.class);
+        if (folder.vision()) {
+            out.add(Capability.VISION);
+        }
+        if (folder.tools()) {
+            out.add(Capability.TOOLS);
+        }
+        return out;
     }
 
     @Override
@@ -310,7 +353,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
         HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
                 .timeout(config.firstTokenTimeout())
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body(params, generation.maxTokens()).toString()))
+                .POST(HttpRequest.BodyPublishers.ofString(body(params, generation).toString()))
                 .build();
         long busyUntil = System.nanoTime() + config.firstTokenTimeout().toNanos();
         while (true) {
@@ -492,19 +535,16 @@ public final class AxllmServeRuntime implements ChatRuntime {
                 usage == null ? null : new Usage(usage.promptTokens(), completion, false));
     }
 
-    private JsonObject body(ChatParams p, int maxTokens) {
+    private JsonObject body(ChatParams p, Generation generation) throws EngineException {
         JsonObject o = new JsonObject();
         o.addProperty("model", modelId);
         JsonArray messages = new JsonArray();
-        for (ChatMessage m : p.messages()) {
-            JsonObject mo = new JsonObject();
-            mo.addProperty("role", m.role());
-            mo.addProperty("content", m.content());
-            messages.add(mo);
+        for (int i = 0; i < p.messages().size(); i++) {
+            messages.add(message(p.messages().get(i), i));
         }
         o.add("messages", messages);
         o.addProperty("stream", true);
-        o.addProperty("max_tokens", maxTokens);
+        o.addProperty("max_tokens", generation.maxTokens());
         // Always said, never left to the model's default: Qwen3 thinks unless told not to, and an answer that is
         // spoken aloud must not carry its thinking (AXERA-TECH/ax-llm:docs/configuration.md, "思考模式").
         o.addProperty("enable_thinking", p.think());
@@ -522,6 +562,53 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
         // seed is not sent: no revision of axllm serve read here uses it (main.cpp@00d7aaf); the result says so.
         return o;
+    }
+
+    /**
+     * A message as main.cpp@00d7aaf {@code handle_api_messages} reads it: a string, or (with images) an array whose text
+     * parts it joins and whose {@code image_url} parts it decodes from {@code data:} URLs into temporary files; anything
+     * but a data URL it takes for a path on the Pi, so only data URLs are ever sent. Each image is first made what the
+     * encoder needs ({@link VisionInput}).
+     */
+    private JsonObject message(ChatMessage m, int index) throws EngineException {
+        JsonObject mo = new JsonObject();
+        mo.addProperty("role", m.role());
+        if (m.images().isEmpty()) {
+            mo.addProperty("content", m.content());
+            return mo;
+        }
+        if (!folder.vision()) {
+            throw new EngineException(EngineException.Kind.REJECTED, "model " + modelId + " takes no images (its config.json has no vlm_type)",
+                    "messages[" + index + "].content");
+        }
+        JsonArray parts = new JsonArray();
+        int image = 0;
+        for (Part part : m.parts()) {
+            JsonObject po = new JsonObject();
+            switch (part.type()) {
+                case TEXT -> {
+                    po.addProperty("type", "text");
+                    po.addProperty("text", ((Part.Text) part).text());
+                }
+                case IMAGE -> {
+                    VisionInput.Prepared ready;
+                    try {
+                        ready = VisionInput.prepare(((Part.Image) part).data(), folder.visionWidth(), folder.visionHeight());
+                    } catch (IllegalArgumentException e) {
+                        throw new EngineException(EngineException.Kind.REJECTED, "image " + (image + 1) + ": " + e.getMessage(),
+                                "messages[" + index + "].content");
+                    }
+                    image++;
+                    JsonObject url = new JsonObject();
+                    url.addProperty("url", ready.dataUrl());
+                    po.addProperty("type", "image_url");
+                    po.add("image_url", url);
+                }
+            }
+            parts.add(po);
+        }
+        mo.add("content", parts);
+        return mo;
     }
 
     private static String finishReason(JsonObject chunk) {

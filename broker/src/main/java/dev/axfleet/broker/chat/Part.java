@@ -1,0 +1,59 @@
+package dev.axfleet.broker.chat;
+
+import dev.axfleet.broker.WireName;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One typed part of a chat message, as the anchors have them (OpenAI content parts, Ollama's {@code images}): text,
+ * or an image for a vision model (audio would be the next). Java 17 has no pattern-matching switch: switch on {@link #type()}.
+ */
+public sealed interface Part permits Part.Text, Part.Image {
+
+    enum Type implements WireName {
+        TEXT, IMAGE
+    }
+
+    Type type();
+
+    record Text(String text) implements Part {
+        public Text {
+            Objects.requireNonNull(text, "text");
+        }
+
+        @Override
+        public Type type() {
+            return Type.TEXT;
+        }
+    }
+
+    /** An image as the client sent it (PNG, JPEG, WebP, ...): the worker decodes and sizes it for the model's encoder. */
+    record Image(byte[] data) implements Part {
+        public Image {
+            Objects.requireNonNull(data, "data");
+            if (data.length == 0) {
+                throw new IllegalArgumentException("an image has at least one byte");
+            }
+        }
+
+        @Override
+        public Type type() {
+            return Type.IMAGE;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Image other && Arrays.equals(data, other.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "Image[" + data.length + " bytes]";
+        }
+    }
+}
