@@ -197,7 +197,7 @@ public record JsonFields(JsonObject o, String prefix) {
             throw new FieldException(prefix + key, "must be a string or an array of strings");
         }
         if (out.size() > maxCount) {
-            throw new FieldException(prefix + key, "at most " + maxCount + " sequences");
+            throw new FieldException(prefix + key, "at most " + maxCount + " items");
         }
         for (String s : out) {
             if (s.isEmpty() || s.length() > maxLength) {

@@ -76,6 +76,8 @@ public final class AxllmServe {
     private final String modelName;
     private final String systemPrompt;
     private final ModelProfile profile;
+    /** The vision encoder, when config.json names a {@code vlm_type}; else null. */
+    private final VisionProfile vision;
     private final TimeScale time;
     private final Control control;
     private final long timeoutMs;
@@ -103,6 +105,9 @@ public final class AxllmServe {
         // Not a runtime setting: the emulator's switch to measure what the runtime's prefix reuse is worth.
         this.prefixCache = !"off".equals(System.getenv("AXFLEET_EMULATOR_PREFIX_CACHE"));
         this.configThinking = thinking(config);
+        this.vision = config.has("vlm_type") || config.has("VLM_TYPE") ? VisionProfile.forName(modelName).orElse(new VisionProfile(modelName,
+                String.valueOf(config.get(config.has("vlm_type") ? "vlm_type" : "VLM_TYPE")), "", intOr(config, "vision_width", 448),
+                intOr(config, "vision_height", 448), intOr(config, "vision_patch_size", 14), 256, 191.6)) : null;
         this.systemPrompt = config.has("system_prompt") && config.get("system_prompt").isJsonPrimitive()
                 ? config.get("system_prompt").getAsString() : "";
     }
@@ -295,13 +300,30 @@ public final class AxllmServe {
         }
         boolean explicit = requested != null;
         boolean think = qwen3() && (explicit ? requested : configThinking == null || configThinking);
-        String prompt = render(withConfigSystemPrompt(req.getAsJsonArray("messages")));
+        JsonElement rawMessages = req.get("messages");
+        ApiMessages.Parsed parsed = ApiMessages.parse(rawMessages != null && rawMessages.isJsonArray() ? rawMessages.getAsJsonArray() : null);
+        boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
+        if (parsed.error() != null) {
+            // handle_api_messages failed: push_chat_error("invalid_request_error", "Failed to parse chat messages.").
+            say("[E] " + parsed.error());
+            say("[E] handle_body failed");
+            chatError(ex, stream, "invalid_request_error", ApiMessages.FAILED);
+            return;
+        }
+        if (!parsed.images().isEmpty() && vision == null) {
+            // A text model given media: what LLM::Run then does is not in the revision read (docs/hardware.md A16).
+            chatError(ex, stream, "model_error", "emulated: " + modelName + " has no vision encoder (no vlm_type in its config.json)");
+            return;
+        }
+        String prompt = render(withConfigSystemPrompt(parsed.messages()));
         if (qwen3() && !think) {
             // The no-think switch as the Qwen3 template does it: an empty thinking block after the generation prompt.
             prompt += "<think>\n\n</think>\n\n";
         }
-        boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
-        List<Integer> ids = Tokens.ids(prompt);
+        List<Integer> ids = new ArrayList<>(Tokens.ids(prompt));
+        for (int i = 0; i < parsed.images().size() * (vision == null ? 0 : vision.imageTokens()); i++) {
+            ids.add(-1); // the image's embeddings take prompt positions of their own
+        }
         try {
             // The card runs one answer at a time (an assumption: the fork's slot handling is not public).
             if (!card.tryLock(SLOT_WAIT_MS, TimeUnit.MILLISECONDS)) {
@@ -321,7 +343,10 @@ public final class AxllmServe {
                         + " (max_token_len)");
                 return;
             }
-            generate(ex, req, prompt, ids, fault, think, stream);
+            if (vision != null) {
+                time.sleep(vision.encodeMs() * parsed.images().size());
+            }
+            generate(ex, req, prompt, ids, fault, think, stream, parsed.images());
         } finally {
             generating = false;
             card.unlock();
@@ -351,6 +376,11 @@ public final class AxllmServe {
     /** A model error: an SSE error chunk inside the 200 stream, or 400 with the JSON encoder's chat.completion. */
     private void modelError(HttpExchange ex, boolean stream, String message) throws IOException {
         say("[W] Returning user-facing chat error: " + message);
+        chatError(ex, stream, "model_error", message);
+    }
+
+    /** {@code push_chat_error(code, message)}: an SSE error chunk inside the 200 stream, or 400 with the JSON encoder's chat.completion. */
+    private void chatError(HttpExchange ex, boolean stream, String type, String message) throws IOException {
         if (stream) {
             ex.getResponseHeaders().set("Content-Type", "text/event-stream");
             ex.getResponseHeaders().set("Cache-Control", "no-cache");
@@ -358,7 +388,7 @@ public final class AxllmServe {
             try (OutputStream out = ex.getResponseBody()) {
                 JsonObject e = new JsonObject();
                 e.addProperty("message", message);
-                e.addProperty("type", "model_error");
+                e.addProperty("type", type);
                 JsonObject o = new JsonObject();
                 o.add("error", e);
                 sse(out, o);
@@ -372,12 +402,16 @@ public final class AxllmServe {
         Http.json(ex, 400, completion("chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
                 System.currentTimeMillis() / 1000, ""));
     }
-    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think, boolean stream)
-            throws IOException {
+    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think, boolean stream,
+                          List<ApiMessages.Seen> images) throws IOException {
         control.executed(prompt);
         // Only temperature and top_p reach the sampler (SetRequestSamplingOverride); seed is never read.
         double temperature = req.has("temperature") && !req.get("temperature").isJsonNull() ? req.get("temperature").getAsDouble() : 0;
-        List<String> tokens = TextGenerator.tokens(modelName, prompt, 0, temperature);
+        List<String> tokens = new ArrayList<>(TextGenerator.tokens(modelName, prompt + images, 0, temperature));
+        if (!images.isEmpty()) {
+            // What the emulated encoder can truthfully say: the images' sizes and mean colours, after the "(emulated ...)" label.
+            tokens.addAll(2, TextGenerator.sightings(images));
+        }
         if (think) {
             // Qwen3 writes its own tags when it thinks, so the server adds none.
             List<String> thought = new ArrayList<>(List.of("<think>", "\n"));

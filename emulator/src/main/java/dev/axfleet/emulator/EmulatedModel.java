@@ -34,6 +34,15 @@ public final class EmulatedModel {
         c.addProperty("filename_tokens_embed", weights + "/model.embed_tokens.weight.bfloat16.bin");
         c.addProperty("tokens_embed_num", 151936);
         c.addProperty("tokens_embed_size", p.hiddenSize());
+        VisionProfile.forName(modelName).ifPresent(v -> {
+            // A VLM folder (main.cpp@00d7aaf load_from_json, docs/configuration.md "VLM / 视觉 / 音频").
+            c.addProperty("tokenizer_type", v.tokenizerType());
+            c.addProperty("vlm_type", v.vlmType());
+            c.addProperty("filename_image_encoder_axmodel", weights + "/vision_encoder.axmodel");
+            c.addProperty("vision_width", v.width());
+            c.addProperty("vision_height", v.height());
+            c.addProperty("vision_patch_size", v.patchSize());
+        });
         if (modelName.toLowerCase(java.util.Locale.ROOT).contains("embedding")) {
             // axllm serve's embedding mode (docs/configuration.md "Embedding").
             c.addProperty("is_embedding", true);

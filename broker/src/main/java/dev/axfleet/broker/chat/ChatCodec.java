@@ -161,7 +161,7 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
                         .orElseThrow(() -> new FieldException(p.prefix() + "type", "must be text or image, not '" + type + "'"));
                 parts.add(switch (t) {
                     case TEXT -> new Part.Text(p.requireString("text"));
-                    case IMAGE -> image(p.prefix() + "data", p.requireString("data"));
+                    case IMAGE -> Part.Image.fromBase64(p.prefix() + "data", p.requireString("data"));
                 });
             }
         } else {
@@ -173,7 +173,7 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
         }
         List<String> images = m.optStringList("images", ChatParams.MAX_IMAGES, ImageCodec.MAX_JOB_BYTES);
         for (int i = 0; i < images.size(); i++) {
-            parts.add(image(m.prefix() + "images[" + i + "]", images.get(i)));
+            parts.add(Part.Image.fromBase64(m.prefix() + "images[" + i + "]", images.get(i)));
         }
         List<ToolCall> calls = new ArrayList<>();
         for (JsonFields c : m.optObjects("tool_calls", ChatParams.MAX_TOOL_CALLS)) {
@@ -192,19 +192,6 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
             throw new FieldException(m.prefix() + "content", "images go in user messages (the runtime reads them only there)");
         }
         return message;
-    }
-
-    private static Part.Image image(String field, String b64) throws FieldException {
-        byte[] data;
-        try {
-            data = Base64Data.decode(b64);
-        } catch (IllegalArgumentException e) {
-            throw new FieldException(field, "not base64 (or a data: URL of base64)");
-        }
-        if (data.length == 0 || data.length > ChatParams.MAX_IMAGE_BYTES) {
-            throw new FieldException(field, "an image is 1 to " + ChatParams.MAX_IMAGE_BYTES + " bytes");
-        }
-        return new Part.Image(data);
     }
 
     @Override

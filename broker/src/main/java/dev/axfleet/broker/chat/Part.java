@@ -1,5 +1,7 @@
 package dev.axfleet.broker.chat;
 
+import dev.axfleet.broker.Base64Data;
+import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.WireName;
 import java.util.Arrays;
 import java.util.Objects;
@@ -34,6 +36,24 @@ public sealed interface Part permits Part.Text, Part.Image {
             if (data.length == 0) {
                 throw new IllegalArgumentException("an image has at least one byte");
             }
+        }
+
+        /**
+         * An image as clients write it in JSON: base64 (Ollama's {@code images}) or a {@code data:} URL (OpenAI's).
+         *
+         * @throws FieldException naming {@code field} when it is not base64 or not 1 to {@link ChatParams#MAX_IMAGE_BYTES} bytes
+         */
+        public static Image fromBase64(String field, String b64) throws FieldException {
+            byte[] data;
+            try {
+                data = Base64Data.decode(b64);
+            } catch (IllegalArgumentException e) {
+                throw new FieldException(field, "not base64 (or a data: URL of base64)");
+            }
+            if (data.length == 0 || data.length > ChatParams.MAX_IMAGE_BYTES) {
+                throw new FieldException(field, "an image is 1 to " + ChatParams.MAX_IMAGE_BYTES + " bytes, not " + data.length);
+            }
+            return new Image(data);
         }
 
         @Override

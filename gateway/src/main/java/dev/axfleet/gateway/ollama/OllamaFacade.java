@@ -3,6 +3,7 @@ package dev.axfleet.gateway.ollama;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.gateway.ApiException;
@@ -75,9 +76,11 @@ public final class OllamaFacade {
         OllamaRequest r;
         String model;
         try {
-            JsonObject body = Bodies.json(request, config.maxBodyBytes());
+            // Images make chat bodies as large as the image routes' (gateway.max_image_body_bytes).
+            JsonObject body = Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
             r = chat ? OllamaRequest.chat(body) : OllamaRequest.generate(body);
             model = resolve(runner, registry, Kind.CHAT, r.model());
+            runner.refuseUnread(model, r.params());
         } catch (ApiException e) {
             return error(response, e);
         }
@@ -232,7 +235,7 @@ public final class OllamaFacade {
             o.addProperty("template", "");
             o.add("details", d.getAsJsonObject("details"));
             o.add("model_info", info);
-            o.add("capabilities", capabilities(registry.kinds(model)));
+            o.add("capabilities", capabilities(registry.kinds(model), registry.capabilities(model)));
             o.addProperty("modified_at", d.get("modified_at").getAsString());
             return Json.respond(response, o);
         } catch (ApiException e) {
@@ -276,7 +279,7 @@ public final class OllamaFacade {
      * What Ollama's /api/show lists a model can do, by the kinds of work it does (ollama/ollama types/model/capability.go:
      * completion, embedding, vision, tools, thinking, insert).
      */
-    private static JsonArray capabilities(java.util.Set<Kind> kinds) {
+    private static JsonArray capabilities(java.util.Set<Kind> kinds, java.util.Set<Capability> takes) {
         JsonArray out = new JsonArray();
         for (Kind k : kinds) {
             String capability = switch (k) {
@@ -288,6 +291,12 @@ public final class OllamaFacade {
             if (capability != null) {
                 out.add(capability);
             }
+        }
+        for (Capability c : takes) {
+            out.add(switch (c) {
+                case VISION -> "vision";
+                case TOOLS -> "tools";
+            });
         }
         return out;
     }

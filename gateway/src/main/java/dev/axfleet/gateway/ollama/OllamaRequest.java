@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
+import dev.axfleet.broker.chat.Part;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.gateway.ApiException;
@@ -18,8 +19,9 @@ import java.util.regex.Pattern;
  * <p>{@code options} honoured: temperature, top_k, top_p, num_predict, repeat_penalty, stop, seed,
  * presence_penalty, frequency_penalty. Accepted without effect, as documented in docs/ollama.md:
  * num_ctx and repeat_last_n (the card's runtimes fix both), keep_alive (models are always resident) and the
- * runner options. Refused by name: images, tools, raw prompts, suffixes, templates and JSON output formats,
- * which the card's runtimes cannot honour here. {@code think} asks for the model's thinking, returned apart
+ * runner options. {@code images} (base64) go to a vision model with the message they belong to (a generate's with its
+ * prompt). Refused by name: tools, raw prompts, suffixes, templates and JSON output formats, which the card's runtimes
+ * cannot honour here. {@code think} asks for the model's thinking, returned apart
  * from the answer.
  *
  * @param params what the job asks; null for a load call
@@ -50,11 +52,12 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
                     throw new FieldException(m.prefix() + "role", "must be system, user or assistant (tools are not supported here)");
                 }
-                refuse(m, "images", "images are not supported by this model");
                 refuse(m, "tool_calls", "tool calling is not supported here");
                 String content = m.optString("content", 0, Integer.MAX_VALUE);
-                messages.add(new ChatMessage(role, content == null ? "" : content));
+                List<Part> parts = withImages(m, content, role);
+                messages.add(new ChatMessage(role, parts, List.of(), null));
             }
+            checkImageCount(messages);
             return of(model, f, messages);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
@@ -65,7 +68,6 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
         try {
             JsonFields f = JsonFields.of(body);
             String model = common(f);
-            refuse(f, "images", "images are not supported by this model");
             if (Boolean.TRUE.equals(f.optBool("raw"))) {
                 throw new FieldException("raw", "raw prompts are not supported: the card's runtime applies its own chat template");
             }
@@ -84,8 +86,11 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 messages.add(ChatMessage.system(system));
             }
             if (prompt != null && !prompt.isEmpty()) {
-                messages.add(ChatMessage.user(prompt));
+                messages.add(new ChatMessage(ChatMessage.USER, withImages(f, prompt, ChatMessage.USER), List.of(), null));
+            } else {
+                refuse(f, "images", "images need a prompt to go with them");
             }
+            checkImageCount(messages);
             return of(model, f, prompt == null || prompt.isEmpty() ? List.of() : messages);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
@@ -150,6 +155,27 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 o.optDouble("frequency_penalty", ChatParams.PENALTY),
                 o.optDouble("repeat_penalty", ChatParams.REPEAT_PENALTY),
                 think(f));
+    }
+
+    /** The text, then the {@code images} beside it (Ollama's base64, api/types.go {@code ImageData}). */
+    private static List<Part> withImages(JsonFields f, String text, String role) throws FieldException {
+        List<Part> parts = new ArrayList<>();
+        parts.add(new Part.Text(text == null ? "" : text));
+        List<String> images = f.optStringList("images", ChatParams.MAX_IMAGES + 1, Integer.MAX_VALUE);
+        if (!images.isEmpty() && !role.equals(ChatMessage.USER)) {
+            throw new FieldException(f.prefix() + "images", "images go in user messages");
+        }
+        for (int i = 0; i < images.size(); i++) {
+            parts.add(Part.Image.fromBase64(f.prefix() + "images[" + i + "]", images.get(i)));
+        }
+        return parts;
+    }
+
+    private static void checkImageCount(List<ChatMessage> messages) throws FieldException {
+        long images = messages.stream().mapToLong(m -> m.images().size()).sum();
+        if (images > ChatParams.MAX_IMAGES) {
+            throw new FieldException("images", images + " images; a request holds at most " + ChatParams.MAX_IMAGES);
+        }
     }
 
     private static void refuse(JsonFields f, String key, String why) throws FieldException {

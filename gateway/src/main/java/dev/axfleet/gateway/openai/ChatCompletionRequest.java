@@ -6,19 +6,22 @@ import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
+import dev.axfleet.broker.chat.Part;
 import dev.axfleet.gateway.ApiException;
+import dev.axfleet.gateway.ImageUrls;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * An OpenAI {@code POST /v1/chat/completions} body (openai/openai-openapi CreateChatCompletionRequest;
- * ../shared/anchors.md §1a) translated into a chat job. Fields the card cannot honour are refused by name
- * (n &gt; 1, tools, logprobs, JSON response formats, non-text content); fields that only describe the
- * caller (user, metadata, store, ...) are ignored, as Ollama's OpenAI layer does.
+ * ../shared/anchors.md §1a) translated into a chat job. Content is text and {@code image_url} parts (data URLs, or
+ * http(s) ones where {@link ImageUrls} fetches them). Fields the card cannot honour are refused by name (n &gt; 1,
+ * tools, logprobs, JSON response formats, audio and file parts); fields that only describe the caller (user, metadata,
+ * store, ...) are ignored, as Ollama's OpenAI layer does.
  */
 record ChatCompletionRequest(String model, ChatParams params, boolean stream, boolean includeUsage) {
 
-    static ChatCompletionRequest parse(JsonObject body) throws ApiException {
+    static ChatCompletionRequest parse(JsonObject body, ImageUrls urls) throws ApiException {
         try {
             JsonFields f = JsonFields.of(body);
             String model = f.optString("model", 1, 256);
@@ -56,7 +59,7 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
                 includeUsage = Boolean.TRUE.equals(new JsonFields(options.getAsJsonObject(), "stream_options.").optBool("include_usage"));
             }
             ChatParams params = new ChatParams(
-                    messages(f),
+                    messages(f, urls),
                     f.optDouble("temperature", ChatParams.TEMPERATURE),
                     f.optDouble("top_p", ChatParams.TOP_P),
                     null,
@@ -116,7 +119,7 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
         };
     }
 
-    private static List<ChatMessage> messages(JsonFields f) throws FieldException {
+    private static List<ChatMessage> messages(JsonFields f, ImageUrls urls) throws FieldException {
         List<JsonFields> list = f.optObjects("messages", ChatParams.MAX_MESSAGES);
         if (list.isEmpty()) {
             throw new FieldException("messages", "required: a non-empty array");
@@ -134,34 +137,49 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
             if (m.get("tool_calls") != null) {
                 throw new FieldException(m.prefix() + "tool_calls", "tool calling is not supported here");
             }
-            out.add(new ChatMessage(wireRole, content(m, wireRole)));
+            List<Part> parts = content(m, wireRole, urls);
+            if (parts.stream().anyMatch(p -> p.type() == Part.Type.IMAGE) && !wireRole.equals(ChatMessage.USER)) {
+                throw new FieldException(m.prefix() + "content", "images go in user messages");
+            }
+            out.add(new ChatMessage(wireRole, parts, List.of(), null));
+        }
+        long images = out.stream().mapToLong(msg -> msg.images().size()).sum();
+        if (images > ChatParams.MAX_IMAGES) {
+            throw new FieldException("messages", images + " images; a request holds at most " + ChatParams.MAX_IMAGES
+                    + " (each costs the model up to " + dev.axfleet.broker.chat.TokenEstimate.PER_IMAGE + " tokens of its context)");
         }
         return out;
     }
 
-    /** A string, or an array of text parts joined by newlines; an assistant turn may have none. */
-    private static String content(JsonFields m, String role) throws FieldException {
+    /** A string, or an array of text and image parts; an assistant turn may have none. */
+    private static List<Part> content(JsonFields m, String role, ImageUrls urls) throws FieldException {
         JsonElement c = m.get("content");
-        if (c == null) {
+        if (c == null || c.isJsonNull()) {
             if (role.equals(ChatMessage.ASSISTANT)) {
-                return "";
+                return List.of(new Part.Text(""));
             }
             throw new FieldException(m.prefix() + "content", "required");
         }
         if (c.isJsonPrimitive() && c.getAsJsonPrimitive().isString()) {
-            return c.getAsString();
+            return List.of(new Part.Text(c.getAsString()));
         }
         if (!c.isJsonArray()) {
             throw new FieldException(m.prefix() + "content", "must be a string or an array of content parts");
         }
-        List<String> texts = new ArrayList<>();
+        List<Part> parts = new ArrayList<>();
         for (JsonFields p : m.optObjects("content", ChatParams.MAX_MESSAGES)) {
             String type = p.requireString("type");
-            if (!type.equals("text")) {
-                throw new FieldException(p.prefix() + "type", "'" + type + "' parts are not supported by this model; send text");
+            switch (type) {
+                case "text" -> parts.add(new Part.Text(p.requireString("text")));
+                case "image_url" -> {
+                    JsonElement u = p.get("image_url");
+                    String url = u != null && u.isJsonObject() ? new JsonFields(u.getAsJsonObject(), p.prefix() + "image_url.").requireString("url")
+                            : p.requireString("image_url");
+                    parts.add(urls.image(p.prefix() + "image_url.url", url));
+                }
+                default -> throw new FieldException(p.prefix() + "type", "'" + type + "' parts are not supported; send text and image_url parts");
             }
-            texts.add(p.requireString("text"));
         }
-        return String.join("\n", texts);
+        return parts;
     }
 }

@@ -46,8 +46,10 @@ public final class OpenAiFacade {
         ChatCompletionRequest chat;
         String model;
         try {
-            chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxBodyBytes()));
-            model = runner.model(Kind.CHAT, chat.model());
+            // Image parts make chat bodies as large as the image routes' (gateway.max_image_body_bytes).
+            chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes"),
+                    config.imageUrls());
+            model = runner.chatModel(chat.model(), chat.params());
         } catch (ApiException e) {
             return error(response, e);
         }

@@ -216,9 +216,6 @@ public final class AxllmServeRuntime implements ChatRuntime {
         if (folder.vision()) {
             out.add(Capability.VISION);
         }
-        if (folder.tools()) {
-            out.add(Capability.TOOLS);
-        }
         return out;
     }
 
