@@ -53,7 +53,34 @@ public sealed interface Part permits Part.Text, Part.Image {
             if (data.length == 0 || data.length > ChatParams.MAX_IMAGE_BYTES) {
                 throw new FieldException(field, "an image is 1 to " + ChatParams.MAX_IMAGE_BYTES + " bytes, not " + data.length);
             }
-            return new Image(data);
+            Image image = new Image(data);
+            String problem = image.formatProblem();
+            if (problem != null) {
+                throw new FieldException(field, problem);
+            }
+            return image;
+        }
+
+        /**
+         * Why these bytes are not an image a worker reads, told from their first bytes alone (PNG, JPEG, GIF, WebP, BMP are
+         * read), or null. HEIC and AVIF are named: phones send them and no Java decoder exists.
+         */
+        public String formatProblem() {
+            byte[] d = data;
+            if (d.length >= 12 && d[4] == 'f' && d[5] == 't' && d[6] == 'y' && d[7] == 'p') {
+                String brand = new String(d, 8, 4, java.nio.charset.StandardCharsets.US_ASCII);
+                if (brand.startsWith("avi")) {
+                    return "an AVIF image cannot be read here (no Java decoder); send JPEG, PNG or WebP";
+                }
+                return "a HEIC/HEIF image (an iPhone's default) cannot be read here (no Java decoder); send JPEG, PNG or WebP";
+            }
+            boolean png = d.length >= 8 && (d[0] & 0xFF) == 0x89 && d[1] == 'P' && d[2] == 'N' && d[3] == 'G';
+            boolean jpeg = d.length >= 3 && (d[0] & 0xFF) == 0xFF && (d[1] & 0xFF) == 0xD8 && (d[2] & 0xFF) == 0xFF;
+            boolean gif = d.length >= 6 && d[0] == 'G' && d[1] == 'I' && d[2] == 'F' && d[3] == '8';
+            boolean webp = d.length >= 12 && d[0] == 'R' && d[1] == 'I' && d[2] == 'F' && d[3] == 'F' && d[8] == 'W' && d[9] == 'E'
+                    && d[10] == 'B' && d[11] == 'P';
+            boolean bmp = d.length >= 2 && d[0] == 'B' && d[1] == 'M';
+            return png || jpeg || gif || webp || bmp ? null : "not an image (PNG, JPEG, WebP, GIF or BMP; " + d.length + " bytes)";
         }
 
         @Override

@@ -6,41 +6,37 @@ import com.twelvemonkeys.imageio.metadata.jpeg.JPEGSegment;
 import com.twelvemonkeys.imageio.metadata.jpeg.JPEGSegmentUtil;
 import com.twelvemonkeys.imageio.metadata.tiff.TIFF;
 import com.twelvemonkeys.imageio.metadata.tiff.TIFFReader;
+import dev.axfleet.broker.chat.Part;
 import dev.axfleet.worker.image.PilBicubic;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
-import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * An image for a vision model, made from what a client sent: decoded (PNG, JPEG, WebP, GIF, BMP; the JDK's readers and
  * TwelveMonkeys' for WebP and the JPEGs the JDK refuses), turned upright by its EXIF orientation, scaled down with
  * Pillow's bicubic (the CLIP preprocessing's resampler, {@link PilBicubic}) until it just covers the encoder's input,
- * never up, and sent on as a JPEG. The runtime then resizes it to its encoder's size itself; a 12-MP phone photo costs
- * what the encoder needs, not 12 MP of base64 and decoding inside the runtime.
+ * never up, and sent on as a PNG (lossless: the encoder sees Pillow's pixels). The runtime then stretches it to its
+ * encoder's size itself (src/runner/utils/image_processor.cpp@0700091: {@code axcv::resize(img, img_rs, tgt_w, tgt_h)});
+ * a 12-MP phone photo costs what the encoder needs, not 12 MP of base64 and decoding inside the runtime.
  */
 public final class VisionInput {
     /** Decoded pixels at most: a 20-MP phone photo fits; a decompression bomb does not reach memory. */
     public static final long MAX_PIXELS = 25_000_000L;
-    private static final float JPEG_QUALITY = 0.92f;
 
     private VisionInput() {
     }
 
     /** The image as sent to the runtime. */
-    public record Prepared(byte[] jpeg, int width, int height, int sourceWidth, int sourceHeight) {
+    public record Prepared(byte[] png, int width, int height, int sourceWidth, int sourceHeight) {
         public String dataUrl() {
-            return "data:image/jpeg;base64," + java.util.Base64.getEncoder().encodeToString(jpeg);
+            return "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(png);
         }
     }
 
@@ -50,7 +46,7 @@ public final class VisionInput {
      * @throws IllegalArgumentException naming what is wrong with the bytes (not an image, HEIC, too many pixels)
      */
     public static Prepared prepare(byte[] data, int coverWidth, int coverHeight) {
-        String unsupported = unsupportedFormat(data);
+        String unsupported = new Part.Image(data).formatProblem();
         if (unsupported != null) {
             throw new IllegalArgumentException(unsupported);
         }
@@ -69,27 +65,13 @@ public final class VisionInput {
         int outW = w;
         int outH = h;
         if (scale < 1) {
-            outW = Math.max(1, (int) Math.ceil(w * scale));
-            outH = Math.max(1, (int) Math.ceil(h * scale));
+            outW = Math.max(coverWidth, (int) Math.round(w * scale));
+            outH = Math.max(coverHeight, (int) Math.round(h * scale));
             rgb = PilBicubic.resize(rgb, w, h, outW, outH);
         }
         BufferedImage out = new BufferedImage(outW, outH, BufferedImage.TYPE_INT_RGB);
         out.setRGB(0, 0, outW, outH, rgb, 0, outW);
-        return new Prepared(jpeg(out), outW, outH, image.getWidth(), image.getHeight());
-    }
-
-    /** Formats people send that no Java reader decodes, named so the client can convert them. */
-    static String unsupportedFormat(byte[] d) {
-        if (d.length >= 12 && d[4] == 'f' && d[5] == 't' && d[6] == 'y' && d[7] == 'p') {
-            String brand = new String(d, 8, 4, StandardCharsets.US_ASCII);
-            if (List.of("heic", "heix", "hevc", "heim", "heis", "mif1", "msf1").contains(brand)) {
-                return "a HEIC/HEIF image (an iPhone's default) cannot be read here: no Java decoder exists; send JPEG, PNG or WebP";
-            }
-            if (brand.startsWith("avi")) {
-                return "an AVIF image cannot be read here: no Java decoder is installed; send JPEG, PNG or WebP";
-            }
-        }
-        return null;
+        return new Prepared(png(out), outW, outH, image.getWidth(), image.getHeight());
     }
 
     private static BufferedImage decode(byte[] data) {
@@ -177,19 +159,12 @@ public final class VisionInput {
         return new Oriented(out, ow, oh);
     }
 
-    private static byte[] jpeg(BufferedImage image) {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
-            writer.setOutput(out);
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(JPEG_QUALITY);
-            writer.write(null, new IIOImage(image, null, null), param);
+    private static byte[] png(BufferedImage image) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(image.getWidth() * image.getHeight() * 2);
+        try {
+            ImageIO.write(image, "png", bytes);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot write a JPEG: " + e.getMessage(), e);
-        } finally {
-            writer.dispose();
+            throw new IllegalStateException("cannot write a PNG: " + e.getMessage(), e);
         }
         return bytes.toByteArray();
     }
