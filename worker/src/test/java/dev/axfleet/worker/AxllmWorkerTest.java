@@ -114,7 +114,7 @@ class AxllmWorkerTest extends WorkerHarness {
         EmulatorControl.fault(runtimePort(), "context_full", 0);
         JobResult r = ask("ctx-1", "{\"prompt\":\"Hello\"}", true).result();
         assertEquals(Outcome.ERROR, r.outcome());
-        assertEquals("context_length_exceeded", r.error().code(), r.error().message());
+        assertEquals(ErrorCode.CONTEXT_LENGTH_EXCEEDED, r.error().code(), r.error().message());
         assertEquals(Outcome.DONE, ask("ctx-2", "{\"prompt\":\"Hello\"}", true).result().outcome(), "the runtime was not restarted for it");
     }
 
