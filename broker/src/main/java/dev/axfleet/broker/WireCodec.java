@@ -192,6 +192,9 @@ public final class WireCodec {
             if (r.error().field() != null) {
                 e.addProperty("field", r.error().field());
             }
+            if (r.error().detail() != null) {
+                e.addProperty("detail", r.error().detail());
+            }
             o.add("error", e);
         }
         if (r.worker() != null) {
@@ -227,7 +230,7 @@ public final class WireCodec {
         JobError error = null;
         if (o.has("error")) {
             JsonObject e = o.getAsJsonObject("error");
-            error = new JobError(ErrorCode.of(string(e, "code")), string(e, "message"), string(e, "field"));
+            error = new JobError(ErrorCode.of(string(e, "code")), string(e, "message"), string(e, "field"), string(e, "detail"));
         }
         Long queueMs = o.has("queue_ms") ? o.get("queue_ms").getAsLong() : null;
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;

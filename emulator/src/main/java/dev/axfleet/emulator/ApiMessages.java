@@ -24,6 +24,11 @@ import javax.imageio.ImageIO;
  * URLs decoded (percent-decoding, URL-safe alphabet and whitespace tolerated: {@code base64_decode_bytes}), anything else
  * taken as a path on this machine ({@code return uri; // plain file path}); two media types in one message refused;
  * media kept only for user messages. Any failure is the handler's "Failed to parse chat messages."
+ *
+ * <p>Tool turns as the later revision documents them (docs/tool_calling.md@0c74c77, "Feeding the tool result back"): an
+ * assistant message with {@code tool_calls} (its {@code content} may be null) and {@code tool} messages with their
+ * {@code tool_call_id}, rendered as Qwen3's template does ({@code <tool_call>}, {@code <tool_response>}). The revision read
+ * for the rest (main.cpp@00d7aaf) refuses both; docs/hardware.md F41 says which build the card needs.
  */
 final class ApiMessages {
     /** Why main.cpp's handler refused the messages (it logs the reason and answers this). */
@@ -56,7 +61,7 @@ final class ApiMessages {
             }
             JsonObject item = e.getAsJsonObject();
             String role = item.has("role") && item.get("role").isJsonPrimitive() ? item.get("role").getAsString() : null;
-            if (!"system".equals(role) && !"user".equals(role) && !"assistant".equals(role)) {
+            if (!"system".equals(role) && !"user".equals(role) && !"assistant".equals(role) && !"tool".equals(role)) {
                 if (role == null && flat.isEmpty()) {
                     role = "user"; // the emulator's earlier tolerance of a first message without a role (docs/hardware.md A11)
                 } else {
@@ -65,6 +70,20 @@ final class ApiMessages {
             }
             JsonElement content = item.get("content");
             StringBuilder text = new StringBuilder();
+            if (item.has("tool_calls") && item.get("tool_calls").isJsonArray()) {
+                for (JsonElement c : item.getAsJsonArray("tool_calls")) {
+                    JsonObject fn = c.getAsJsonObject().getAsJsonObject("function");
+                    text.append("<tool_call>\n{\"name\": ").append(fn.get("name")).append(", \"arguments\": ")
+                            .append(fn.get("arguments").getAsString()).append("}\n</tool_call>");
+                }
+                if (content == null || content.isJsonNull()) {
+                    content = new com.google.gson.JsonPrimitive("");
+                }
+            }
+            if ("tool".equals(role)) {
+                role = "user";
+                text.append("<tool_response>\n");
+            }
             List<Seen> own = new ArrayList<>();
             if (content != null && content.isJsonPrimitive() && content.getAsJsonPrimitive().isString()) {
                 text.append(content.getAsString());
@@ -119,6 +138,9 @@ final class ApiMessages {
                 }
             } else {
                 return failed("content type not support");
+            }
+            if (item.has("role") && "tool".equals(item.get("role").getAsString())) {
+                text.append("\n</tool_response>");
             }
             JsonObject m = new JsonObject();
             m.addProperty("role", role);

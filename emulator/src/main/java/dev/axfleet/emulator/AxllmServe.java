@@ -74,6 +74,7 @@ public final class AxllmServe {
     static final boolean ZERO_STREAM_USAGE = "zeros".equals(System.getenv("AXFLEET_EMULATOR_AXLLM_STREAM_USAGE"));
 
     private final String modelName;
+    private final String tokenizerType;
     private final String systemPrompt;
     private final ModelProfile profile;
     /** The vision encoder, when config.json names a {@code vlm_type}; else null. */
@@ -105,6 +106,7 @@ public final class AxllmServe {
         // Not a runtime setting: the emulator's switch to measure what the runtime's prefix reuse is worth.
         this.prefixCache = !"off".equals(System.getenv("AXFLEET_EMULATOR_PREFIX_CACHE"));
         this.configThinking = thinking(config);
+        this.tokenizerType = config.has("tokenizer_type") ? config.get("tokenizer_type").getAsString() : "";
         this.vision = config.has("vlm_type") || config.has("VLM_TYPE") ? VisionProfile.forName(modelName).orElse(new VisionProfile(modelName,
                 String.valueOf(config.get(config.has("vlm_type") ? "vlm_type" : "VLM_TYPE")), "", intOr(config, "vision_width", 448),
                 intOr(config, "vision_height", 448), intOr(config, "vision_patch_size", 14), 256, 191.6)) : null;
@@ -346,7 +348,8 @@ public final class AxllmServe {
             if (vision != null) {
                 time.sleep(vision.encodeMs() * parsed.images().size());
             }
-            generate(ex, req, prompt, ids, fault, think, stream, parsed.images());
+            JsonObject call = EmulatedTools.call(req, tokenizerType, rawMessages != null && rawMessages.isJsonArray() ? rawMessages.getAsJsonArray() : null);
+            generate(ex, req, prompt, ids, fault, think, stream, parsed.images(), call);
         } finally {
             generating = false;
             card.unlock();
@@ -403,7 +406,7 @@ public final class AxllmServe {
                 System.currentTimeMillis() / 1000, ""));
     }
     private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think, boolean stream,
-                          List<ApiMessages.Seen> images) throws IOException {
+                          List<ApiMessages.Seen> images, JsonObject call) throws IOException {
         control.executed(prompt);
         // Only temperature and top_p reach the sampler (SetRequestSamplingOverride); seed is never read.
         double temperature = req.has("temperature") && !req.get("temperature").isJsonNull() ? req.get("temperature").getAsDouble() : 0;
@@ -411,6 +414,28 @@ public final class AxllmServe {
         if (!images.isEmpty()) {
             // What the emulated encoder can truthfully say: the images' sizes and mean colours, after the "(emulated ...)" label.
             tokens.addAll(2, TextGenerator.sightings(images));
+        }
+        if (call != null && fault.mode() == Fault.Mode.BAD_JSON) {
+            call.getAsJsonObject("function").addProperty("arguments", "{}");
+        }
+        if (call != null && (fault.mode() == Fault.Mode.TOOL_TEXT || fault.mode() == Fault.Mode.TOOL_BROKEN)) {
+            // The model's own block, left in the text (what the runtime would have parsed).
+            JsonObject fn = call.getAsJsonObject("function");
+            String body = "{\"name\": " + fn.get("name") + ", \"arguments\": " + fn.get("arguments").getAsString() + "}";
+            String block = "<tool_call>\n" + (fault.mode() == Fault.Mode.TOOL_BROKEN ? body.substring(0, body.length() / 2) : body) + "\n</tool_call>";
+            tokens = pieces(block);
+            call = null;
+        } else if (call != null) {
+            // Buffered inside the runtime (docs/tool_calling.md "Streaming"): the call's tokens are decoded, then sent whole.
+            tokens = pieces(call.getAsJsonObject("function").get("arguments").getAsString() + call.getAsJsonObject("function").get("name"));
+        } else if (EmulatedJson.asked(prompt)) {
+            tokens = pieces(EmulatedJson.answer(modelName, prompt, fault.mode() == Fault.Mode.BAD_JSON));
+        } else if (prompt.lastIndexOf("<|im_start|>user\n") >= 0
+                && prompt.indexOf("<tool_response>", prompt.lastIndexOf("<|im_start|>user\n")) >= 0) {
+            // After a tool's answer, the emulated model quotes it (an emulated model: docs/hardware.md A17).
+            String response = prompt.substring(prompt.lastIndexOf("<tool_response>") + "<tool_response>".length());
+            response = response.substring(0, Math.max(0, response.indexOf("</tool_response>"))).trim();
+            tokens.addAll(2, pieces(" The tool answered: " + response + "."));
         }
         if (think) {
             // Qwen3 writes its own tags when it thinks, so the server adds none.
@@ -455,7 +480,7 @@ public final class AxllmServe {
                 open = cutAtDeadline(out);
                 cut = true;
             }
-            if (open) {
+            if (open && call == null) {
                 try {
                     sse(out, delta(id, created, tokens.get(i)));
                 } catch (IOException e) {
@@ -474,7 +499,41 @@ public final class AxllmServe {
             if (System.nanoTime() > deadline) {
                 Http.json(ex, 504, error("server_error", "Request timeout"));
             } else {
-                Http.json(ex, 200, completion(id, created, text.toString()));
+                JsonObject done = completion(id, created, text.toString());
+                if (call != null) {
+                    JsonObject choice = done.getAsJsonArray("choices").get(0).getAsJsonObject();
+                    JsonObject message = choice.getAsJsonObject("message");
+                    message.add("content", com.google.gson.JsonNull.INSTANCE);
+                    JsonArray calls = new JsonArray();
+                    calls.add(call);
+                    message.add("tool_calls", calls);
+                    choice.addProperty("finish_reason", "tool_calls");
+                }
+                Http.json(ex, 200, done);
+            }
+        } else if (open && call != null) {
+            try {
+                JsonObject c = call.deepCopy();
+                c.addProperty("index", 0);
+                JsonArray calls = new JsonArray();
+                calls.add(c);
+                JsonObject delta = new JsonObject();
+                delta.addProperty("role", "assistant");
+                delta.add("tool_calls", calls);
+                JsonObject choice = new JsonObject();
+                choice.addProperty("index", 0);
+                choice.add("delta", delta);
+                choice.add("finish_reason", com.google.gson.JsonNull.INSTANCE);
+                sse(out, chunk(id, created, "chat.completion.chunk", choice));
+                JsonObject finish = new JsonObject();
+                finish.addProperty("index", 0);
+                finish.add("delta", new JsonObject());
+                finish.addProperty("finish_reason", "tool_calls");
+                sse(out, chunk(id, created, "chat.completion.chunk", finish));
+                out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                out.close();
+            } catch (IOException e) {
+                control.abandoned();
             }
         } else if (open) {
             try {
@@ -497,6 +556,15 @@ public final class AxllmServe {
         } else if (cut) {
             say("[W] emulated: the answer ran past server_timeout_ms=" + timeoutMs + "; its stream was closed with [DONE] and no finish chunk");
         }
+    }
+
+    /** Text as the emulated model's tokens: about four characters each, as Qwen's tokenizer cuts English. */
+    static List<String> pieces(String text) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < text.length(); i += 4) {
+            out.add(text.substring(i, Math.min(text.length(), i + 4)));
+        }
+        return out;
     }
 
     /** server.cpp:357-364: the stream outlived server_timeout_ms: {@code data: [DONE]}, and the connection closes. */

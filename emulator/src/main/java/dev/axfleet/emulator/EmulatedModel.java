@@ -26,7 +26,9 @@ public final class EmulatedModel {
         String weights = modelName.toLowerCase() + "-ax650";
         JsonObject c = new JsonObject();
         c.addProperty("model_name", modelName);
-        c.addProperty("tokenizer_type", "Qwen3");
+        // The model family's tokenizer: Qwen3 for the Qwen3 builds; MiniCPM4's is assumed "MiniCPM" (docs/hardware.md A17),
+        // a family axllm serve renders no tools for.
+        c.addProperty("tokenizer_type", modelName.toLowerCase(java.util.Locale.ROOT).startsWith("minicpm4") ? "MiniCPM" : "Qwen3");
         c.addProperty("url_tokenizer_model", "qwen3_tokenizer.txt");
         c.addProperty("template_filename_axmodel", weights + "/qwen3_p128_l%d_together.axmodel");
         c.addProperty("axmodel_num", 28);

@@ -100,6 +100,13 @@ public final class JobRunner {
             throw ApiException.badRequest("messages", "model '" + model + "' takes no images: it is a text model; vision models here: "
                     + (vision.isEmpty() ? "none" : String.join(", ", vision)));
         }
+        if (params != null && !params.tools().isEmpty() && params.toolChoice().mode() != dev.axfleet.broker.chat.ToolChoice.Mode.NONE
+                && registry.lacks(model, Capability.TOOLS)) {
+            List<String> tools = registry.modelsWith(Capability.TOOLS);
+            throw ApiException.badRequest("tools", "model '" + model + "' takes no tools: its runtime renders tools only for the Qwen3 "
+                    + "family and MiniCPM-V-4.6, and it would answer as if none were given; models here that take tools: "
+                    + (tools.isEmpty() ? "none" : String.join(", ", tools)));
+        }
     }
 
     /** The model that serves {@code kind} when a request names none (AUTOMATIC1111's loaded checkpoint), or 404. */

@@ -54,6 +54,108 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
         if (p.think()) {
             o.addProperty("think", true);
         }
+        if (!p.tools().isEmpty()) {
+            JsonArray tools = new JsonArray();
+            for (Tool t : p.tools()) {
+                JsonObject to = new JsonObject();
+                to.addProperty("name", t.name());
+                if (!t.description().isEmpty()) {
+                    to.addProperty("description", t.description());
+                }
+                to.add("parameters", t.parameters());
+                tools.add(to);
+            }
+            o.add("tools", tools);
+            if (p.toolChoice().mode() == ToolChoice.Mode.FUNCTION) {
+                JsonObject choice = new JsonObject();
+                choice.addProperty("name", p.toolChoice().name());
+                o.add("tool_choice", choice);
+            } else if (p.toolChoice().mode() != ToolChoice.Mode.AUTO) {
+                o.addProperty("tool_choice", p.toolChoice().mode().wire());
+            }
+        }
+        if (p.responseFormat().json()) {
+            JsonObject f = new JsonObject();
+            f.addProperty("type", p.responseFormat().type().wire());
+            if (p.responseFormat().schema() != null) {
+                f.add("schema", p.responseFormat().schema());
+            }
+            if (p.responseFormat().name() != null) {
+                f.addProperty("name", p.responseFormat().name());
+            }
+            if (p.responseFormat().strict()) {
+                f.addProperty("strict", true);
+            }
+            o.add("response_format", f);
+        }
+    }
+
+    private static List<Tool> readTools(JsonFields f) throws FieldException {
+        List<Tool> tools = new ArrayList<>();
+        for (JsonFields t : f.optObjects("tools", Tool.MAX_TOOLS)) {
+            String name = t.requireString("name");
+            if (!Tool.NAME.matcher(name).matches()) {
+                throw new FieldException(t.prefix() + "name", "must be 1 to 64 letters, digits, _ or -");
+            }
+            if (tools.stream().anyMatch(x -> x.name().equals(name))) {
+                throw new FieldException(t.prefix() + "name", "two tools are called " + name);
+            }
+            JsonElement parameters = t.get("parameters");
+            if (parameters != null && !parameters.isJsonObject()) {
+                throw new FieldException(t.prefix() + "parameters", "must be a JSON schema object");
+            }
+            tools.add(new Tool(name, t.optString("description", 0, Tool.MAX_DESCRIPTION),
+                    parameters == null ? null : parameters.getAsJsonObject()));
+        }
+        return tools;
+    }
+
+    private static ToolChoice readToolChoice(JsonFields f, List<Tool> tools) throws FieldException {
+        JsonElement c = f.get("tool_choice");
+        if (c == null || c.isJsonNull()) {
+            return ToolChoice.AUTO;
+        }
+        ToolChoice choice;
+        if (c.isJsonObject()) {
+            choice = ToolChoice.function(new JsonFields(c.getAsJsonObject(), f.prefix() + "tool_choice.").requireString("name"));
+        } else {
+            String mode = f.optString("tool_choice", 1, 16);
+            ToolChoice.Mode m = WireName.parse(ToolChoice.Mode.class, mode).filter(x -> x != ToolChoice.Mode.FUNCTION)
+                    .orElseThrow(() -> new FieldException(f.prefix() + "tool_choice", "must be auto, none, required or {\"name\": tool}"));
+            choice = new ToolChoice(m, null);
+        }
+        if (choice.mode() == ToolChoice.Mode.FUNCTION && tools.stream().noneMatch(t -> t.name().equals(choice.name()))) {
+            throw new FieldException(f.prefix() + "tool_choice", "names " + choice.name() + ", which is not among the tools");
+        }
+        if (choice.mode() == ToolChoice.Mode.REQUIRED && tools.isEmpty()) {
+            throw new FieldException(f.prefix() + "tool_choice", "required, but no tools are given");
+        }
+        return choice;
+    }
+
+    private static ResponseFormat readFormat(JsonFields f) throws FieldException {
+        JsonElement e = f.get("response_format");
+        if (e == null || e.isJsonNull()) {
+            return ResponseFormat.TEXT;
+        }
+        if (!e.isJsonObject()) {
+            throw new FieldException(f.prefix() + "response_format", "must be an object");
+        }
+        JsonFields r = new JsonFields(e.getAsJsonObject(), f.prefix() + "response_format.");
+        String type = r.requireString("type");
+        ResponseFormat.Type t = WireName.parse(ResponseFormat.Type.class, type)
+                .orElseThrow(() -> new FieldException(r.prefix() + "type", "must be text, json_object or json_schema"));
+        return switch (t) {
+            case TEXT -> ResponseFormat.TEXT;
+            case JSON_OBJECT -> ResponseFormat.JSON_OBJECT;
+            case JSON_SCHEMA -> {
+                JsonElement schema = r.get("schema");
+                if (schema == null || !schema.isJsonObject()) {
+                    throw new FieldException(r.prefix() + "schema", "required: a JSON schema object");
+                }
+                yield ResponseFormat.schema(schema.getAsJsonObject(), r.optString("name", 1, 64), Boolean.TRUE.equals(r.optBool("strict")));
+            }
+        };
     }
 
     @Override
@@ -86,9 +188,14 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
         } else {
             throw new FieldException(f.prefix() + "messages", "required (or a prompt string)");
         }
+        String history = ChatParams.toolHistoryProblem(messages);
+        if (history != null) {
+            throw new FieldException(f.prefix() + "messages", history);
+        }
         if (messages.size() > ChatParams.MAX_MESSAGES) {
             throw new FieldException(f.prefix() + "messages", "must hold 1 to " + ChatParams.MAX_MESSAGES + " messages");
         }
+        List<Tool> tools = readTools(f);
         return new ChatParams(
                 messages,
                 f.optDouble("temperature", ChatParams.TEMPERATURE),
@@ -100,7 +207,10 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
                 f.optDouble("presence_penalty", ChatParams.PENALTY),
                 f.optDouble("frequency_penalty", ChatParams.PENALTY),
                 f.optDouble("repeat_penalty", ChatParams.REPEAT_PENALTY),
-                Boolean.TRUE.equals(f.optBool("think")));
+                Boolean.TRUE.equals(f.optBool("think")),
+                tools,
+                readToolChoice(f, tools),
+                readFormat(f));
     }
 
     /**
@@ -128,13 +238,7 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
         }
         if (!m.toolCalls().isEmpty()) {
             JsonArray calls = new JsonArray();
-            for (ToolCall c : m.toolCalls()) {
-                JsonObject co = new JsonObject();
-                co.addProperty("id", c.id());
-                co.addProperty("name", c.name());
-                co.addProperty("arguments", c.arguments());
-                calls.add(co);
-            }
+            m.toolCalls().forEach(c -> calls.add(toolCall(c)));
             mo.add("tool_calls", calls);
         }
         if (m.toolCallId() != null) {
@@ -208,13 +312,33 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
         if (out.thinking() != null) {
             o.addProperty("thinking", out.thinking());
         }
+        if (!out.toolCalls().isEmpty()) {
+            JsonArray calls = new JsonArray();
+            out.toolCalls().forEach(c -> calls.add(toolCall(c)));
+            o.add("tool_calls", calls);
+        }
+    }
+
+    private static JsonObject toolCall(ToolCall c) {
+        JsonObject co = new JsonObject();
+        co.addProperty("id", c.id());
+        co.addProperty("name", c.name());
+        co.addProperty("arguments", c.arguments());
+        return co;
     }
 
     @Override
     protected ChatOutput readOutput(JsonObject o) {
         FinishReason finish = WireName.parse(FinishReason.class, string(o, "finish_reason")).orElse(FinishReason.STOP);
+        List<ToolCall> calls = new ArrayList<>();
+        if (o.has("tool_calls") && o.get("tool_calls").isJsonArray()) {
+            for (JsonElement e : o.getAsJsonArray("tool_calls")) {
+                JsonObject c = e.getAsJsonObject();
+                calls.add(new ToolCall(string(c, "id"), string(c, "name"), string(c, "arguments")));
+            }
+        }
         return new ChatOutput(o.has("text") ? string(o, "text") : "", finish, Usage.fromJson(o.get("usage")),
                 o.has("first_token_ms") ? o.get("first_token_ms").getAsLong() : null,
-                o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, string(o, "thinking"));
+                o.has("dropped_messages") ? o.get("dropped_messages").getAsInt() : 0, string(o, "thinking"), calls);
     }
 }

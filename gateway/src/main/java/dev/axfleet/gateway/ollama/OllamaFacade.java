@@ -181,7 +181,23 @@ public final class OllamaFacade {
         ChatOutput out = r.chat();
         JsonObject o = line(model, chat, text);
         o.addProperty("done", true);
-        o.addProperty("done_reason", out.finishReason().wire());
+        // Ollama says "stop" when the model called tools; the calls are in message.tool_calls.
+        o.addProperty("done_reason", out.finishReason() == dev.axfleet.broker.chat.FinishReason.TOOL_CALLS ? "stop" : out.finishReason().wire());
+        if (chat && !out.toolCalls().isEmpty()) {
+            // Ollama's api.ToolCall: {"function": {"index", "name", "arguments": an object}} (api/types.go).
+            JsonArray calls = new JsonArray();
+            for (int i = 0; i < out.toolCalls().size(); i++) {
+                dev.axfleet.broker.chat.ToolCall c = out.toolCalls().get(i);
+                JsonObject fn = new JsonObject();
+                fn.addProperty("index", i);
+                fn.addProperty("name", c.name());
+                fn.add("arguments", com.google.gson.JsonParser.parseString(c.arguments().isBlank() ? "{}" : c.arguments()));
+                JsonObject call = new JsonObject();
+                call.add("function", fn);
+                calls.add(call);
+            }
+            o.getAsJsonObject("message").add("tool_calls", calls);
+        }
         long firstToken = out.firstTokenMs() == null ? 0 : out.firstTokenMs();
         o.addProperty("total_duration", System.nanoTime() - startNanos);
         o.addProperty("load_duration", 0);
@@ -333,6 +349,7 @@ public final class OllamaFacade {
     static JsonObject errorBody(ApiException e) {
         JsonObject o = new JsonObject();
         o.addProperty("error", e.getMessage());
+        e.extra().forEach(o::addProperty);
         return o;
     }
 

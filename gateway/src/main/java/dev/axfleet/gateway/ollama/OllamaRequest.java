@@ -5,6 +5,11 @@ import com.google.gson.JsonObject;
 import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.chat.Part;
+import dev.axfleet.broker.chat.ResponseFormat;
+import dev.axfleet.broker.chat.Tool;
+import dev.axfleet.broker.chat.ToolCall;
+import dev.axfleet.broker.chat.ToolChoice;
+import dev.axfleet.gateway.ChatForms;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.gateway.ApiException;
@@ -20,8 +25,9 @@ import java.util.regex.Pattern;
  * presence_penalty, frequency_penalty. Accepted without effect, as documented in docs/ollama.md:
  * num_ctx and repeat_last_n (the card's runtimes fix both), keep_alive (models are always resident) and the
  * runner options. {@code images} (base64) go to a vision model with the message they belong to (a generate's with its
- * prompt). Refused by name: tools, raw prompts, suffixes, templates and JSON output formats, which the card's runtimes
- * cannot honour here. {@code think} asks for the model's thinking, returned apart
+ * prompt); {@code tools} and tool messages to a model whose runtime renders them; {@code format} ("json" or a schema)
+ * makes a JSON answer the worker validates. Refused by name: raw prompts, suffixes and templates, which the card's
+ * runtimes cannot honour. {@code think} asks for the model's thinking, returned apart
  * from the answer.
  *
  * @param params what the job asks; null for a load call
@@ -47,15 +53,44 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             JsonFields f = JsonFields.of(body);
             String model = common(f);
             List<ChatMessage> messages = new ArrayList<>();
+            // Ollama's history carries no call ids: calls get them by position, and a tool message answers the oldest call
+            // not answered yet (of its tool_name when it gives one).
+            List<ToolCall> unanswered = new ArrayList<>();
+            int callCount = 0;
             for (JsonFields m : f.optObjects("messages", ChatParams.MAX_MESSAGES)) {
                 String role = m.requireString("role");
-                if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
-                    throw new FieldException(m.prefix() + "role", "must be system, user or assistant (tools are not supported here)");
+                if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT, ChatMessage.TOOL).contains(role)) {
+                    throw new FieldException(m.prefix() + "role", "must be system, user, assistant or tool");
                 }
-                refuse(m, "tool_calls", "tool calling is not supported here");
+                List<ToolCall> calls = new ArrayList<>();
+                for (JsonFields c : m.optObjects("tool_calls", ChatParams.MAX_TOOL_CALLS)) {
+                    if (!role.equals(ChatMessage.ASSISTANT)) {
+                        throw new FieldException(m.prefix() + "tool_calls", "only an assistant message makes tool calls");
+                    }
+                    JsonElement fe = c.get("function");
+                    if (fe == null || !fe.isJsonObject()) {
+                        throw new FieldException(c.prefix() + "function", "required: {name, arguments}");
+                    }
+                    JsonFields fn = new JsonFields(fe.getAsJsonObject(), c.prefix() + "function.");
+                    String name = fn.requireString("name");
+                    JsonElement args = fn.get("arguments");
+                    ToolCall call = new ToolCall("call_" + callCount++ + "_" + name, name,
+                            args == null || args.isJsonNull() ? "{}" : args.isJsonPrimitive() ? args.getAsString() : args.toString());
+                    calls.add(call);
+                    unanswered.add(call);
+                }
+                String toolCallId = null;
+                if (role.equals(ChatMessage.TOOL)) {
+                    String toolName = m.optString("tool_name", 1, 64);
+                    ToolCall answered = unanswered.stream().filter(c -> toolName == null || c.name().equals(toolName)).findFirst()
+                            .orElseThrow(() -> new FieldException(m.prefix() + "role", "a tool message answers no earlier tool call"
+                                    + (toolName == null ? "" : " of " + toolName)));
+                    unanswered.remove(answered);
+                    toolCallId = answered.id();
+                }
                 String content = m.optString("content", 0, Integer.MAX_VALUE);
                 List<Part> parts = withImages(m, content, role);
-                messages.add(new ChatMessage(role, parts, List.of(), null));
+                messages.add(new ChatMessage(role, parts, calls, toolCallId));
             }
             checkImageCount(messages);
             return of(model, f, messages);
@@ -103,14 +138,6 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
         if (model == null) {
             throw new FieldException("model", "model is required");
         }
-        JsonElement format = f.get("format");
-        if (format != null && !(format.isJsonPrimitive() && format.getAsString().isEmpty())) {
-            throw new FieldException("format", "structured output (\"json\" or a schema) is not supported by the card's runtimes");
-        }
-        JsonElement tools = f.get("tools");
-        if (tools != null && (!tools.isJsonArray() || !tools.getAsJsonArray().isEmpty())) {
-            throw new FieldException("tools", "tool calling is not supported here");
-        }
         JsonElement keepAlive = f.get("keep_alive");
         if (keepAlive != null && !(keepAlive.isJsonPrimitive()
                 && (keepAlive.getAsJsonPrimitive().isNumber() || DURATION.matcher(keepAlive.getAsString()).matches()))) {
@@ -135,6 +162,12 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
     }
 
     private static ChatParams params(JsonFields f, List<ChatMessage> messages) throws FieldException {
+        List<Tool> tools = ChatForms.tools(f);
+        ResponseFormat format = ChatForms.ollamaFormat(f);
+        if (format.json() && !tools.isEmpty()) {
+            throw new FieldException("format", "a JSON answer and tools in one request are not supported here: the runtime's one way to "
+                    + "force JSON is a tool of its own; ask for one or the other");
+        }
         JsonElement options = f.get("options");
         if (options != null && !options.isJsonObject()) {
             throw new FieldException("options", "must be an object");
@@ -154,7 +187,10 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 o.optDouble("presence_penalty", ChatParams.PENALTY),
                 o.optDouble("frequency_penalty", ChatParams.PENALTY),
                 o.optDouble("repeat_penalty", ChatParams.REPEAT_PENALTY),
-                think(f));
+                think(f),
+                tools,
+                ToolChoice.AUTO,
+                format);
     }
 
     /** The text, then the {@code images} beside it (Ollama's base64, api/types.go {@code ImageData}). */

@@ -7,6 +7,11 @@ import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.chat.Part;
+import dev.axfleet.broker.chat.ResponseFormat;
+import dev.axfleet.broker.chat.Tool;
+import dev.axfleet.broker.chat.ToolCall;
+import dev.axfleet.broker.chat.ToolChoice;
+import dev.axfleet.gateway.ChatForms;
 import dev.axfleet.gateway.ApiException;
 import dev.axfleet.gateway.ImageUrls;
 import java.util.ArrayList;
@@ -15,9 +20,10 @@ import java.util.List;
 /**
  * An OpenAI {@code POST /v1/chat/completions} body (openai/openai-openapi CreateChatCompletionRequest;
  * ../shared/anchors.md §1a) translated into a chat job. Content is text and {@code image_url} parts (data URLs, or
- * http(s) ones where {@link ImageUrls} fetches them). Fields the card cannot honour are refused by name (n &gt; 1,
- * tools, logprobs, JSON response formats, audio and file parts); fields that only describe the caller (user, metadata,
- * store, ...) are ignored, as Ollama's OpenAI layer does.
+ * http(s) ones where {@link ImageUrls} fetches them); tools, tool messages and the calls of assistant turns; JSON
+ * answers ({@code response_format} json_object and json_schema, which the worker validates). Fields the card cannot
+ * honour are refused by name (n &gt; 1, logprobs, audio and file parts); fields that only describe the caller (user,
+ * metadata, store, ...) are ignored, as Ollama's OpenAI layer does.
  */
 record ChatCompletionRequest(String model, ChatParams params, boolean stream, boolean includeUsage) {
 
@@ -32,19 +38,17 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
             if (n != null && n != 1) {
                 throw new FieldException("n", "only n=1 is supported: the card runs one answer at a time");
             }
-            JsonElement tools = f.get("tools");
-            if (tools != null && (!tools.isJsonArray() || !tools.getAsJsonArray().isEmpty())) {
-                throw new FieldException("tools", "tool calling is not supported here");
-            }
+            List<Tool> tools = ChatForms.tools(f);
+            ToolChoice choice = ChatForms.toolChoice(f, tools);
+            // Accepted as OpenAI's clients send it: the runtime returns the calls the model makes (docs/tool_calling.md).
+            f.optBool("parallel_tool_calls");
             if (Boolean.TRUE.equals(f.optBool("logprobs"))) {
                 throw new FieldException("logprobs", "log probabilities are not available from the card's runtime");
             }
-            JsonElement format = f.get("response_format");
-            if (format != null) {
-                String type = format.isJsonObject() ? new JsonFields(format.getAsJsonObject(), "response_format.").optString("type", 1, 64) : null;
-                if (!"text".equals(type)) {
-                    throw new FieldException("response_format", "only {\"type\": \"text\"} is supported");
-                }
+            ResponseFormat format = ChatForms.openAiFormat(f);
+            if (format.json() && !tools.isEmpty()) {
+                throw new FieldException("response_format", "a JSON answer and tools in one request are not supported here: the "
+                        + "runtime's one way to force JSON is a tool of its own; ask for one or the other");
             }
             Integer maxTokens = f.optInt("max_tokens", ChatParams.MAX_TOKENS);
             Integer maxCompletion = f.optInt("max_completion_tokens", ChatParams.MAX_TOKENS);
@@ -69,7 +73,10 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
                     f.optDouble("presence_penalty", ChatParams.PENALTY),
                     f.optDouble("frequency_penalty", ChatParams.PENALTY),
                     null,
-                    think(f));
+                    think(f),
+                    tools,
+                    choice,
+                    format);
             return new ChatCompletionRequest(model, params, stream, includeUsage);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
@@ -131,17 +138,45 @@ record ChatCompletionRequest(String model, ChatParams params, boolean stream, bo
                 case "system", "developer" -> ChatMessage.SYSTEM;
                 case "user" -> ChatMessage.USER;
                 case "assistant" -> ChatMessage.ASSISTANT;
-                case "tool", "function" -> throw new FieldException(m.prefix() + "role", "tool messages are not supported here");
-                default -> throw new FieldException(m.prefix() + "role", "must be system, developer, user or assistant");
+                case "tool" -> ChatMessage.TOOL;
+                case "function" -> throw new FieldException(m.prefix() + "role", "the old function role is not supported; send tool messages");
+                default -> throw new FieldException(m.prefix() + "role", "must be system, developer, user, assistant or tool");
             };
-            if (m.get("tool_calls") != null) {
-                throw new FieldException(m.prefix() + "tool_calls", "tool calling is not supported here");
+            List<ToolCall> calls = new ArrayList<>();
+            if (m.get("tool_calls") != null && !m.get("tool_calls").isJsonNull()) {
+                if (!wireRole.equals(ChatMessage.ASSISTANT)) {
+                    throw new FieldException(m.prefix() + "tool_calls", "only an assistant message makes tool calls");
+                }
+                for (JsonFields c : m.optObjects("tool_calls", ChatParams.MAX_TOOL_CALLS)) {
+                    JsonElement fe = c.get("function");
+                    if (fe == null || !fe.isJsonObject()) {
+                        throw new FieldException(c.prefix() + "function", "required: {name, arguments}");
+                    }
+                    JsonFields fn = new JsonFields(fe.getAsJsonObject(), c.prefix() + "function.");
+                    String name = fn.requireString("name");
+                    if (!Tool.NAME.matcher(name).matches()) {
+                        throw new FieldException(fn.prefix() + "name", "must be 1 to 64 letters, digits, _ or -");
+                    }
+                    calls.add(new ToolCall(c.requireString("id"), name, fn.optString("arguments", 0, Integer.MAX_VALUE) == null ? "{}"
+                            : fn.optString("arguments", 0, Integer.MAX_VALUE)));
+                }
             }
-            List<Part> parts = content(m, wireRole, urls);
+            String toolCallId = null;
+            if (wireRole.equals(ChatMessage.TOOL)) {
+                toolCallId = m.optString("tool_call_id", 1, 256);
+                if (toolCallId == null) {
+                    throw new FieldException(m.prefix() + "tool_call_id", "required: the id of the call this tool message answers");
+                }
+            }
+            List<Part> parts = content(m, calls.isEmpty() ? wireRole : ChatMessage.ASSISTANT, urls);
             if (parts.stream().anyMatch(p -> p.type() == Part.Type.IMAGE) && !wireRole.equals(ChatMessage.USER)) {
                 throw new FieldException(m.prefix() + "content", "images go in user messages");
             }
-            out.add(new ChatMessage(wireRole, parts, List.of(), null));
+            out.add(new ChatMessage(wireRole, parts, calls, toolCallId));
+        }
+        String history = ChatParams.toolHistoryProblem(out);
+        if (history != null) {
+            throw new FieldException("messages", history);
         }
         long images = out.stream().mapToLong(msg -> msg.images().size()).sum();
         if (images > ChatParams.MAX_IMAGES) {

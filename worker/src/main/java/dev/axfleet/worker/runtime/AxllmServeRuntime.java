@@ -8,7 +8,10 @@ import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.chat.FinishReason;
+import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.chat.Part;
+import dev.axfleet.broker.chat.Tool;
+import dev.axfleet.broker.chat.ToolCall;
 import dev.axfleet.worker.chat.VisionInput;
 import dev.axfleet.broker.Usage;
 import java.io.BufferedReader;
@@ -215,6 +218,9 @@ public final class AxllmServeRuntime implements ChatRuntime {
         java.util.Set<Capability> out = java.util.EnumSet.noneOf(Capability.class);
         if (folder.vision()) {
             out.add(Capability.VISION);
+        }
+        if (folder.tools()) {
+            out.add(Capability.TOOLS);
         }
         return out;
     }
@@ -441,6 +447,9 @@ public final class AxllmServeRuntime implements ChatRuntime {
         long firstPiece = 0;
         long lastPiece = 0;
         ThinkTags parts = new ThinkTags(generation);
+        ToolCallText leaked = params.tools().isEmpty() ? null : new ToolCallText(params.tools(), parts::accept);
+        List<ToolCall> toolCalls = new java.util.ArrayList<>();
+        String malformed = null;
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
@@ -471,6 +480,10 @@ public final class AxllmServeRuntime implements ChatRuntime {
                 if (finishReason(chunk) != null) {
                     finished = true;
                 }
+                if (deltaToolCalls(chunk, toolCalls)) {
+                    firstToken.set(true);
+                    lastProgress.set(System.nanoTime());
+                }
                 String content = deltaContent(chunk);
                 if (content != null && !content.isEmpty()) {
                     firstToken.set(true);
@@ -479,7 +492,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
                     pieces++;
                     firstPiece = firstPiece == 0 ? now : firstPiece;
                     lastPiece = now;
-                    if (!draining && !parts.accept(content)) {
+                    if (!draining && !(leaked != null ? leaked.accept(content) : parts.accept(content))) {
                         if (generation.finishReason() != FinishReason.LENGTH || generation.isCancelled()) {
                             stoppedEarly = true;
                             break;
@@ -525,11 +538,18 @@ public final class AxllmServeRuntime implements ChatRuntime {
             generation.cutShort("answer cut short: axllm serve closed the stream with [DONE] and no finish_reason after " + pieces
                     + " pieces (its server_timeout_ms ran out, or the runtime stopped); the text is incomplete");
         }
+        if (leaked != null) {
+            leaked.end();
+            malformed = unreadable(toolCalls, params);
+            toolCalls.addAll(leaked.calls());
+            malformed = malformed != null ? malformed : leaked.malformed();
+        }
         parts.end();
         generation.endWithRuntimeCount(usage == null ? generation.tokens() : usage.completionTokens());
         int completion = stoppedEarly || usage == null ? generation.tokens() : usage.completionTokens();
-        return new ChatOutcome(generation.text(), generation.finishReason(),
-                usage == null ? null : new Usage(usage.promptTokens(), completion, false));
+        FinishReason finish = toolCalls.isEmpty() ? generation.finishReason() : FinishReason.TOOL_CALLS;
+        return new ChatOutcome(generation.text(), finish, usage == null ? null : new Usage(usage.promptTokens(), completion, false),
+                toolCalls, malformed);
     }
 
     private JsonObject body(ChatParams p, Generation generation) throws EngineException {
@@ -558,6 +578,33 @@ public final class AxllmServeRuntime implements ChatRuntime {
             o.addProperty("frequency_penalty", p.frequencyPenalty());
         }
         // seed is not sent: no revision of axllm serve read here uses it (main.cpp@00d7aaf); the result says so.
+        if (!p.tools().isEmpty()) {
+            // docs/tool_calling.md@0c74c77: OpenAI's tools and tool_choice, rendered by the runtime into Qwen3's prompt.
+            JsonArray tools = new JsonArray();
+            for (Tool t : p.tools()) {
+                JsonObject fn = new JsonObject();
+                fn.addProperty("name", t.name());
+                fn.addProperty("description", t.description());
+                fn.add("parameters", t.parameters());
+                JsonObject to = new JsonObject();
+                to.addProperty("type", "function");
+                to.add("function", fn);
+                tools.add(to);
+            }
+            o.add("tools", tools);
+            switch (p.toolChoice().mode()) {
+                case AUTO -> { }
+                case NONE, REQUIRED -> o.addProperty("tool_choice", p.toolChoice().mode().wire());
+                case FUNCTION -> {
+                    JsonObject named = new JsonObject();
+                    named.addProperty("name", p.toolChoice().name());
+                    JsonObject choice = new JsonObject();
+                    choice.addProperty("type", "function");
+                    choice.add("function", named);
+                    o.add("tool_choice", choice);
+                }
+            }
+        }
         return o;
     }
 
@@ -570,6 +617,24 @@ public final class AxllmServeRuntime implements ChatRuntime {
     private JsonObject message(ChatMessage m, int index) throws EngineException {
         JsonObject mo = new JsonObject();
         mo.addProperty("role", m.role());
+        if (!m.toolCalls().isEmpty()) {
+            // As docs/tool_calling.md's history has it; content a string (main.cpp@00d7aaf refuses a null one).
+            JsonArray calls = new JsonArray();
+            for (ToolCall c : m.toolCalls()) {
+                JsonObject fn = new JsonObject();
+                fn.addProperty("name", c.name());
+                fn.addProperty("arguments", c.arguments());
+                JsonObject co = new JsonObject();
+                co.addProperty("id", c.id());
+                co.addProperty("type", "function");
+                co.add("function", fn);
+                calls.add(co);
+            }
+            mo.add("tool_calls", calls);
+        }
+        if (m.toolCallId() != null) {
+            mo.addProperty("tool_call_id", m.toolCallId());
+        }
         if (m.images().isEmpty()) {
             mo.addProperty("content", m.content());
             return mo;
@@ -615,6 +680,57 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
         JsonElement f = choices.get(0).getAsJsonObject().get("finish_reason");
         return f == null || f.isJsonNull() ? null : f.getAsString();
+    }
+
+    /**
+     * The {@code delta.tool_calls} of a chunk (docs/tool_calling.md@0c74c77: one chunk with the whole call, arguments a
+     * JSON string) added to {@code calls}; pieces of one call by {@code index} are joined, as OpenAI's deltas are. True
+     * when the chunk held some.
+     */
+    private static boolean deltaToolCalls(JsonObject chunk, List<ToolCall> calls) {
+        JsonArray choices = chunk.getAsJsonArray("choices");
+        if (choices == null || choices.isEmpty()) {
+            return false;
+        }
+        JsonObject choice = choices.get(0).getAsJsonObject();
+        JsonObject delta = choice.has("delta") && choice.get("delta").isJsonObject() ? choice.getAsJsonObject("delta")
+                : choice.has("message") && choice.get("message").isJsonObject() ? choice.getAsJsonObject("message") : null;
+        JsonElement tc = delta == null ? null : delta.get("tool_calls");
+        if (tc == null || !tc.isJsonArray() || tc.getAsJsonArray().isEmpty()) {
+            return false;
+        }
+        for (JsonElement e : tc.getAsJsonArray()) {
+            JsonObject c = e.getAsJsonObject();
+            JsonObject fn = c.has("function") && c.get("function").isJsonObject() ? c.getAsJsonObject("function") : new JsonObject();
+            String name = fn.has("name") && !fn.get("name").isJsonNull() ? fn.get("name").getAsString() : null;
+            JsonElement args = fn.get("arguments");
+            String arguments = args == null || args.isJsonNull() ? "" : args.isJsonPrimitive() ? args.getAsString() : args.toString();
+            int index = c.has("index") ? c.get("index").getAsInt() : calls.size();
+            if (index < calls.size() && name == null) {
+                ToolCall before = calls.get(index);
+                calls.set(index, new ToolCall(before.id(), before.name(), before.arguments() + arguments));
+                continue;
+            }
+            String id = c.has("id") && !c.get("id").isJsonNull() ? c.get("id").getAsString() : "call_" + calls.size() + "_" + name;
+            calls.add(new ToolCall(id, name == null ? "" : name, arguments));
+        }
+        return true;
+    }
+
+    /** Why one of the runtime's calls cannot be read (an unknown tool, arguments that are not a JSON object), or null. */
+    private static String unreadable(List<ToolCall> calls, ChatParams params) {
+        for (ToolCall call : calls) {
+            if (params.tools().stream().noneMatch(t -> t.name().equals(call.name()))) {
+                return "the model called " + (call.name().isEmpty() ? "a tool without a name" : "'" + call.name() + "'")
+                        + ", which is not among the request's tools";
+            }
+            try {
+                JsonFields.parseObject(call.arguments().isBlank() ? "{}" : call.arguments());
+            } catch (RuntimeException ex) {
+                return "the model's call of '" + call.name() + "' has arguments that are not a JSON object: " + call.arguments();
+            }
+        }
+        return null;
     }
 
     private static int intOr(JsonObject o, String key) {
