@@ -173,6 +173,6 @@ final class StructuredOutput {
         for (int i = open.size() - 1; i >= 0; i--) {
             out.append(open.get(i) == '{' ? '}' : ']');
         }
-        return out.toString();
+        return out.toString().replaceAll(",\\s*([}\\]])", "$1");
     }
 }
