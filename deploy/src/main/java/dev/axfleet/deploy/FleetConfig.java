@@ -80,7 +80,7 @@ public record FleetConfig(
         Map<String, Model> out = new LinkedHashMap<>();
         List<String> specs = new ArrayList<>(Arrays.stream(s.string("fleet.models", DEFAULT_MODELS).split(","))
                 .map(String::trim).filter(x -> !x.isEmpty()).toList());
-        String image = s.string("fleet.image_model", DEFAULT_IMAGE_MODEL).trim();
+        String image = s.stringOrNone("fleet.image_model", DEFAULT_IMAGE_MODEL);
         if (!image.isEmpty()) {
             specs.add(image + ":image");
         }

@@ -24,6 +24,8 @@ public record ModelProfile(String name, double prefillChunkMs, double tokensPerS
             new ModelProfile("Qwen3-0.6B", 670.51, 12.88, 2559, 20_000, 1972, 1024),
             new ModelProfile("Qwen3-1.7B", 796.38, 7.38, 2047, 34_000, 3375, 2048),
             new ModelProfile("Qwen3-4B", 1339, 3.65, 2559, 133_000, 6349, 2560),
+            // M5 docs minicpm4: 212.91 ms first token, 21.05 tok/s, max_token_len 1023, remain 6450 MB, load 22.2 s.
+            new ModelProfile("MiniCPM4-0.5B", 212.91, 21.05, 1023, 22_200, 590, 1024),
             new ModelProfile("Qwen2.5-0.5B-Instruct-GPTQ-Int4", 188, 27.05, 1023, 10_000, 1100, 896),
             new ModelProfile("Qwen2.5-1.5B-Instruct-GPTQ-Int4", 407.75, 15.03, 1023, 18_000, 2000, 1536),
             // axllm serve in embedding mode on an AX8850 M.2 card (an RK3576 host, not a Pi): 4 short inputs in 4.010 s
