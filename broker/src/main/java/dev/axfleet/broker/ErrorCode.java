@@ -15,6 +15,13 @@ public enum ErrorCode implements WireName {
     RUNTIME_ERROR,
     /** The runtime could not be started. */
     RUNTIME_UNAVAILABLE,
+    /**
+     * Structured output: the model's answer was still not JSON valid against the job's schema after the retries;
+     * {@link JobError#detail()} holds its last text.
+     */
+    JSON_VALIDATION_FAILED,
+    /** The model called a tool in a form that could not be read (not JSON, an unknown tool); the detail holds its text. */
+    TOOL_CALL_MALFORMED,
     /** The job took longer than its time limit. */
     TIMEOUT,
     CANCELLED,

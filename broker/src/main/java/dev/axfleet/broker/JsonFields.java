@@ -20,8 +20,12 @@ import java.util.List;
  * {@code prefix} makes nested names such as {@code params.top_p}.
  */
 public record JsonFields(JsonObject o, String prefix) {
-    /** Deeper nesting than this is refused before it costs stack. */
-    public static final int MAX_DEPTH = 16;
+    /**
+     * Deeper nesting than this is refused before it costs stack. A request's own fields nest a few levels; a tool's
+     * parameters or a response's JSON schema nest deeper (a job wraps them in params, tools[], function, parameters,
+     * then the schema's own objects), so the bound leaves them room and still stops a hostile 10,000 levels.
+     */
+    public static final int MAX_DEPTH = 64;
 
     public static JsonFields of(JsonObject o) {
         return new JsonFields(o, "");
@@ -197,7 +201,7 @@ public record JsonFields(JsonObject o, String prefix) {
             throw new FieldException(prefix + key, "must be a string or an array of strings");
         }
         if (out.size() > maxCount) {
-            throw new FieldException(prefix + key, "at most " + maxCount + " sequences");
+            throw new FieldException(prefix + key, "at most " + maxCount + " items");
         }
         for (String s : out) {
             if (s.isEmpty() || s.length() > maxLength) {

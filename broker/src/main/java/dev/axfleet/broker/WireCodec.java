@@ -192,6 +192,9 @@ public final class WireCodec {
             if (r.error().field() != null) {
                 e.addProperty("field", r.error().field());
             }
+            if (r.error().detail() != null) {
+                e.addProperty("detail", r.error().detail());
+            }
             o.add("error", e);
         }
         if (r.worker() != null) {
@@ -227,7 +230,7 @@ public final class WireCodec {
         JobError error = null;
         if (o.has("error")) {
             JsonObject e = o.getAsJsonObject("error");
-            error = new JobError(ErrorCode.of(string(e, "code")), string(e, "message"), string(e, "field"));
+            error = new JobError(ErrorCode.of(string(e, "code")), string(e, "message"), string(e, "field"), string(e, "detail"));
         }
         Long queueMs = o.has("queue_ms") ? o.get("queue_ms").getAsLong() : null;
         long runMs = o.has("run_ms") ? o.get("run_ms").getAsLong() : 0;
@@ -302,6 +305,9 @@ public final class WireCodec {
         JsonArray tasks = new JsonArray();
         s.tasks().forEach(t -> tasks.add(t.wire()));
         o.add("tasks", tasks);
+        JsonArray capabilities = new JsonArray();
+        s.capabilities().forEach(c -> capabilities.add(c.wire()));
+        o.add("capabilities", capabilities);
         return bytes(o);
     }
 
@@ -327,14 +333,15 @@ public final class WireCodec {
                 string(o, "held"),
                 pids,
                 o.has("queued") ? o.get("queued").getAsInt() : 0,
-                tasks(o));
+                names(o, "tasks", Task.class),
+                names(o, "capabilities", Capability.class));
     }
 
-    /** The tasks a worker announced; unknown names (a newer worker) are left out. */
-    private static java.util.Set<Task> tasks(JsonObject o) {
-        java.util.Set<Task> out = java.util.EnumSet.noneOf(Task.class);
-        if (o.has("tasks") && o.get("tasks").isJsonArray()) {
-            o.getAsJsonArray("tasks").forEach(e -> WireName.parse(Task.class, e.getAsString()).ifPresent(out::add));
+    /** The tasks or capabilities a worker announced; unknown names (a newer worker) are left out. */
+    private static <E extends Enum<E> & WireName> java.util.Set<E> names(JsonObject o, String key, Class<E> type) {
+        java.util.Set<E> out = java.util.EnumSet.noneOf(type);
+        if (o.has(key) && o.get(key).isJsonArray()) {
+            o.getAsJsonArray(key).forEach(e -> WireName.parse(type, e.getAsString()).ifPresent(out::add));
         }
         return out;
     }

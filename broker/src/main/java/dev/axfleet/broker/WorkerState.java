@@ -16,6 +16,7 @@ import java.util.List;
  * @param runtimePids   the runtime's processes, so the monitor can tell a worker's runtime from a stray
  * @param queued        jobs the broker handed to this worker that are not answered yet (0 or 1: Receive Maximum 1)
  * @param tasks         the tasks its model takes, so the gateway routes each kind of work to a model that does it
+ * @param capabilities  what its model takes beyond plain text (images, tools)
  */
 public record WorkerState(
         String worker,
@@ -33,11 +34,14 @@ public record WorkerState(
         String held,
         List<Long> runtimePids,
         int queued,
-        java.util.Set<Task> tasks) {
+        java.util.Set<Task> tasks,
+        java.util.Set<Capability> capabilities) {
 
     public WorkerState {
         runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
         tasks = tasks == null || tasks.isEmpty() ? java.util.Set.of() : java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(tasks));
+        capabilities = capabilities == null || capabilities.isEmpty() ? java.util.Set.of()
+                : java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(capabilities));
     }
 
     /** The kinds of work its model does. */
@@ -56,36 +60,36 @@ public record WorkerState(
     }
 
     public static WorkerState offline(String worker, String model, CardRef card) {
-        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null);
+        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null, null);
     }
 
     public WorkerState withPhase(Phase phase, String lastError, Instant since) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, capabilities);
     }
 
     public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, capabilities);
     }
 
     public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, capabilities);
     }
 
     public WorkerState withHeld(String held) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, capabilities);
     }
 
     public WorkerState withTasks(java.util.Set<Task> tasks) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, capabilities);
     }
 
     public WorkerState withQueued(int queued) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, capabilities);
     }
 }

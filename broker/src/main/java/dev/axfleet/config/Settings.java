@@ -85,6 +85,17 @@ public final class Settings {
     }
 
     public String string(String key, String fallback) {
+        String v = raw(key);
+        return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    /** As {@link #string}, but a key set to nothing reads as "" (a setting whose empty value means "none"). */
+    public String stringOrNone(String key, String fallback) {
+        String v = raw(key);
+        return v == null ? fallback : v.trim();
+    }
+
+    private String raw(String key) {
         String v = overrides.get(key);
         if (v == null) {
             v = env.get(envName(key));
@@ -92,7 +103,7 @@ public final class Settings {
         if (v == null) {
             v = file.getProperty(key);
         }
-        return v == null || v.isBlank() ? fallback : v.trim();
+        return v;
     }
 
     public int integer(String key, int fallback) {

@@ -172,7 +172,10 @@ public final class Fleet implements AutoCloseable {
                 "runtime.command", command,
                 "runtime.cmm_mib", String.valueOf(ModelProfile.forName(modelName).cmmMiB()),
                 "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'"
-                        + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off"))));
+                        + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off")
+                        // A fault of the emulated runtime from its start, for benchmarks and tests (emulator Fault): never a default.
+                        + (config.settings().string("emulator.fault", "").isEmpty() ? ""
+                                : " AXFLEET_EMULATOR_FAULT=" + config.settings().string("emulator.fault", "")))));
     }
 
     /**

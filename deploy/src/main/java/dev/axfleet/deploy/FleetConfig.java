@@ -37,10 +37,12 @@ public record FleetConfig(
     /** The device node the AXCL driver creates (axclhost package, axcl_host.rules; ../shared/axera.md §2.1). */
     public static final Path CARD_DEVICE = Path.of("/dev/axcl_host");
     /**
-     * One model of each kind the emulator serves, chosen to fit the card's 7040 MiB together ({@code axfleet plan}):
-     * Qwen3-0.6B 1972 + SD1.5-LCM 2355 (estimated) + Qwen3-Embedding-0.6B 1972 (estimated) MiB, with the 128 MiB kept free.
+     * A chat model, a vision model and (with {@link #DEFAULT_IMAGE_MODEL}) the image model, chosen to fit the card's 7040
+     * MiB together ({@code axfleet plan}): Qwen3-0.6B 1972 + InternVL3-1B 1276 + SD1.5-LCM 2355 (estimated) MiB, with the
+     * 128 MiB kept free and room for speech. The embedding model (1972 MiB more) is one setting away:
+     * {@code fleet.models=qwen3-0.6b=Qwen3-0.6B,qwen3-embedding-0.6b=Qwen3-Embedding-0.6B} (docs/decisions.md).
      */
-    public static final String DEFAULT_MODELS = "qwen3-0.6b=Qwen3-0.6B,qwen3-embedding-0.6b=Qwen3-Embedding-0.6B";
+    public static final String DEFAULT_MODELS = "qwen3-0.6b=Qwen3-0.6B,internvl3-1b=InternVL3-1B";
     public static final String DEFAULT_IMAGE_MODEL = "sd15-lcm";
 
     /**
@@ -78,7 +80,7 @@ public record FleetConfig(
         Map<String, Model> out = new LinkedHashMap<>();
         List<String> specs = new ArrayList<>(Arrays.stream(s.string("fleet.models", DEFAULT_MODELS).split(","))
                 .map(String::trim).filter(x -> !x.isEmpty()).toList());
-        String image = s.string("fleet.image_model", DEFAULT_IMAGE_MODEL).trim();
+        String image = s.stringOrNone("fleet.image_model", DEFAULT_IMAGE_MODEL);
         if (!image.isEmpty()) {
             specs.add(image + ":image");
         }

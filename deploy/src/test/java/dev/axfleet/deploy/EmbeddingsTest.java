@@ -10,13 +10,11 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
-import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.embed.Embeddings;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
 import dev.axfleet.config.Settings;
-import dev.axfleet.deploy.models.ModelCatalog;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Embeddings through the whole fleet as {@code axfleet up} starts it by default (a chat and an embedding model, both
- * emulated): the official openai and ollama JavaScript clients, a device over MQTT, and bad input refused in each
- * facade's shape.
+ * Embeddings through the whole fleet as {@code axfleet up} starts it with the embedding model set (a chat and an
+ * embedding model, both emulated): the official openai and ollama JavaScript clients, a device over MQTT, and bad input
+ * refused in each facade's shape.
  */
 class EmbeddingsTest {
     static final String MODEL = "qwen3-embedding-0.6b";
@@ -51,6 +49,7 @@ class EmbeddingsTest {
         fleet = Fleet.start(FleetConfig.from(Settings.of(Map.of(
                 "fleet.home", dir.resolve("home").toString(),
                 "fleet.emulate", "true",
+                "fleet.models", "qwen3-0.6b=Qwen3-0.6B," + MODEL + "=Qwen3-Embedding-0.6B",
                 "fleet.image_model", "",
                 "fleet.monitor", "false",
                 "emulator.time_scale", "0.01",
@@ -73,18 +72,6 @@ class EmbeddingsTest {
     static HttpResponse<String> post(String path, String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    @Test
-    void theDefaultSetHasOneModelOfEachKindTheEmulatorServesAndFitsTheCardTogether() {
-        FleetConfig defaults = FleetConfig.from(Settings.of(Map.of()));
-        assertEquals(List.of(Kind.CHAT, Kind.EMBEDDING, Kind.IMAGE), defaults.models().stream().map(FleetConfig.Model::kind).toList());
-        ModelCatalog catalog = ModelCatalog.builtIn();
-        int used = 0;
-        for (FleetConfig.Model m : defaults.models()) {
-            used += catalog.find(m.id()).or(() -> catalog.find("lcm-lora-sdv1-5")).orElseThrow().cmmMib();
-        }
-        assertTrue(used + 128 <= ModelCatalog.CARD_CMM_MIB, "the default set takes " + used + " MiB of the card's " + ModelCatalog.CARD_CMM_MIB);
     }
 
     @Test

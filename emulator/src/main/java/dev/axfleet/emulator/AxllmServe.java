@@ -74,8 +74,11 @@ public final class AxllmServe {
     static final boolean ZERO_STREAM_USAGE = "zeros".equals(System.getenv("AXFLEET_EMULATOR_AXLLM_STREAM_USAGE"));
 
     private final String modelName;
+    private final String tokenizerType;
     private final String systemPrompt;
     private final ModelProfile profile;
+    /** The vision encoder, when config.json names a {@code vlm_type}; else null. */
+    private final VisionProfile vision;
     private final TimeScale time;
     private final Control control;
     private final long timeoutMs;
@@ -103,6 +106,10 @@ public final class AxllmServe {
         // Not a runtime setting: the emulator's switch to measure what the runtime's prefix reuse is worth.
         this.prefixCache = !"off".equals(System.getenv("AXFLEET_EMULATOR_PREFIX_CACHE"));
         this.configThinking = thinking(config);
+        this.tokenizerType = config.has("tokenizer_type") ? config.get("tokenizer_type").getAsString() : "";
+        this.vision = config.has("vlm_type") || config.has("VLM_TYPE") ? VisionProfile.forName(modelName).orElse(new VisionProfile(modelName,
+                String.valueOf(config.get(config.has("vlm_type") ? "vlm_type" : "VLM_TYPE")), "", intOr(config, "vision_width", 448),
+                intOr(config, "vision_height", 448), intOr(config, "vision_patch_size", 14), 256, 191.6)) : null;
         this.systemPrompt = config.has("system_prompt") && config.get("system_prompt").isJsonPrimitive()
                 ? config.get("system_prompt").getAsString() : "";
     }
@@ -295,13 +302,30 @@ public final class AxllmServe {
         }
         boolean explicit = requested != null;
         boolean think = qwen3() && (explicit ? requested : configThinking == null || configThinking);
-        String prompt = render(withConfigSystemPrompt(req.getAsJsonArray("messages")));
+        JsonElement rawMessages = req.get("messages");
+        ApiMessages.Parsed parsed = ApiMessages.parse(rawMessages != null && rawMessages.isJsonArray() ? rawMessages.getAsJsonArray() : null);
+        boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
+        if (parsed.error() != null) {
+            // handle_api_messages failed: push_chat_error("invalid_request_error", "Failed to parse chat messages.").
+            say("[E] " + parsed.error());
+            say("[E] handle_body failed");
+            chatError(ex, stream, "invalid_request_error", ApiMessages.FAILED);
+            return;
+        }
+        if (!parsed.images().isEmpty() && vision == null) {
+            // A text model given media: what LLM::Run then does is not in the revision read (docs/hardware.md A16).
+            chatError(ex, stream, "model_error", "emulated: " + modelName + " has no vision encoder (no vlm_type in its config.json)");
+            return;
+        }
+        String prompt = render(withConfigSystemPrompt(parsed.messages()));
         if (qwen3() && !think) {
             // The no-think switch as the Qwen3 template does it: an empty thinking block after the generation prompt.
             prompt += "<think>\n\n</think>\n\n";
         }
-        boolean stream = req.has("stream") && req.get("stream").getAsBoolean();
-        List<Integer> ids = Tokens.ids(prompt);
+        List<Integer> ids = new ArrayList<>(Tokens.ids(prompt));
+        for (int i = 0; i < parsed.images().size() * (vision == null ? 0 : vision.imageTokens()); i++) {
+            ids.add(-1); // the image's embeddings take prompt positions of their own
+        }
         try {
             // The card runs one answer at a time (an assumption: the fork's slot handling is not public).
             if (!card.tryLock(SLOT_WAIT_MS, TimeUnit.MILLISECONDS)) {
@@ -321,7 +345,11 @@ public final class AxllmServe {
                         + " (max_token_len)");
                 return;
             }
-            generate(ex, req, prompt, ids, fault, think, stream);
+            if (vision != null) {
+                time.sleep(vision.encodeMs() * parsed.images().size());
+            }
+            JsonObject call = EmulatedTools.call(req, tokenizerType, rawMessages != null && rawMessages.isJsonArray() ? rawMessages.getAsJsonArray() : null);
+            generate(ex, req, prompt, ids, fault, think, stream, parsed.images(), call);
         } finally {
             generating = false;
             card.unlock();
@@ -351,6 +379,11 @@ public final class AxllmServe {
     /** A model error: an SSE error chunk inside the 200 stream, or 400 with the JSON encoder's chat.completion. */
     private void modelError(HttpExchange ex, boolean stream, String message) throws IOException {
         say("[W] Returning user-facing chat error: " + message);
+        chatError(ex, stream, "model_error", message);
+    }
+
+    /** {@code push_chat_error(code, message)}: an SSE error chunk inside the 200 stream, or 400 with the JSON encoder's chat.completion. */
+    private void chatError(HttpExchange ex, boolean stream, String type, String message) throws IOException {
         if (stream) {
             ex.getResponseHeaders().set("Content-Type", "text/event-stream");
             ex.getResponseHeaders().set("Cache-Control", "no-cache");
@@ -358,7 +391,7 @@ public final class AxllmServe {
             try (OutputStream out = ex.getResponseBody()) {
                 JsonObject e = new JsonObject();
                 e.addProperty("message", message);
-                e.addProperty("type", "model_error");
+                e.addProperty("type", type);
                 JsonObject o = new JsonObject();
                 o.add("error", e);
                 sse(out, o);
@@ -372,12 +405,38 @@ public final class AxllmServe {
         Http.json(ex, 400, completion("chatcmpl-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
                 System.currentTimeMillis() / 1000, ""));
     }
-    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think, boolean stream)
-            throws IOException {
+    private void generate(HttpExchange ex, JsonObject req, String prompt, List<Integer> ids, Fault fault, boolean think, boolean stream,
+                          List<ApiMessages.Seen> images, JsonObject call) throws IOException {
         control.executed(prompt);
         // Only temperature and top_p reach the sampler (SetRequestSamplingOverride); seed is never read.
         double temperature = req.has("temperature") && !req.get("temperature").isJsonNull() ? req.get("temperature").getAsDouble() : 0;
-        List<String> tokens = TextGenerator.tokens(modelName, prompt, 0, temperature);
+        List<String> tokens = new ArrayList<>(TextGenerator.tokens(modelName, prompt + images, 0, temperature));
+        if (!images.isEmpty()) {
+            // What the emulated encoder can truthfully say: the images' sizes and mean colours, after the "(emulated ...)" label.
+            tokens.addAll(2, TextGenerator.sightings(images));
+        }
+        if (call != null && fault.mode() == Fault.Mode.BAD_JSON) {
+            call.getAsJsonObject("function").addProperty("arguments", "{}");
+        }
+        if (call != null && (fault.mode() == Fault.Mode.TOOL_TEXT || fault.mode() == Fault.Mode.TOOL_BROKEN)) {
+            // The model's own block, left in the text (what the runtime would have parsed).
+            JsonObject fn = call.getAsJsonObject("function");
+            String body = "{\"name\": " + fn.get("name") + ", \"arguments\": " + fn.get("arguments").getAsString() + "}";
+            String block = "<tool_call>\n" + (fault.mode() == Fault.Mode.TOOL_BROKEN ? body.substring(0, body.length() / 2) : body) + "\n</tool_call>";
+            tokens = pieces(block);
+            call = null;
+        } else if (call != null) {
+            // Buffered inside the runtime (docs/tool_calling.md "Streaming"): the call's tokens are decoded, then sent whole.
+            tokens = pieces(call.getAsJsonObject("function").get("arguments").getAsString() + call.getAsJsonObject("function").get("name"));
+        } else if (EmulatedJson.asked(prompt)) {
+            tokens = pieces(EmulatedJson.answer(modelName, prompt, fault.mode() == Fault.Mode.BAD_JSON));
+        } else if (prompt.lastIndexOf("<|im_start|>user\n") >= 0
+                && prompt.indexOf("<tool_response>", prompt.lastIndexOf("<|im_start|>user\n")) >= 0) {
+            // After a tool's answer, the emulated model quotes it (an emulated model: docs/hardware.md A17).
+            String response = prompt.substring(prompt.lastIndexOf("<tool_response>") + "<tool_response>".length());
+            response = response.substring(0, Math.max(0, response.indexOf("</tool_response>"))).trim();
+            tokens.addAll(2, pieces(" The tool answered: " + response + "."));
+        }
         if (think) {
             // Qwen3 writes its own tags when it thinks, so the server adds none.
             List<String> thought = new ArrayList<>(List.of("<think>", "\n"));
@@ -421,7 +480,7 @@ public final class AxllmServe {
                 open = cutAtDeadline(out);
                 cut = true;
             }
-            if (open) {
+            if (open && call == null) {
                 try {
                     sse(out, delta(id, created, tokens.get(i)));
                 } catch (IOException e) {
@@ -440,7 +499,41 @@ public final class AxllmServe {
             if (System.nanoTime() > deadline) {
                 Http.json(ex, 504, error("server_error", "Request timeout"));
             } else {
-                Http.json(ex, 200, completion(id, created, text.toString()));
+                JsonObject done = completion(id, created, text.toString());
+                if (call != null) {
+                    JsonObject choice = done.getAsJsonArray("choices").get(0).getAsJsonObject();
+                    JsonObject message = choice.getAsJsonObject("message");
+                    message.add("content", com.google.gson.JsonNull.INSTANCE);
+                    JsonArray calls = new JsonArray();
+                    calls.add(call);
+                    message.add("tool_calls", calls);
+                    choice.addProperty("finish_reason", "tool_calls");
+                }
+                Http.json(ex, 200, done);
+            }
+        } else if (open && call != null) {
+            try {
+                JsonObject c = call.deepCopy();
+                c.addProperty("index", 0);
+                JsonArray calls = new JsonArray();
+                calls.add(c);
+                JsonObject delta = new JsonObject();
+                delta.addProperty("role", "assistant");
+                delta.add("tool_calls", calls);
+                JsonObject choice = new JsonObject();
+                choice.addProperty("index", 0);
+                choice.add("delta", delta);
+                choice.add("finish_reason", com.google.gson.JsonNull.INSTANCE);
+                sse(out, chunk(id, created, "chat.completion.chunk", choice));
+                JsonObject finish = new JsonObject();
+                finish.addProperty("index", 0);
+                finish.add("delta", new JsonObject());
+                finish.addProperty("finish_reason", "tool_calls");
+                sse(out, chunk(id, created, "chat.completion.chunk", finish));
+                out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                out.close();
+            } catch (IOException e) {
+                control.abandoned();
             }
         } else if (open) {
             try {
@@ -463,6 +556,15 @@ public final class AxllmServe {
         } else if (cut) {
             say("[W] emulated: the answer ran past server_timeout_ms=" + timeoutMs + "; its stream was closed with [DONE] and no finish chunk");
         }
+    }
+
+    /** Text as the emulated model's tokens: about four characters each, as Qwen's tokenizer cuts English. */
+    static List<String> pieces(String text) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < text.length(); i += 4) {
+            out.add(text.substring(i, Math.min(text.length(), i + 4)));
+        }
+        return out;
     }
 
     /** server.cpp:357-364: the stream outlived server_timeout_ms: {@code data: [DONE]}, and the connection closes. */

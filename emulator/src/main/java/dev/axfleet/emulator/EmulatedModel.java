@@ -26,7 +26,9 @@ public final class EmulatedModel {
         String weights = modelName.toLowerCase() + "-ax650";
         JsonObject c = new JsonObject();
         c.addProperty("model_name", modelName);
-        c.addProperty("tokenizer_type", "Qwen3");
+        // The model family's tokenizer: Qwen3 for the Qwen3 builds; MiniCPM4's is assumed "MiniCPM" (docs/hardware.md A17),
+        // a family axllm serve renders no tools for.
+        c.addProperty("tokenizer_type", modelName.toLowerCase(java.util.Locale.ROOT).startsWith("minicpm4") ? "MiniCPM" : "Qwen3");
         c.addProperty("url_tokenizer_model", "qwen3_tokenizer.txt");
         c.addProperty("template_filename_axmodel", weights + "/qwen3_p128_l%d_together.axmodel");
         c.addProperty("axmodel_num", 28);
@@ -34,6 +36,15 @@ public final class EmulatedModel {
         c.addProperty("filename_tokens_embed", weights + "/model.embed_tokens.weight.bfloat16.bin");
         c.addProperty("tokens_embed_num", 151936);
         c.addProperty("tokens_embed_size", p.hiddenSize());
+        VisionProfile.forName(modelName).ifPresent(v -> {
+            // A VLM folder (main.cpp@00d7aaf load_from_json, docs/configuration.md "VLM / 视觉 / 音频").
+            c.addProperty("tokenizer_type", v.tokenizerType());
+            c.addProperty("vlm_type", v.vlmType());
+            c.addProperty("filename_image_encoder_axmodel", weights + "/vision_encoder.axmodel");
+            c.addProperty("vision_width", v.width());
+            c.addProperty("vision_height", v.height());
+            c.addProperty("vision_patch_size", v.patchSize());
+        });
         if (modelName.toLowerCase(java.util.Locale.ROOT).contains("embedding")) {
             // axllm serve's embedding mode (docs/configuration.md "Embedding").
             c.addProperty("is_embedding", true);

@@ -14,8 +14,12 @@ import java.util.Locale;
 public record Fault(Mode mode, int afterTokens, int times) {
     public static final Fault NONE = new Fault(Mode.NONE, 0, 0);
 
-    /** The kinds of failure. */
-    public enum Mode { NONE, BUSY, HANG, CRASH, CONTEXT_FULL, WEDGE }
+    /**
+     * The kinds of failure. The last three are an emulated model's, for tests only (docs/hardware.md A17): its tool call
+     * left in the text for the client to parse ({@code TOOL_TEXT}), left in the text broken ({@code TOOL_BROKEN}), and a
+     * JSON answer that misses its schema ({@code BAD_JSON}).
+     */
+    public enum Mode { NONE, BUSY, HANG, CRASH, CONTEXT_FULL, WEDGE, TOOL_TEXT, TOOL_BROKEN, BAD_JSON }
 
     /** Parses {@code mode[:afterTokens[:times]]}, e.g. {@code crash:3} or {@code hang:0:2}. */
     public static Fault parse(String spec) {

@@ -61,6 +61,21 @@ public final class TextGenerator {
         return out;
     }
 
+    /**
+     * What an emulated vision model says of the images it was given: only what can be measured (size, mean colour), so
+     * a test can check that the image reached the runtime, and nothing that pretends to be a description.
+     */
+    static List<String> sightings(List<ApiMessages.Seen> images) {
+        List<String> out = new ArrayList<>();
+        out.add(" I was given " + images.size() + (images.size() == 1 ? " image" : " images") + ":");
+        for (ApiMessages.Seen s : images) {
+            out.add(" " + s.width() + "x" + s.height());
+            out.add(String.format(" mean #%06x", s.meanRgb()));
+            out.add(";");
+        }
+        return out;
+    }
+
     /** What a Qwen3 model thinks before it answers: 12 to 31 tokens, deterministic like the answer. */
     public static List<String> thinking(String prompt, long seed) {
         SplittableRandom random = new SplittableRandom(hash("think\u0000" + prompt + "\u0000" + seed));

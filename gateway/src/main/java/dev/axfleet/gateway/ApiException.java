@@ -21,13 +21,33 @@ public final class ApiException extends Exception {
     private final String param;
     private final String code;
     private final Map<String, String> headers;
+    /** Fields a facade adds to its error object, e.g. the model's {@code last_text} when its JSON was not valid. */
+    private final Map<String, String> extra;
 
     public ApiException(int status, String message, String param, String code, Map<String, String> headers) {
+        this(status, message, param, code, headers, Map.of());
+    }
+
+    private ApiException(int status, String message, String param, String code, Map<String, String> headers, Map<String, String> extra) {
         super(message);
         this.status = status;
         this.param = param;
         this.code = code;
         this.headers = Map.copyOf(headers);
+        this.extra = Map.copyOf(extra);
+    }
+
+    /** The same error with a field more in its body. */
+    public ApiException with(String key, String value) {
+        java.util.Map<String, String> more = new java.util.TreeMap<>(extra);
+        more.put(key, value);
+        ApiException e = new ApiException(status, getMessage(), param, code, headers, more);
+        e.setStackTrace(getStackTrace());
+        return e;
+    }
+
+    public Map<String, String> extra() {
+        return extra;
     }
 
     public static ApiException badRequest(String param, String message) {
@@ -79,6 +99,10 @@ public final class ApiException extends Exception {
             case CANCELLED -> new ApiException(499, "the job was cancelled: " + message, null, "cancelled", Map.of());
             case BROKER_UNAVAILABLE, GATEWAY_STOPPING, NO_WORKER -> busy(message, 5);
             case RUNTIME_ERROR, RUNTIME_UNAVAILABLE -> new ApiException(502, "the model's runtime failed: " + message, null, code.wire(), noRetry);
+            // The request was fine and the model answered, but not in the form asked: the same request would most
+            // likely get the same answer (greedy decoding), so the SDKs are told not to retry; the text is attached.
+            case JSON_VALIDATION_FAILED, TOOL_CALL_MALFORMED -> new ApiException(422, message, e == null ? null : e.field(), code.wire(),
+                    noRetry).with("last_text", e == null || e.detail() == null ? "" : e.detail());
         };
     }
 

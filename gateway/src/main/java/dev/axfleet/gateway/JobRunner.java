@@ -2,6 +2,7 @@ package dev.axfleet.gateway;
 
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.Reply;
@@ -12,6 +13,7 @@ import dev.axfleet.gateway.bus.Bus;
 import dev.axfleet.gateway.bus.Submission;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +81,32 @@ public final class JobRunner {
             throw ApiException.wrongKind(w.model(), kind, w.kinds(), registry.modelsOf(kind));
         }
         throw ApiException.modelNotFound(String.valueOf(requested), registry.names());
+    }
+
+    /**
+     * The chat model {@code requested} names, refusing at once what its workers said it does not take (images for a
+     * text model), before the job waits in its queue. A model no worker has announced yet is left to its worker.
+     */
+    public String chatModel(String requested, ChatParams params) throws ApiException {
+        String model = model(Kind.CHAT, requested);
+        refuseUnread(model, params);
+        return model;
+    }
+
+    /** As {@link #chatModel}, for a model already resolved. */
+    public void refuseUnread(String model, ChatParams params) throws ApiException {
+        if (params != null && params.imageCount() > 0 && registry.lacks(model, Capability.VISION)) {
+            List<String> vision = registry.modelsWith(Capability.VISION);
+            throw ApiException.badRequest("messages", "model '" + model + "' takes no images: it is a text model; vision models here: "
+                    + (vision.isEmpty() ? "none" : String.join(", ", vision)));
+        }
+        if (params != null && !params.tools().isEmpty() && params.toolChoice().mode() != dev.axfleet.broker.chat.ToolChoice.Mode.NONE
+                && registry.lacks(model, Capability.TOOLS)) {
+            List<String> tools = registry.modelsWith(Capability.TOOLS);
+            throw ApiException.badRequest("tools", "model '" + model + "' takes no tools: its runtime renders tools only for the Qwen3 "
+                    + "family and MiniCPM-V-4.6, and it would answer as if none were given; models here that take tools: "
+                    + (tools.isEmpty() ? "none" : String.join(", ", tools)));
+        }
     }
 
     /** The model that serves {@code kind} when a request names none (AUTOMATIC1111's loaded checkpoint), or 404. */

@@ -2,6 +2,7 @@ package dev.axfleet.gateway;
 
 import dev.axfleet.broker.CardHealth;
 import dev.axfleet.broker.CardRef;
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.WorkerState;
 import dev.axfleet.gateway.bus.Bus;
@@ -109,6 +110,24 @@ public final class ModelRegistry implements Bus.Announcements {
             out.add(configured.get(model));
         }
         return out;
+    }
+
+    /** Whether the model's workers announced what they take and {@code c} is not among it (false while none has). */
+    public boolean lacks(String model, Capability c) {
+        List<WorkerState> announced = workers.values().stream().filter(w -> w.model().equals(model) && !w.tasks().isEmpty()).toList();
+        return !announced.isEmpty() && announced.stream().noneMatch(w -> w.capabilities().contains(c));
+    }
+
+    /** What the model's workers announced it takes beyond text. */
+    public Set<Capability> capabilities(String model) {
+        Set<Capability> out = EnumSet.noneOf(Capability.class);
+        workers.values().stream().filter(w -> w.model().equals(model)).forEach(w -> out.addAll(w.capabilities()));
+        return out;
+    }
+
+    /** The chat models whose workers announced {@code c}. */
+    public List<String> modelsWith(Capability c) {
+        return modelsOf(Kind.CHAT).stream().filter(m -> capabilities(m).contains(c)).toList();
     }
 
     /** Whether some model is known to do {@code kind}, or {@code kind} is the one configured model names can take. */

@@ -33,7 +33,7 @@ final class WorkerStatus {
         this.topic = Topics.workerState(config.model(), config.workerId());
         this.clock = clock;
         this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtime.kind(), false, 0, 0, 0, 0, null,
-                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks());
+                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks(), runtime.capabilities());
     }
 
     /** What the broker publishes for this worker when its connection dies. */

@@ -17,9 +17,15 @@ final class EmulatorControl {
     }
 
     static void fault(int port, String mode, int afterTokens) throws IOException, InterruptedException {
+        fault(port, mode, afterTokens, 1);
+    }
+
+    /** The fault for the next {@code times} requests. */
+    static void fault(int port, String mode, int afterTokens, int times) throws IOException, InterruptedException {
         JsonObject f = new JsonObject();
         f.addProperty("mode", mode);
         f.addProperty("after_tokens", afterTokens);
+        f.addProperty("times", times);
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/_emulator/fault"))
                 .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(f.toString())).build(),
                 HttpResponse.BodyHandlers.ofString());

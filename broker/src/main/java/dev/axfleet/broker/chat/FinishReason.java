@@ -2,7 +2,7 @@ package dev.axfleet.broker.chat;
 
 import dev.axfleet.broker.WireName;
 
-/** Why generation stopped: the model ended it or met a stop sequence, or it hit the token limit. */
+/** Why generation stopped: the model ended it or met a stop sequence, it hit the token limit, or it called tools. */
 public enum FinishReason implements WireName {
-    STOP, LENGTH
+    STOP, LENGTH, TOOL_CALLS
 }

@@ -8,6 +8,11 @@ import java.util.List;
  */
 public final class TokenEstimate {
     private static final int PER_MESSAGE = 4;
+    /**
+     * An image's tokens: the most of the vision models measured (InternVL3-1B's encoder gives 256 at 448 px, M5 docs
+     * internvl3; Qwen3-VL-2B 144 at 384 px, M5 docs qwen3_vl_2b), so a conversation estimated to fit does.
+     */
+    public static final int PER_IMAGE = 256;
 
     private TokenEstimate() {
     }
@@ -20,7 +25,7 @@ public final class TokenEstimate {
     public static int of(List<ChatMessage> messages) {
         int n = 3;
         for (ChatMessage m : messages) {
-            n += PER_MESSAGE + of(m.content());
+            n += PER_MESSAGE + of(m.content()) + PER_IMAGE * m.images().size();
         }
         return n;
     }

@@ -1,5 +1,6 @@
 package dev.axfleet.broker.image;
 
+import dev.axfleet.broker.Base64Data;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.FieldException;
@@ -80,7 +81,7 @@ public final class ImageCodec extends KindCodec<ImageParams, Images> {
                     + ImageParams.MAX_IMAGE_BASE64 + " characters");
         }
         try {
-            ImageParams.decodeBase64(b64);
+            Base64Data.decode(b64);
         } catch (IllegalArgumentException e) {
             throw new FieldException(f.prefix() + key, "not base64: " + e.getMessage());
         }

@@ -3,9 +3,7 @@ package dev.axfleet.broker.image;
 import dev.axfleet.broker.Range;
 import dev.axfleet.broker.Task;
 import dev.axfleet.broker.TaskParams;
-import java.util.Base64;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * What a txt2img or img2img job asks of the image model. Fields a client set but the pipeline cannot honour
@@ -42,24 +40,6 @@ public record ImageParams(
     public static final Range DENOISING_STRENGTH = new Range(0, 1);
     public static final int MAX_SAMPLER_CHARS = 64;
 
-    /**
-     * The bytes of a base64 image as clients send it: plain base64, with line breaks, or as a {@code data:} URL.
-     *
-     * @throws IllegalArgumentException when it is not base64
-     */
-    public static byte[] decodeBase64(String b64) {
-        String s = b64;
-        if (s.startsWith("data:")) {
-            int comma = s.indexOf(',');
-            if (comma < 0 || !s.substring(0, comma).endsWith(";base64")) {
-                throw new IllegalArgumentException("a data: URL without ;base64,");
-            }
-            s = s.substring(comma + 1);
-        }
-        return Base64.getDecoder().decode(WHITESPACE.matcher(s).replaceAll(""));
-    }
-
-    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     public ImageParams {
         Objects.requireNonNull(task, "task");

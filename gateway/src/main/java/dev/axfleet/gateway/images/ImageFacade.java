@@ -1,5 +1,6 @@
 package dev.axfleet.gateway.images;
 
+import dev.axfleet.broker.Base64Data;
 import dev.axfleet.broker.image.Images;
 import dev.axfleet.broker.interrogate.Interrogation;
 import com.google.gson.JsonArray;
@@ -217,7 +218,7 @@ public final class ImageFacade {
                 throw ApiException.badRequest("image", "required: a base64 PNG or JPEG");
             }
             try {
-                ImageParams.decodeBase64(image);
+                Base64Data.decode(image);
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("image", "not base64: " + e.getMessage());
             }

@@ -1,5 +1,6 @@
 package dev.axfleet.gateway.images;
 
+import dev.axfleet.broker.Base64Data;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -45,7 +46,7 @@ final class ImageRequest {
                 throw ApiException.badRequest("init_images", "the input image is over " + ImageParams.MAX_IMAGE_BASE64 + " base64 characters");
             }
             try {
-                ImageParams.decodeBase64(init);
+                Base64Data.decode(init);
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("init_images", "not base64: " + e.getMessage());
             }

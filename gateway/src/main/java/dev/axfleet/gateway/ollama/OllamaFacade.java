@@ -3,6 +3,7 @@ package dev.axfleet.gateway.ollama;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.JobResult;
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.gateway.ApiException;
@@ -75,9 +76,11 @@ public final class OllamaFacade {
         OllamaRequest r;
         String model;
         try {
-            JsonObject body = Bodies.json(request, config.maxBodyBytes());
+            // Images make chat bodies as large as the image routes' (gateway.max_image_body_bytes).
+            JsonObject body = Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
             r = chat ? OllamaRequest.chat(body) : OllamaRequest.generate(body);
             model = resolve(runner, registry, Kind.CHAT, r.model());
+            runner.refuseUnread(model, r.params());
         } catch (ApiException e) {
             return error(response, e);
         }
@@ -178,7 +181,23 @@ public final class OllamaFacade {
         ChatOutput out = r.chat();
         JsonObject o = line(model, chat, text);
         o.addProperty("done", true);
-        o.addProperty("done_reason", out.finishReason().wire());
+        // Ollama says "stop" when the model called tools; the calls are in message.tool_calls.
+        o.addProperty("done_reason", out.finishReason() == dev.axfleet.broker.chat.FinishReason.TOOL_CALLS ? "stop" : out.finishReason().wire());
+        if (chat && !out.toolCalls().isEmpty()) {
+            // Ollama's api.ToolCall: {"function": {"index", "name", "arguments": an object}} (api/types.go).
+            JsonArray calls = new JsonArray();
+            for (int i = 0; i < out.toolCalls().size(); i++) {
+                dev.axfleet.broker.chat.ToolCall c = out.toolCalls().get(i);
+                JsonObject fn = new JsonObject();
+                fn.addProperty("index", i);
+                fn.addProperty("name", c.name());
+                fn.add("arguments", com.google.gson.JsonParser.parseString(c.arguments().isBlank() ? "{}" : c.arguments()));
+                JsonObject call = new JsonObject();
+                call.add("function", fn);
+                calls.add(call);
+            }
+            o.getAsJsonObject("message").add("tool_calls", calls);
+        }
         long firstToken = out.firstTokenMs() == null ? 0 : out.firstTokenMs();
         o.addProperty("total_duration", System.nanoTime() - startNanos);
         o.addProperty("load_duration", 0);
@@ -232,7 +251,7 @@ public final class OllamaFacade {
             o.addProperty("template", "");
             o.add("details", d.getAsJsonObject("details"));
             o.add("model_info", info);
-            o.add("capabilities", capabilities(registry.kinds(model)));
+            o.add("capabilities", capabilities(registry.kinds(model), registry.capabilities(model)));
             o.addProperty("modified_at", d.get("modified_at").getAsString());
             return Json.respond(response, o);
         } catch (ApiException e) {
@@ -276,7 +295,7 @@ public final class OllamaFacade {
      * What Ollama's /api/show lists a model can do, by the kinds of work it does (ollama/ollama types/model/capability.go:
      * completion, embedding, vision, tools, thinking, insert).
      */
-    private static JsonArray capabilities(java.util.Set<Kind> kinds) {
+    private static JsonArray capabilities(java.util.Set<Kind> kinds, java.util.Set<Capability> takes) {
         JsonArray out = new JsonArray();
         for (Kind k : kinds) {
             String capability = switch (k) {
@@ -288,6 +307,12 @@ public final class OllamaFacade {
             if (capability != null) {
                 out.add(capability);
             }
+        }
+        for (Capability c : takes) {
+            out.add(switch (c) {
+                case VISION -> "vision";
+                case TOOLS -> "tools";
+            });
         }
         return out;
     }
@@ -324,6 +349,7 @@ public final class OllamaFacade {
     static JsonObject errorBody(ApiException e) {
         JsonObject o = new JsonObject();
         o.addProperty("error", e.getMessage());
+        e.extra().forEach(o::addProperty);
         return o;
     }
 

@@ -4,6 +4,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
+import dev.axfleet.broker.chat.Part;
+import dev.axfleet.broker.chat.ResponseFormat;
+import dev.axfleet.broker.chat.Tool;
+import dev.axfleet.broker.chat.ToolCall;
+import dev.axfleet.broker.chat.ToolChoice;
+import dev.axfleet.gateway.ChatForms;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.gateway.ApiException;
@@ -18,8 +24,10 @@ import java.util.regex.Pattern;
  * <p>{@code options} honoured: temperature, top_k, top_p, num_predict, repeat_penalty, stop, seed,
  * presence_penalty, frequency_penalty. Accepted without effect, as documented in docs/ollama.md:
  * num_ctx and repeat_last_n (the card's runtimes fix both), keep_alive (models are always resident) and the
- * runner options. Refused by name: images, tools, raw prompts, suffixes, templates and JSON output formats,
- * which the card's runtimes cannot honour here. {@code think} asks for the model's thinking, returned apart
+ * runner options. {@code images} (base64) go to a vision model with the message they belong to (a generate's with its
+ * prompt); {@code tools} and tool messages to a model whose runtime renders them; {@code format} ("json" or a schema)
+ * makes a JSON answer the worker validates. Refused by name: raw prompts, suffixes and templates, which the card's
+ * runtimes cannot honour. {@code think} asks for the model's thinking, returned apart
  * from the answer.
  *
  * @param params what the job asks; null for a load call
@@ -45,16 +53,46 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
             JsonFields f = JsonFields.of(body);
             String model = common(f);
             List<ChatMessage> messages = new ArrayList<>();
+            // Ollama's history carries no call ids: calls get them by position, and a tool message answers the oldest call
+            // not answered yet (of its tool_name when it gives one).
+            List<ToolCall> unanswered = new ArrayList<>();
+            int callCount = 0;
             for (JsonFields m : f.optObjects("messages", ChatParams.MAX_MESSAGES)) {
                 String role = m.requireString("role");
-                if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT).contains(role)) {
-                    throw new FieldException(m.prefix() + "role", "must be system, user or assistant (tools are not supported here)");
+                if (!List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT, ChatMessage.TOOL).contains(role)) {
+                    throw new FieldException(m.prefix() + "role", "must be system, user, assistant or tool");
                 }
-                refuse(m, "images", "images are not supported by this model");
-                refuse(m, "tool_calls", "tool calling is not supported here");
+                List<ToolCall> calls = new ArrayList<>();
+                for (JsonFields c : m.optObjects("tool_calls", ChatParams.MAX_TOOL_CALLS)) {
+                    if (!role.equals(ChatMessage.ASSISTANT)) {
+                        throw new FieldException(m.prefix() + "tool_calls", "only an assistant message makes tool calls");
+                    }
+                    JsonElement fe = c.get("function");
+                    if (fe == null || !fe.isJsonObject()) {
+                        throw new FieldException(c.prefix() + "function", "required: {name, arguments}");
+                    }
+                    JsonFields fn = new JsonFields(fe.getAsJsonObject(), c.prefix() + "function.");
+                    String name = fn.requireString("name");
+                    JsonElement args = fn.get("arguments");
+                    ToolCall call = new ToolCall("call_" + callCount++ + "_" + name, name,
+                            args == null || args.isJsonNull() ? "{}" : args.isJsonPrimitive() ? args.getAsString() : args.toString());
+                    calls.add(call);
+                    unanswered.add(call);
+                }
+                String toolCallId = null;
+                if (role.equals(ChatMessage.TOOL)) {
+                    String toolName = m.optString("tool_name", 1, 64);
+                    ToolCall answered = unanswered.stream().filter(c -> toolName == null || c.name().equals(toolName)).findFirst()
+                            .orElseThrow(() -> new FieldException(m.prefix() + "role", "a tool message answers no earlier tool call"
+                                    + (toolName == null ? "" : " of " + toolName)));
+                    unanswered.remove(answered);
+                    toolCallId = answered.id();
+                }
                 String content = m.optString("content", 0, Integer.MAX_VALUE);
-                messages.add(new ChatMessage(role, content == null ? "" : content));
+                List<Part> parts = withImages(m, content, role);
+                messages.add(new ChatMessage(role, parts, calls, toolCallId));
             }
+            checkImageCount(messages);
             return of(model, f, messages);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
@@ -65,7 +103,6 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
         try {
             JsonFields f = JsonFields.of(body);
             String model = common(f);
-            refuse(f, "images", "images are not supported by this model");
             if (Boolean.TRUE.equals(f.optBool("raw"))) {
                 throw new FieldException("raw", "raw prompts are not supported: the card's runtime applies its own chat template");
             }
@@ -84,8 +121,11 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 messages.add(ChatMessage.system(system));
             }
             if (prompt != null && !prompt.isEmpty()) {
-                messages.add(ChatMessage.user(prompt));
+                messages.add(new ChatMessage(ChatMessage.USER, withImages(f, prompt, ChatMessage.USER), List.of(), null));
+            } else {
+                refuse(f, "images", "images need a prompt to go with them");
             }
+            checkImageCount(messages);
             return of(model, f, prompt == null || prompt.isEmpty() ? List.of() : messages);
         } catch (FieldException e) {
             throw ApiException.badRequest(e.field(), e.getMessage());
@@ -97,14 +137,6 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
         String model = f.optString("model", 1, 256);
         if (model == null) {
             throw new FieldException("model", "model is required");
-        }
-        JsonElement format = f.get("format");
-        if (format != null && !(format.isJsonPrimitive() && format.getAsString().isEmpty())) {
-            throw new FieldException("format", "structured output (\"json\" or a schema) is not supported by the card's runtimes");
-        }
-        JsonElement tools = f.get("tools");
-        if (tools != null && (!tools.isJsonArray() || !tools.getAsJsonArray().isEmpty())) {
-            throw new FieldException("tools", "tool calling is not supported here");
         }
         JsonElement keepAlive = f.get("keep_alive");
         if (keepAlive != null && !(keepAlive.isJsonPrimitive()
@@ -130,6 +162,12 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
     }
 
     private static ChatParams params(JsonFields f, List<ChatMessage> messages) throws FieldException {
+        List<Tool> tools = ChatForms.tools(f);
+        ResponseFormat format = ChatForms.ollamaFormat(f);
+        if (format.json() && !tools.isEmpty()) {
+            throw new FieldException("format", "a JSON answer and tools in one request are not supported here: the runtime's one way to "
+                    + "force JSON is a tool of its own; ask for one or the other");
+        }
         JsonElement options = f.get("options");
         if (options != null && !options.isJsonObject()) {
             throw new FieldException("options", "must be an object");
@@ -149,7 +187,31 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
                 o.optDouble("presence_penalty", ChatParams.PENALTY),
                 o.optDouble("frequency_penalty", ChatParams.PENALTY),
                 o.optDouble("repeat_penalty", ChatParams.REPEAT_PENALTY),
-                think(f));
+                think(f),
+                tools,
+                ToolChoice.AUTO,
+                format);
+    }
+
+    /** The text, then the {@code images} beside it (Ollama's base64, api/types.go {@code ImageData}). */
+    private static List<Part> withImages(JsonFields f, String text, String role) throws FieldException {
+        List<Part> parts = new ArrayList<>();
+        parts.add(new Part.Text(text == null ? "" : text));
+        List<String> images = f.optStringList("images", ChatParams.MAX_IMAGES + 1, Integer.MAX_VALUE);
+        if (!images.isEmpty() && !role.equals(ChatMessage.USER)) {
+            throw new FieldException(f.prefix() + "images", "images go in user messages");
+        }
+        for (int i = 0; i < images.size(); i++) {
+            parts.add(Part.Image.fromBase64(f.prefix() + "images[" + i + "]", images.get(i)));
+        }
+        return parts;
+    }
+
+    private static void checkImageCount(List<ChatMessage> messages) throws FieldException {
+        long images = messages.stream().mapToLong(m -> m.images().size()).sum();
+        if (images > ChatParams.MAX_IMAGES) {
+            throw new FieldException("images", images + " images; a request holds at most " + ChatParams.MAX_IMAGES);
+        }
     }
 
     private static void refuse(JsonFields f, String key, String why) throws FieldException {

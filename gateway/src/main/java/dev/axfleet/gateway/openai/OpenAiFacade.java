@@ -39,6 +39,8 @@ public final class OpenAiFacade {
 
     public void register(Service http) {
         http.post("/v1/chat/completions", this::chatCompletions);
+        Completions completions = new Completions(runner, config);
+        http.post("/v1/completions", completions::handle);
         http.get("/v1/models", this::models);
     }
 
@@ -46,8 +48,10 @@ public final class OpenAiFacade {
         ChatCompletionRequest chat;
         String model;
         try {
-            chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxBodyBytes()));
-            model = runner.model(Kind.CHAT, chat.model());
+            // Image parts make chat bodies as large as the image routes' (gateway.max_image_body_bytes).
+            chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes"),
+                    config.imageUrls());
+            model = runner.chatModel(chat.model(), chat.params());
         } catch (ApiException e) {
             return error(response, e);
         }
@@ -60,7 +64,13 @@ public final class OpenAiFacade {
             ChatOutput out = r.chat();
             JsonObject message = new JsonObject();
             message.addProperty("role", "assistant");
-            message.addProperty("content", out.text());
+            if (out.toolCalls().isEmpty()) {
+                message.addProperty("content", out.text());
+            } else {
+                // As axllm serve answers a call (docs/tool_calling.md) and OpenAI does: content null beside the calls.
+                message.add("content", out.text().isBlank() ? JsonNull.INSTANCE : new com.google.gson.JsonPrimitive(out.text()));
+                message.add("tool_calls", toolCalls(out.toolCalls(), false));
+            }
             if (out.thinking() != null) {
                 // Where DeepSeek's API and vLLM put a model's thinking, apart from what is said.
                 message.addProperty("reasoning_content", out.thinking());
@@ -149,6 +159,12 @@ public final class OpenAiFacade {
 
         void finish(JobResult r) throws IOException {
             start();
+            if (!r.chat().toolCalls().isEmpty()) {
+                // One chunk with the whole calls, each with its index, as the runtime streams them (docs/tool_calling.md).
+                JsonObject delta = new JsonObject();
+                delta.add("tool_calls", toolCalls(r.chat().toolCalls(), true));
+                data(chunk(delta, null));
+            }
             data(chunk(new JsonObject(), r.chat().finishReason().wire()));
             if (includeUsage) {
                 JsonObject u = envelope(id, "chat.completion.chunk", model);
@@ -205,6 +221,26 @@ public final class OpenAiFacade {
         return Json.respond(response, body);
     }
 
+    /** OpenAI's {@code tool_calls}: {@code [{"id","type":"function","function":{"name","arguments"}}]}, with index when streamed. */
+    static JsonArray toolCalls(java.util.List<dev.axfleet.broker.chat.ToolCall> calls, boolean indexed) {
+        JsonArray out = new JsonArray();
+        for (int i = 0; i < calls.size(); i++) {
+            dev.axfleet.broker.chat.ToolCall c = calls.get(i);
+            JsonObject fn = new JsonObject();
+            fn.addProperty("name", c.name());
+            fn.addProperty("arguments", c.arguments());
+            JsonObject o = new JsonObject();
+            if (indexed) {
+                o.addProperty("index", i);
+            }
+            o.addProperty("id", c.id());
+            o.addProperty("type", "function");
+            o.add("function", fn);
+            out.add(o);
+        }
+        return out;
+    }
+
     private static JsonObject envelope(String id, String object, String model) {
         JsonObject o = new JsonObject();
         o.addProperty("id", id.startsWith("chatcmpl-") ? id : "chatcmpl-" + id);
@@ -237,7 +273,7 @@ public final class OpenAiFacade {
         JsonObject err = new JsonObject();
         err.addProperty("message", e.getMessage());
         err.addProperty("type", switch (e.status()) {
-            case 400, 404, 413 -> "invalid_request_error";
+            case 400, 404, 413, 422 -> "invalid_request_error";
             case 401 -> "authentication_error";
             case 429 -> "rate_limit_error";
             default -> "api_error";
@@ -248,6 +284,7 @@ public final class OpenAiFacade {
             err.addProperty("param", e.param());
         }
         err.addProperty("code", e.code());
+        e.extra().forEach(err::addProperty);
         JsonObject o = new JsonObject();
         o.add("error", err);
         return o;

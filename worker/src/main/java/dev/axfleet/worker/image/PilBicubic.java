@@ -9,7 +9,7 @@ package dev.axfleet.worker.image;
  * normalised to 22-bit fixed point and each result rounded and clipped to 8 bits. A single Java2D bicubic draw samples
  * only a 4 × 4 neighbourhood and aliases photos much larger than the output.
  */
-final class PilBicubic {
+public final class PilBicubic {
     private static final int PRECISION_BITS = 32 - 8 - 2;
     private static final double SUPPORT = 2.0;
 
@@ -76,7 +76,7 @@ final class PilBicubic {
      * {@code rgb} ({@code w} × {@code h}, packed 0xRRGGBB) resized to {@code outW} × {@code outH} as Pillow's
      * {@code Image.resize((outW, outH), Image.BICUBIC)} does (the same size: a copy).
      */
-    static int[] resize(int[] rgb, int w, int h, int outW, int outH) {
+    public static int[] resize(int[] rgb, int w, int h, int outW, int outH) {
         if (outW == w && outH == h) {
             return rgb.clone();
         }

@@ -1,5 +1,6 @@
 package dev.axfleet.worker.image;
 
+import dev.axfleet.broker.Base64Data;
 import dev.axfleet.broker.image.Images;
 import dev.axfleet.broker.interrogate.Interrogation;
 import com.google.gson.JsonArray;
@@ -220,7 +221,7 @@ public final class Sd15Runtime implements ImageRuntime {
         Sd15Pipeline.Rendered r;
         try {
             if (params.task() == Task.IMG2IMG) {
-                BufferedImage init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), pipeline.width(),
+                BufferedImage init = Pictures.fit(Pictures.decode(Base64Data.decode(params.initImage())), pipeline.width(),
                         pipeline.height(), params.resizeMode());
                 double strength = params.denoisingStrength() != null ? params.denoisingStrength() : DEFAULT_STRENGTH;
                 r = pipeline.img2img(params.prompt(), seed, init, strength, progress);
@@ -298,7 +299,7 @@ public final class Sd15Runtime implements ImageRuntime {
         }
         BufferedImage image;
         try {
-            image = Pictures.decode(ImageParams.decodeBase64(params.image()));
+            image = Pictures.decode(Base64Data.decode(params.image()));
         } catch (IllegalArgumentException e) {
             throw new EngineException(EngineException.Kind.REJECTED, "the image: " + e.getMessage(), "params.image");
         }

@@ -1,5 +1,6 @@
 package dev.axfleet.worker.runtime;
 
+import dev.axfleet.broker.Base64Data;
 import dev.axfleet.broker.image.Images;
 import dev.axfleet.broker.interrogate.Interrogation;
 import com.google.gson.JsonArray;
@@ -79,7 +80,7 @@ public final class AxllmImageRuntime extends AxllmUpstream implements ImageRunti
         if (params.task() == Task.IMG2IMG) {
             BufferedImage init;
             try {
-                init = Pictures.fit(Pictures.decode(ImageParams.decodeBase64(params.initImage())), 512, 512, params.resizeMode());
+                init = Pictures.fit(Pictures.decode(Base64Data.decode(params.initImage())), 512, 512, params.resizeMode());
             } catch (IllegalArgumentException e) {
                 throw new EngineException(EngineException.Kind.REJECTED, "the input image: " + e.getMessage(), "params.init_image");
             }

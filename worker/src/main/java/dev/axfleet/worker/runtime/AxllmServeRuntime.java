@@ -4,9 +4,15 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.chat.FinishReason;
+import dev.axfleet.broker.JsonFields;
+import dev.axfleet.broker.chat.Part;
+import dev.axfleet.broker.chat.Tool;
+import dev.axfleet.broker.chat.ToolCall;
+import dev.axfleet.worker.chat.VisionInput;
 import dev.axfleet.broker.Usage;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -131,7 +137,34 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
     }
 
+    /**
+     * The model folder's config.json as this adapter reads it for what the model takes: {@code vlm_type} makes a vision
+     * model (main.cpp@00d7aaf {@code load_from_json}: "Optional VLM switch"), whose encoder takes {@code vision_width} ×
+     * {@code vision_height} (docs/configuration.md@0ac1df2: default 448, else inferred from the encoder's input); tools
+     * are rendered for the tokenizer types AXERA-TECH/ax-llm:docs/tool_calling.md@0c74c77 lists (the Qwen3 family and
+     * MiniCPM-V-4.6), other families answer in text as if none were given.
+     */
+    record ModelFolder(boolean vision, int visionWidth, int visionHeight, boolean tools) {
+        static final java.util.Set<String> TOOL_TOKENIZERS = java.util.Set.of("Qwen3", "Qwen3VL", "Qwen2_5", "Qwen3_5", "Qwen3_5VL",
+                "Qwen3Omni", "MiniCPMV46", "MiniCPMV46VL");
+        static final ModelFolder UNKNOWN = new ModelFolder(false, 448, 448, false);
+
+        static ModelFolder read(Path modelDir) {
+            try {
+                JsonObject c = JsonParser.parseString(Files.readString(modelDir.resolve("config.json"))).getAsJsonObject();
+                boolean vision = c.has("vlm_type") || c.has("VLM_TYPE");
+                int w = c.has("vision_width") ? c.get("vision_width").getAsInt() : 448;
+                int h = c.has("vision_height") ? c.get("vision_height").getAsInt() : 448;
+                String tokenizer = c.has("tokenizer_type") && c.get("tokenizer_type").isJsonPrimitive() ? c.get("tokenizer_type").getAsString() : "";
+                return new ModelFolder(vision, w, h, TOOL_TOKENIZERS.contains(tokenizer));
+            } catch (IOException | RuntimeException e) {
+                return UNKNOWN; // start() reports a missing or broken config.json with its reason.
+            }
+        }
+    }
+
     private final Config config;
+    private final ModelFolder folder;
     private final RuntimeProcess process;
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -153,6 +186,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
 
     public AxllmServeRuntime(Config config) {
         this.config = config;
+        this.folder = config.overlay() == null ? ModelFolder.UNKNOWN : ModelFolder.read(config.overlay().modelDir());
         this.base = URI.create("http://127.0.0.1:" + config.port());
         this.process = new RuntimeProcess("axllm", config.command(), config.workDir(), config.env(),
                 config.stateDir().resolve("axllm.pid"), config.stopGrace(), config.loadGrace());
@@ -177,6 +211,18 @@ public final class AxllmServeRuntime implements ChatRuntime {
     @Override
     public int contextTokens() {
         return runtimeLog.contextTokens();
+    }
+
+    @Override
+    public java.util.Set<Capability> capabilities() {
+        java.util.Set<Capability> out = java.util.EnumSet.noneOf(Capability.class);
+        if (folder.vision()) {
+            out.add(Capability.VISION);
+        }
+        if (folder.tools()) {
+            out.add(Capability.TOOLS);
+        }
+        return out;
     }
 
     @Override
@@ -310,7 +356,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
         HttpRequest request = HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
                 .timeout(config.firstTokenTimeout())
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body(params, generation.maxTokens()).toString()))
+                .POST(HttpRequest.BodyPublishers.ofString(body(params, generation).toString()))
                 .build();
         long busyUntil = System.nanoTime() + config.firstTokenTimeout().toNanos();
         while (true) {
@@ -401,6 +447,9 @@ public final class AxllmServeRuntime implements ChatRuntime {
         long firstPiece = 0;
         long lastPiece = 0;
         ThinkTags parts = new ThinkTags(generation);
+        ToolCallText leaked = params.tools().isEmpty() ? null : new ToolCallText(params.tools(), parts::accept);
+        List<ToolCall> toolCalls = new java.util.ArrayList<>();
+        String malformed = null;
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null) {
@@ -431,6 +480,10 @@ public final class AxllmServeRuntime implements ChatRuntime {
                 if (finishReason(chunk) != null) {
                     finished = true;
                 }
+                if (deltaToolCalls(chunk, toolCalls)) {
+                    firstToken.set(true);
+                    lastProgress.set(System.nanoTime());
+                }
                 String content = deltaContent(chunk);
                 if (content != null && !content.isEmpty()) {
                     firstToken.set(true);
@@ -439,7 +492,7 @@ public final class AxllmServeRuntime implements ChatRuntime {
                     pieces++;
                     firstPiece = firstPiece == 0 ? now : firstPiece;
                     lastPiece = now;
-                    if (!draining && !parts.accept(content)) {
+                    if (!draining && !(leaked != null ? leaked.accept(content) : parts.accept(content))) {
                         if (generation.finishReason() != FinishReason.LENGTH || generation.isCancelled()) {
                             stoppedEarly = true;
                             break;
@@ -485,26 +538,30 @@ public final class AxllmServeRuntime implements ChatRuntime {
             generation.cutShort("answer cut short: axllm serve closed the stream with [DONE] and no finish_reason after " + pieces
                     + " pieces (its server_timeout_ms ran out, or the runtime stopped); the text is incomplete");
         }
+        if (leaked != null) {
+            leaked.end();
+            malformed = unreadable(toolCalls, params);
+            toolCalls.addAll(leaked.calls());
+            malformed = malformed != null ? malformed : leaked.malformed();
+        }
         parts.end();
         generation.endWithRuntimeCount(usage == null ? generation.tokens() : usage.completionTokens());
         int completion = stoppedEarly || usage == null ? generation.tokens() : usage.completionTokens();
-        return new ChatOutcome(generation.text(), generation.finishReason(),
-                usage == null ? null : new Usage(usage.promptTokens(), completion, false));
+        FinishReason finish = toolCalls.isEmpty() ? generation.finishReason() : FinishReason.TOOL_CALLS;
+        return new ChatOutcome(generation.text(), finish, usage == null ? null : new Usage(usage.promptTokens(), completion, false),
+                toolCalls, malformed);
     }
 
-    private JsonObject body(ChatParams p, int maxTokens) {
+    private JsonObject body(ChatParams p, Generation generation) throws EngineException {
         JsonObject o = new JsonObject();
         o.addProperty("model", modelId);
         JsonArray messages = new JsonArray();
-        for (ChatMessage m : p.messages()) {
-            JsonObject mo = new JsonObject();
-            mo.addProperty("role", m.role());
-            mo.addProperty("content", m.content());
-            messages.add(mo);
+        for (int i = 0; i < p.messages().size(); i++) {
+            messages.add(message(p.messages().get(i), i));
         }
         o.add("messages", messages);
         o.addProperty("stream", true);
-        o.addProperty("max_tokens", maxTokens);
+        o.addProperty("max_tokens", generation.maxTokens());
         // Always said, never left to the model's default: Qwen3 thinks unless told not to, and an answer that is
         // spoken aloud must not carry its thinking (AXERA-TECH/ax-llm:docs/configuration.md, "思考模式").
         o.addProperty("enable_thinking", p.think());
@@ -521,7 +578,99 @@ public final class AxllmServeRuntime implements ChatRuntime {
             o.addProperty("frequency_penalty", p.frequencyPenalty());
         }
         // seed is not sent: no revision of axllm serve read here uses it (main.cpp@00d7aaf); the result says so.
+        if (!p.tools().isEmpty()) {
+            // docs/tool_calling.md@0c74c77: OpenAI's tools and tool_choice, rendered by the runtime into Qwen3's prompt.
+            JsonArray tools = new JsonArray();
+            for (Tool t : p.tools()) {
+                JsonObject fn = new JsonObject();
+                fn.addProperty("name", t.name());
+                fn.addProperty("description", t.description());
+                fn.add("parameters", t.parameters());
+                JsonObject to = new JsonObject();
+                to.addProperty("type", "function");
+                to.add("function", fn);
+                tools.add(to);
+            }
+            o.add("tools", tools);
+            switch (p.toolChoice().mode()) {
+                case AUTO -> { }
+                case NONE, REQUIRED -> o.addProperty("tool_choice", p.toolChoice().mode().wire());
+                case FUNCTION -> {
+                    JsonObject named = new JsonObject();
+                    named.addProperty("name", p.toolChoice().name());
+                    JsonObject choice = new JsonObject();
+                    choice.addProperty("type", "function");
+                    choice.add("function", named);
+                    o.add("tool_choice", choice);
+                }
+            }
+        }
         return o;
+    }
+
+    /**
+     * A message as main.cpp@00d7aaf {@code handle_api_messages} reads it: a string, or (with images) an array whose text
+     * parts it joins and whose {@code image_url} parts it decodes from {@code data:} URLs into temporary files; anything
+     * but a data URL it takes for a path on the Pi, so only data URLs are ever sent. Each image is first made what the
+     * encoder needs ({@link VisionInput}).
+     */
+    private JsonObject message(ChatMessage m, int index) throws EngineException {
+        JsonObject mo = new JsonObject();
+        mo.addProperty("role", m.role());
+        if (!m.toolCalls().isEmpty()) {
+            // As docs/tool_calling.md's history has it; content a string (main.cpp@00d7aaf refuses a null one).
+            JsonArray calls = new JsonArray();
+            for (ToolCall c : m.toolCalls()) {
+                JsonObject fn = new JsonObject();
+                fn.addProperty("name", c.name());
+                fn.addProperty("arguments", c.arguments());
+                JsonObject co = new JsonObject();
+                co.addProperty("id", c.id());
+                co.addProperty("type", "function");
+                co.add("function", fn);
+                calls.add(co);
+            }
+            mo.add("tool_calls", calls);
+        }
+        if (m.toolCallId() != null) {
+            mo.addProperty("tool_call_id", m.toolCallId());
+        }
+        if (m.images().isEmpty()) {
+            mo.addProperty("content", m.content());
+            return mo;
+        }
+        if (!folder.vision()) {
+            throw new EngineException(EngineException.Kind.REJECTED, "model " + modelId + " takes no images (its config.json has no vlm_type)",
+                    "messages[" + index + "].content");
+        }
+        JsonArray parts = new JsonArray();
+        int image = 0;
+        for (Part part : m.parts()) {
+            JsonObject po = new JsonObject();
+            switch (part.type()) {
+                case TEXT -> {
+                    po.addProperty("type", "text");
+                    po.addProperty("text", ((Part.Text) part).text());
+                }
+                case IMAGE -> {
+                    VisionInput.Prepared ready;
+                    try {
+                        ready = VisionInput.prepare(((Part.Image) part).data(), folder.visionWidth(), folder.visionHeight());
+                    } catch (IllegalArgumentException e) {
+                        throw new EngineException(EngineException.Kind.REJECTED, "image " + (image + 1) + ": " + e.getMessage(),
+                                "messages[" + index + "].content");
+                    }
+                    image++;
+                    JsonObject url = new JsonObject();
+                    url.addProperty("url", ready.dataUrl());
+                    po.addProperty("type", "image_url");
+                    po.add("image_url", url);
+                }
+            }
+            parts.add(po);
+        }
+        mo.add("content", parts);
+        return mo;
     }
 
     private static String finishReason(JsonObject chunk) {
@@ -531,6 +680,57 @@ public final class AxllmServeRuntime implements ChatRuntime {
         }
         JsonElement f = choices.get(0).getAsJsonObject().get("finish_reason");
         return f == null || f.isJsonNull() ? null : f.getAsString();
+    }
+
+    /**
+     * The {@code delta.tool_calls} of a chunk (docs/tool_calling.md@0c74c77: one chunk with the whole call, arguments a
+     * JSON string) added to {@code calls}; pieces of one call by {@code index} are joined, as OpenAI's deltas are. True
+     * when the chunk held some.
+     */
+    private static boolean deltaToolCalls(JsonObject chunk, List<ToolCall> calls) {
+        JsonArray choices = chunk.getAsJsonArray("choices");
+        if (choices == null || choices.isEmpty()) {
+            return false;
+        }
+        JsonObject choice = choices.get(0).getAsJsonObject();
+        JsonObject delta = choice.has("delta") && choice.get("delta").isJsonObject() ? choice.getAsJsonObject("delta")
+                : choice.has("message") && choice.get("message").isJsonObject() ? choice.getAsJsonObject("message") : null;
+        JsonElement tc = delta == null ? null : delta.get("tool_calls");
+        if (tc == null || !tc.isJsonArray() || tc.getAsJsonArray().isEmpty()) {
+            return false;
+        }
+        for (JsonElement e : tc.getAsJsonArray()) {
+            JsonObject c = e.getAsJsonObject();
+            JsonObject fn = c.has("function") && c.get("function").isJsonObject() ? c.getAsJsonObject("function") : new JsonObject();
+            String name = fn.has("name") && !fn.get("name").isJsonNull() ? fn.get("name").getAsString() : null;
+            JsonElement args = fn.get("arguments");
+            String arguments = args == null || args.isJsonNull() ? "" : args.isJsonPrimitive() ? args.getAsString() : args.toString();
+            int index = c.has("index") ? c.get("index").getAsInt() : calls.size();
+            if (index < calls.size() && name == null) {
+                ToolCall before = calls.get(index);
+                calls.set(index, new ToolCall(before.id(), before.name(), before.arguments() + arguments));
+                continue;
+            }
+            String id = c.has("id") && !c.get("id").isJsonNull() ? c.get("id").getAsString() : "call_" + calls.size() + "_" + name;
+            calls.add(new ToolCall(id, name == null ? "" : name, arguments));
+        }
+        return true;
+    }
+
+    /** Why one of the runtime's calls cannot be read (an unknown tool, arguments that are not a JSON object), or null. */
+    private static String unreadable(List<ToolCall> calls, ChatParams params) {
+        for (ToolCall call : calls) {
+            if (params.tools().stream().noneMatch(t -> t.name().equals(call.name()))) {
+                return "the model called " + (call.name().isEmpty() ? "a tool without a name" : "'" + call.name() + "'")
+                        + ", which is not among the request's tools";
+            }
+            try {
+                JsonFields.parseObject(call.arguments().isBlank() ? "{}" : call.arguments());
+            } catch (RuntimeException ex) {
+                return "the model's call of '" + call.name() + "' has arguments that are not a JSON object: " + call.arguments();
+            }
+        }
+        return null;
     }
 
     private static int intOr(JsonObject o, String key) {

@@ -1,5 +1,6 @@
 package dev.axfleet.worker.runtime;
 
+import dev.axfleet.broker.Capability;
 import dev.axfleet.broker.Task;
 import dev.axfleet.worker.Runner;
 import dev.axfleet.worker.RunnerFactory;
@@ -47,6 +48,11 @@ public interface ModelRuntime extends AutoCloseable {
 
     /** The live processes holding the card for this model, so the monitor can tell them from strays. */
     List<Long> pids();
+
+    /** What its model takes beyond plain text (images, tools), announced in the worker's state. */
+    default Set<Capability> capabilities() {
+        return Set.of();
+    }
 
     /** The model's context length in tokens, or 0 when it has none or has not said yet. */
     default int contextTokens() {
