@@ -38,6 +38,7 @@ import java.util.UUID;
  *                                answers that end within the coyote's 30 s at the card's 7 tokens a second)
  * @param imageReuse        how long a finished image answers an identical request again (the kiosk's retries)
  * @param http              how much of the HTTP server one client may hold: read deadline, connection caps
+ * @param cors              the web origins whose pages may call from a browser, with Ollama's defaults
  */
 public record GatewayConfig(
         String bind,
@@ -66,7 +67,8 @@ public record GatewayConfig(
         int conversationMaxMessages,
         int conversationMaxTokens,
         Duration imageReuse,
-        HttpLimits http) {
+        HttpLimits http,
+        CorsOrigins cors) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -129,7 +131,8 @@ public record GatewayConfig(
                 s.integer("gateway.conversation_max_messages", 400),
                 s.integer("gateway.conversation_max_tokens", 160),
                 s.duration("gateway.image_reuse", Duration.ofMinutes(2)),
-                HttpLimits.from(s, maxBodyBytes));
+                HttpLimits.from(s, maxBodyBytes),
+                CorsOrigins.parse(s.string("gateway.cors_origins", "")));
     }
 
     private static List<String> list(String commaSeparated) {
@@ -141,7 +144,7 @@ public record GatewayConfig(
         return new GatewayConfig(bind, port, gatewayId, broker, models, requestTimeout, maxPendingPerModel, maxBodyBytes, keepAlive,
                 cardStale, adminTokenFile, sessionExpiry, brokerGrace, apiKeyFile, drain, imageModel, maxImageBodyBytes, allowAnonymous,
                 compatPorts, aliases, fallbackModel, conversational, conversationDir, conversationMaxMessages, conversationMaxTokens,
-                imageReuse, limits);
+                imageReuse, limits, cors);
     }
 
     /** Whether the gateway listens only where nobody but this machine can reach it. */
@@ -173,6 +176,7 @@ public record GatewayConfig(
                         + " conversation_max_messages=" + conversationMaxMessages + " conversation_max_tokens=" + conversationMaxTokens,
                 "gateway.image_reuse=" + imageReuse,
                 http.describe(),
+                cors.describe(),
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }
