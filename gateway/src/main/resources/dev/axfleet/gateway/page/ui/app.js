@@ -134,9 +134,10 @@ function drawQueue(s) {
   const waiting = s.models.filter(m => m.pending > 0).map(m => m.name + ': ' + m.pending);
   const running = s.running.map(r => el('div', { class: 'row' }, badge(r.state), el('span', {}, r.id), el('span', { class: 'dim' }, r.model),
     el('span', { class: 'dim' }, seconds(Date.now() - r.since) + (r.steps ? ' · step ' + r.step + '/' + r.steps : ''))));
-  $('queue').replaceChildren(
+  $('queue').replaceChildren(...[
     running.length ? el('div', {}, ...running) : el('p', { class: 'dim' }, 'Nothing running.'),
-    waiting.length ? el('p', { class: 'dim' }, 'Waiting or running for this gateway\'s callers: ' + waiting.join(', ')) : null);
+    waiting.length ? el('p', { class: 'dim' }, 'Waiting or running for this gateway\'s callers: ' + waiting.join(', ')) : null,
+  ].filter(Boolean));
 }
 
 function drawJobs(jobs) {
