@@ -119,6 +119,19 @@ class HomeAssistantDiscoveryTest {
         }
     }
 
+    @Test
+    void theSchemaCheckCatchesWhatHomeAssistantWouldRefuseOrDrop() {
+        JsonObject bad = JsonParser.parseString("{\"name\":\"t\",\"uniq_id\":\"x\",\"stat_t\":\"a/#/b\",\"dev_cla\":\"temperature\","
+                + "\"unit_of_meas\":\"MiB\",\"options\":[\"a\"],\"avty_t\":\"a\",\"avty\":[{\"t\":\"a\"}],\"device\":{\"name\":\"d\"},"
+                + "\"origin\":{},\"value_templat\":\"{{ value }}\"}").getAsJsonObject();
+        List<String> p = HomeAssistantSchema.problems("sensor/node.1/object/config", bad);
+        for (String expected : List.of("topic sensor/node.1/object/config", "key value_templat", "state_topic is required",
+                "unit \"MiB\" is not one device class temperature", "options needs device_class enum", "options is not allowed",
+                "availability_topic and availability are exclusive", "identifiers, connections", "origin needs a name")) {
+            assertTrue(p.stream().anyMatch(s -> s.contains(expected)), expected + " in " + p);
+        }
+    }
+
     /** Collects retained discovery configs until {@code count} have arrived (at most 20 s). */
     static Map<String, JsonObject> configs(BlockingQueue<Mqtt5Publish> q, int count) throws InterruptedException {
         Map<String, JsonObject> out = new TreeMap<>();
