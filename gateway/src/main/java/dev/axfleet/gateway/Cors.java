@@ -18,7 +18,8 @@ import spark.Service;
  *   <li>a preflight ({@code OPTIONS} with {@code Access-Control-Request-Method}) from an origin let in: 204 with the
  *       methods, the headers it asked for, and 12 hours to keep the answer (gin-contrib/cors' {@code DefaultConfig}),
  *       before the API key is checked (browsers send no credentials on a preflight);</li>
- *   <li>any other call from an origin let in: {@code Access-Control-Allow-Origin} on its answer, streams included.</li>
+ *   <li>any other call from an origin let in: {@code Access-Control-Allow-Origin} on its answer, streams included, and
+ *       the headers of ours worth reading exposed ({@code Retry-After} on a 503, ...).</li>
  * </ul>
  * The headers a preflight asks for are let through as asked rather than from a fixed list: the origin is trusted,
  * and the OpenAI SDKs add {@code x-stainless-*} headers release after release. Credentials (cookies) are not allowed,
@@ -28,6 +29,8 @@ final class Cors {
     private static final Logger log = LoggerFactory.getLogger(Cors.class);
     static final String METHODS = "GET,POST,PUT,PATCH,DELETE,HEAD";
     static final String MAX_AGE = String.valueOf(12 * 3600);
+    /** The answer headers of ours a sketch may read besides the CORS-safelisted ones: when to try again, what was cut. */
+    static final String EXPOSED = "Retry-After,X-Should-Retry,X-Axfleet-Dropped-Messages";
 
     private final CorsOrigins origins;
 
@@ -52,6 +55,7 @@ final class Cors {
         if (!origins.any()) {
             res.header("Vary", "Origin");
         }
+        res.header("Access-Control-Expose-Headers", EXPOSED);
         if ("OPTIONS".equals(req.requestMethod()) && req.headers("Access-Control-Request-Method") != null) {
             res.header("Access-Control-Allow-Methods", METHODS);
             String asked = req.headers("Access-Control-Request-Headers");

@@ -96,6 +96,16 @@ class CorsTest {
     }
 
     @Test
+    void aPublicPageAskingForTheLocalNetworkIsToldYesWhenItsOriginIsLetIn() throws Exception {
+        HttpResponse<String> r = send(gateway.port(), "OPTIONS", "/api/chat", "Origin", "https://editor.p5js.org",
+                "Access-Control-Request-Method", "POST", "Access-Control-Request-Private-Network", "true");
+        assertEquals(204, r.statusCode());
+        assertEquals("true", r.headers().firstValue("Access-Control-Allow-Private-Network").orElse(null));
+        assertFalse(preflight(gateway.port(), "/api/chat", "https://editor.p5js.org").headers()
+                .firstValue("Access-Control-Allow-Private-Network").isPresent(), "only when asked");
+    }
+
+    @Test
     void ollamasDefaultOriginsAreLetInOnAnyPortAndLookalikesAreNot() throws Exception {
         int port = gateway.port();
         for (String origin : List.of("http://localhost:5173", "http://127.0.0.1:3000", "https://localhost", "http://0.0.0.0:8000",
@@ -123,6 +133,7 @@ class CorsTest {
             assertEquals(200, withKey.statusCode(), withKey.body());
             HttpResponse<String> noKey = send(port, "GET", "/api/tags", "Origin", "http://localhost:5173");
             assertEquals(401, noKey.statusCode());
+            assertTrue(withKey.headers().firstValue("Access-Control-Expose-Headers").orElse("").contains("Retry-After"));
             assertEquals("http://localhost:5173", noKey.headers().firstValue("Access-Control-Allow-Origin").orElse(null),
                     "the page can read why it was refused");
         }
