@@ -262,6 +262,23 @@ else
   act install -D -m 0600 "$work/device-password" "$PREFIX/etc/axfleet/device-password"
   act install -D -m 0600 "$work/monitor-password" "$PREFIX/etc/axfleet/monitor-password"
 fi
+# Home Assistant's user (docs/home-assistant.md), added to a kept password file too (installs made before it).
+ha_user() {
+  if [[ $DRY -eq 0 && -e "$passwd" ]] && grep -q '^homeassistant:' "$passwd"; then
+    return
+  fi
+  local pw work_ha
+  pw="$(new_password)"
+  work_ha="$(mktemp -d)"
+  printf '%s' "$pw" > "$work_ha/homeassistant-password"
+  say "+ mosquitto_passwd -b $passwd homeassistant <new password>"
+  if [[ $DRY -eq 0 ]]; then
+    mosquitto_passwd -b "$passwd" homeassistant "$pw"
+  fi
+  act install -D -m 0600 "$work_ha/homeassistant-password" "$PREFIX/etc/axfleet/homeassistant-password"
+  rm -rf "$work_ha"
+}
+ha_user
 # Mosquitto reads its password file after dropping to its own user.
 sys chown mosquitto:mosquitto /etc/mosquitto/axfleet.passwd
 
@@ -330,5 +347,6 @@ say "  admin (card reset): curl -X POST -H \"Authorization: Bearer \$(sudo cat /
 if [[ $API_KEY -eq 1 ]]; then
   say "  API key (Authorization: Bearer ...): sudo cat /etc/axfleet/api-key"
 fi
+say "  Home Assistant: MQTT user 'homeassistant', password in /etc/axfleet/homeassistant-password; Ollama integration at http://THIS-PI:11434 (docs/home-assistant.md)"
 say "  card health: mosquitto_sub -u monitor -P \"\$(sudo cat /etc/axfleet/monitor-password)\" -t 'axfleet/v1/cards/#' -v"
 say "  logs: journalctl -u axfleet-gateway -u axfleet-monitor -u 'axfleet-worker@*' -f"

@@ -88,7 +88,7 @@ class InstallScriptIT {
         assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve("usr/local/bin/axfleet"))),
                 "the axfleet command (models, plan) is installed");
         for (String secret : List.of("etc/mosquitto/axfleet.passwd", "etc/axfleet/secrets.env", "etc/axfleet/device-password",
-                "etc/axfleet/monitor-password", "etc/axfleet/admin-token")) {
+                "etc/axfleet/monitor-password", "etc/axfleet/homeassistant-password", "etc/axfleet/admin-token")) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(prefix.resolve(secret))), secret);
         }
         Settings conf = Settings.load(prefix.resolve("etc/axfleet/axfleet.conf"), Map.of());
@@ -98,7 +98,7 @@ class InstallScriptIT {
         assertFalse(Files.exists(prefix.resolve("etc/axfleet/api-key")));
         List<String> users = Files.readAllLines(prefix.resolve("etc/mosquitto/axfleet.passwd")).stream()
                 .map(l -> l.substring(0, l.indexOf(':'))).toList();
-        assertEquals(List.of("device", "gateway", "worker", "monitor"), users, "one broker user per ACL user");
+        assertEquals(List.of("device", "gateway", "worker", "monitor", "homeassistant"), users, "one broker user per ACL user");
         String secrets = Files.readString(prefix.resolve("etc/axfleet/secrets.env"));
         assertTrue(secrets.matches("(?s)AXFLEET_GATEWAY_MQTT_USERNAME=gateway\nAXFLEET_GATEWAY_MQTT_PASSWORD=\\w{20,}\n"
                 + "AXFLEET_WORKER_MQTT_USERNAME=worker\nAXFLEET_WORKER_MQTT_PASSWORD=\\w{20,}\n"

@@ -54,7 +54,7 @@ class MosquittoConfigTest {
                 "log_dest stderr",
                 "include_dir " + dir.resolve("conf.d"), ""));
         Files.writeString(dir.resolve("passwd"), "");
-        for (String user : new String[] {"device", "worker", "gateway", "monitor"}) {
+        for (String user : new String[] {"device", "worker", "gateway", "monitor", "homeassistant"}) {
             Process p = new ProcessBuilder(passwd.toString(), "-b", dir.resolve("passwd").toString(), user, "pw-" + user)
                     .redirectErrorStream(true).start();
             assertEquals(0, p.waitFor());
@@ -99,6 +99,33 @@ class MosquittoConfigTest {
                     reset == null ? null : new String(reset.getPayloadAsBytes(), StandardCharsets.UTF_8));
             assertThrows(ExecutionException.class, () -> publish(gateway, Topics.card(card), "{}"), "only the monitor reports cards");
             publish(monitor, Topics.card(card), "{}");
+
+            // Home Assistant: the monitor's discovery configs and the retained topics they point at, nothing else.
+            String config = "homeassistant/sensor/axfleet_pi-1_card0/temperature/config";
+            publish(monitor, config, "{\"state_topic\":\"axfleet/v1/cards/pi-1/0\"}", true);
+            publish(monitor, Topics.card(card), "{\"state\":\"ok\"}", true);
+            publish(worker, Topics.workerState("qwen3-1.7b", "w1"), "{\"phase\":\"ready\"}", true);
+            Mqtt5AsyncClient ha = connected(at.withCredentials("homeassistant", "pw-homeassistant"), "home-assistant");
+            BlockingQueue<Mqtt5Publish> seen = new LinkedBlockingQueue<>();
+            ha.publishes(MqttGlobalPublishFilter.SUBSCRIBED, seen::add);
+            // As Home Assistant subscribes (discovery.py: <prefix>/+/+/config and /+/+/+/config; then each state topic), and more.
+            for (String filter : new String[] {"homeassistant/#", "axfleet/v1/#"}) {
+                ha.subscribeWith().topicFilter(filter).qos(MqttQos.AT_LEAST_ONCE).send().get(5, TimeUnit.SECONDS);
+            }
+            publish(gateway, Topics.jobs("qwen3-1.7b"), "{\"id\":\"not-for-home-assistant\"}");
+            publish(worker, Topics.status("qwen3-1.7b", "not-for-home-assistant"), "{}");
+            java.util.Set<String> topics = new java.util.TreeSet<>();
+            for (Mqtt5Publish m; (m = seen.poll(2, TimeUnit.SECONDS)) != null; ) {
+                topics.add(m.getTopic().toString());
+            }
+            assertEquals(java.util.Set.of(config, Topics.card(card), Topics.workerState("qwen3-1.7b", "w1")), topics,
+                    "Home Assistant reads exactly the discovery configs, the cards and the workers");
+            assertThrows(ExecutionException.class, () -> publish(ha, Topics.jobs("qwen3-1.7b"), "{}"), "Home Assistant sends no jobs");
+            assertThrows(ExecutionException.class, () -> publish(ha, config, "{}"), "nor configs of its own");
+            // Its birth message (homeassistant/status) is refused without closing its connection.
+            assertThrows(ExecutionException.class, () -> publish(ha, "homeassistant/status", "online"));
+            publish(monitor, config, "", true);
+            ha.disconnect();
             monitor.disconnect();
             gateway.disconnect();
 
@@ -141,7 +168,11 @@ class MosquittoConfigTest {
     }
 
     private static void publish(Mqtt5AsyncClient c, String topic, String payload) throws Exception {
-        c.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(payload.getBytes(StandardCharsets.UTF_8)).send()
+        publish(c, topic, payload, false);
+    }
+
+    private static void publish(Mqtt5AsyncClient c, String topic, String payload, boolean retain) throws Exception {
+        c.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(retain).payload(payload.getBytes(StandardCharsets.UTF_8)).send()
                 .get(5, TimeUnit.SECONDS);
     }
 

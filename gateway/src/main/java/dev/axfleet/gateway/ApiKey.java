@@ -1,7 +1,5 @@
 package dev.axfleet.gateway;
 
-import com.google.gson.JsonObject;
-import dev.axfleet.gateway.openai.OpenAiFacade;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +13,8 @@ import spark.Service;
  * way the installations' clients give it: {@code Authorization: Bearer <key>} (the OpenAI SDKs), HTTP Basic
  * with the key as the password (the kiosk, the Pico's passthrough) or {@code X-API-Key: <key>}. A missing or
  * wrong key is a 401 in the facade's own error format. Without a key nothing is checked: a client that always
- * sends credentials is never refused for them. {@code /health} and {@code /metrics} stay open.
+ * sends credentials is never refused for them. The page's data ({@code /fleet}) needs it too; the page itself, {@code /health}
+ * and {@code /metrics} stay open.
  */
 final class ApiKey {
     private static final Logger log = LoggerFactory.getLogger(ApiKey.class);
@@ -38,21 +37,12 @@ final class ApiKey {
         log.warn("{} {} from {} refused: no valid API key", req.requestMethod(), path, req.ip());
         String message = "a valid API key is required (Authorization: Bearer <key>, HTTP Basic with the key as password, or X-API-Key)";
         Map<String, String> headers = Map.of("WWW-Authenticate", "Bearer");
-        String body;
-        if (path.startsWith("/api/") || path.startsWith("/sdapi/") || path.equals("/generate")) {
-            JsonObject o = new JsonObject();
-            o.addProperty("error", message);
-            if (!path.startsWith("/api/")) {
-                o.addProperty("detail", message);
-            }
-            body = Json.respond(res, 401, o, headers);
-        } else {
-            body = OpenAiFacade.error(res, new ApiException(401, message, null, "invalid_api_key", headers));
-        }
+        String body = Refusals.body(res, path, 401, message, "invalid_api_key", headers);
         http.halt(401, body);
     }
 
     private static boolean guarded(String path) {
-        return path.startsWith("/v1/") || path.startsWith("/api/") || path.startsWith("/sdapi/") || path.equals("/generate");
+        return path.startsWith("/v1/") || path.startsWith("/api/") || path.startsWith("/sdapi/") || path.equals("/generate")
+                || path.equals(dev.axfleet.gateway.page.FleetPage.STATE_PATH);
     }
 }

@@ -2,13 +2,18 @@ package dev.axfleet.gateway;
 
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import dev.axfleet.broker.Kind;
 import dev.axfleet.gateway.bus.Bus;
 import dev.axfleet.gateway.embed.EmbeddingsFacade;
 import dev.axfleet.gateway.images.ImageFacade;
 import dev.axfleet.gateway.ollama.OllamaFacade;
 import dev.axfleet.gateway.openai.OpenAiFacade;
+import dev.axfleet.gateway.page.CardHistory;
+import dev.axfleet.gateway.page.FleetPage;
+import dev.axfleet.gateway.page.JobLog;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,7 +60,9 @@ public final class Gateway implements AutoCloseable {
                 Clock.systemUTC());
         Bus client = new Bus(config.broker(), config.gatewayId(), Clock.systemUTC(), config.sessionExpiry(), config.brokerGrace());
         Metrics metrics = new Metrics(registry, client);
-        BusWatch bus = new BusWatch(config.broker(), config.gatewayId(), metrics);
+        JobLog jobs = new JobLog(Clock.systemUTC());
+        CardHistory history = new CardHistory();
+        BusWatch bus = new BusWatch(config.broker(), config.gatewayId(), metrics, jobs, history);
         bus.start();
         try {
             client.connect(registry).get(10, TimeUnit.SECONDS);
@@ -66,17 +73,19 @@ public final class Gateway implements AutoCloseable {
         ConversationTurns turns = new ConversationTurns(runner, registry, config,
                 new Conversations(config.conversationDir(), config.conversationMaxMessages()));
         AtomicInteger inFlight = new AtomicInteger();
-        Listeners listeners = new Listeners(config.bind(), config.http(), new ApiKey(apiKey), metrics, inFlight);
+        Listeners listeners = new Listeners(config.bind(), config.http(), new ApiKey(apiKey), new Cors(config.cors()), metrics, inFlight);
         OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
         OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns);
         ImageFacade images = new ImageFacade(runner, registry, config);
         EmbeddingsFacade embeddings = new EmbeddingsFacade(runner, registry, config);
+        FleetPage page = new FleetPage(registry, client, jobs, history, apiKey != null);
         Service http = listeners.open(config.port(), 200, service -> {
             openAi.register(service);
             ollama.register(service);
             images.register(service);
             embeddings.registerOpenAi(service);
             embeddings.registerOllama(service);
+            page.register(service, EnumSet.allOf(Kind.class));
             service.get("/health", new Health(client, registry, listeners)::handle);
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
@@ -94,7 +103,7 @@ public final class Gateway implements AutoCloseable {
                     : "gateway.port " + config.port() + ": " + why);
         }
         log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
-                + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics); credentials: {}",
+                + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics; the page at / for browsers, /fleet); credentials: {}",
                 config.bind(), http.port(), apiKey != null ? "API key required (Bearer, Basic or X-API-Key)"
                         : config.loopbackOnly() ? "none needed (loopback only)" : "NONE NEEDED: anyone on the network may call (gateway.allow_anonymous=true)");
         LegacySessionApi legacy = new LegacySessionApi(runner, config, turns);
@@ -109,9 +118,16 @@ public final class Gateway implements AutoCloseable {
                         openAi.register(service);
                         embeddings.registerOllama(service);
                         embeddings.registerOpenAi(service);
+                        page.register(service, EnumSet.of(Kind.CHAT, Kind.EMBEDDING));
                     }
-                    case SD_SERVICE, A1111 -> images.register(service);
-                    case LEGACY -> legacy.register(service);
+                    case SD_SERVICE, A1111 -> {
+                        images.register(service);
+                        page.register(service, EnumSet.of(Kind.IMAGE, Kind.INTERROGATION));
+                    }
+                    case LEGACY -> {
+                        legacy.register(service);
+                        page.register(service, EnumSet.noneOf(Kind.class));
+                    }
                 }
             });
             log.info("classic port {}: {} ({})", number, listeners.states().get(number), port.describe());

@@ -39,6 +39,7 @@ import java.util.UUID;
  * @param imageReuse        how long a finished image answers an identical request again (the kiosk's retries)
  * @param http              how much of the HTTP server one client may hold: read deadline, connection caps
  * @param imageUrls         whether and how images named by http(s) URL in chat messages are fetched
+ * @param cors              the web origins whose pages may call from a browser, with Ollama's defaults
  */
 public record GatewayConfig(
         String bind,
@@ -68,7 +69,8 @@ public record GatewayConfig(
         int conversationMaxTokens,
         Duration imageReuse,
         HttpLimits http,
-        ImageUrls imageUrls) {
+        ImageUrls imageUrls,
+        CorsOrigins cors) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -132,7 +134,8 @@ public record GatewayConfig(
                 s.integer("gateway.conversation_max_tokens", 160),
                 s.duration("gateway.image_reuse", Duration.ofMinutes(2)),
                 HttpLimits.from(s, maxBodyBytes),
-                ImageUrls.from(s));
+                ImageUrls.from(s),
+                CorsOrigins.parse(s.string("gateway.cors_origins", "")));
     }
 
     private static List<String> list(String commaSeparated) {
@@ -144,7 +147,7 @@ public record GatewayConfig(
         return new GatewayConfig(bind, port, gatewayId, broker, models, requestTimeout, maxPendingPerModel, maxBodyBytes, keepAlive,
                 cardStale, adminTokenFile, sessionExpiry, brokerGrace, apiKeyFile, drain, imageModel, maxImageBodyBytes, allowAnonymous,
                 compatPorts, aliases, fallbackModel, conversational, conversationDir, conversationMaxMessages, conversationMaxTokens,
-                imageReuse, limits, imageUrls);
+                imageReuse, limits, imageUrls, cors);
     }
 
     /** Whether the gateway listens only where nobody but this machine can reach it. */
@@ -178,6 +181,7 @@ public record GatewayConfig(
                 "gateway.fetch_image_urls=" + (imageUrls.fetch() ? "true (max " + imageUrls.maxBytes() + " bytes, " + imageUrls.timeout()
                         + (imageUrls.allowLoopback() ? ", LOOPBACK ALLOWED: a test setting" : "") + ")" : "false (chat images come as data: URLs)"),
                 http.describe(),
+                cors.describe(),
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }

@@ -62,7 +62,7 @@ import spark.staticfiles.StaticFilesConfiguration;
 final class GatewayServer implements EmbeddedServer {
     private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
     /** Paths answered on the status threads: cheap reads of state that must answer under any load. */
-    static final Set<String> STATUS_PATHS = Set.of("/health", "/metrics");
+    static final Set<String> STATUS_PATHS = Set.of("/health", "/metrics", dev.axfleet.gateway.page.FleetPage.STATE_PATH);
 
     /** Spark looks its embedded server up by identifier; each listener registers its own. */
     static EmbeddedServerFactory factory(HttpLimits limits, String name) {

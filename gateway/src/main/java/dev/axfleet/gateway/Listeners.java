@@ -25,15 +25,17 @@ final class Listeners implements AutoCloseable {
     private final String bind;
     private final HttpLimits limits;
     private final ApiKey apiKey;
+    private final Cors cors;
     private final Metrics metrics;
     private final AtomicInteger inFlight;
     private final List<Service> open = new ArrayList<>();
     private final Map<Integer, String> states = new TreeMap<>();
 
-    Listeners(String bind, HttpLimits limits, ApiKey apiKey, Metrics metrics, AtomicInteger inFlight) {
+    Listeners(String bind, HttpLimits limits, ApiKey apiKey, Cors cors, Metrics metrics, AtomicInteger inFlight) {
         this.bind = bind;
         this.limits = limits;
         this.apiKey = apiKey;
+        this.cors = cors;
         this.metrics = metrics;
         this.inFlight = inFlight;
     }
@@ -51,6 +53,8 @@ final class Listeners implements AutoCloseable {
             inFlight.incrementAndGet();
             RequestLog.of(req);
         });
+        // Before the key: a preflight carries none, and a page from an origin not let in is refused either way.
+        http.before((req, res) -> cors.check(http, req, res));
         http.before((req, res) -> apiKey.check(http, req, res));
         routes.accept(http);
         metrics.routes(http.routes().stream().map(RouteMatch::getMatchUri).toList());

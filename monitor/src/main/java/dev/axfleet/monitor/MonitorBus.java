@@ -13,6 +13,8 @@ import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.monitor.homeassistant.Discovery;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -36,11 +38,16 @@ final class MonitorBus implements AutoCloseable {
     private final Mqtt5AsyncClient client;
     private final Map<String, WorkerState> workers = new ConcurrentHashMap<>();
     private final BiConsumer<Integer, Command> onCommand;
+    /** Home Assistant discovery, or null when off; the worker topics announced, by their state topic. */
+    private final Discovery discovery;
+    private final Map<String, String> announced = new ConcurrentHashMap<>();
 
     MonitorBus(MonitorConfig config, Clock clock, BiConsumer<Integer, Command> onCommand) {
         this.config = config;
         this.clock = clock;
         this.onCommand = onCommand;
+        this.discovery = config.homeAssistant().isEmpty() ? null : new Discovery(config.homeAssistant(), config.host(),
+                new CardRef(config.host(), config.cards().get(0)), config.emulated(), dev.axfleet.config.BuildInfo.current().version());
         this.client = MqttClients.builder(config.broker(), "axfleet-monitor-" + config.host())
                 .addConnectedListener(ctx -> subscribe())
                 .buildAsync();
@@ -66,6 +73,30 @@ final class MonitorBus implements AutoCloseable {
                 .addSubscription().topicFilter(Topics.workerStates()).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
                 .addSubscription().topicFilter(Topics.cardControls(config.host())).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
                 .send();
+        if (discovery != null) {
+            // Retained, so Home Assistant finds them whenever it starts; sent again on each connection (a broker without persistence).
+            for (int index : config.cards()) {
+                discovery.card(new CardRef(config.host(), index)).forEach(this::retain);
+            }
+            announced.clear();
+            workers.values().forEach(this::announce);
+        }
+    }
+
+    private void retain(String topic, com.google.gson.JsonObject payload) {
+        client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true)
+                .payload(payload == null ? new byte[0] : payload.toString().getBytes(StandardCharsets.UTF_8)).send();
+    }
+
+    /** Announces a worker on one of this host's cards to Home Assistant, once per connection. */
+    private void announce(WorkerState w) {
+        if (discovery == null || w.card() == null || !w.card().host().equals(config.host()) || !config.cards().contains(w.card().index())) {
+            return;
+        }
+        String topic = discovery.workerTopic(w);
+        if (!topic.equals(announced.put(Topics.workerState(w.model(), w.worker()), topic))) {
+            retain(topic, discovery.worker(w));
+        }
     }
 
     private void onMessage(Mqtt5Publish p) {
@@ -74,10 +105,17 @@ final class MonitorBus implements AutoCloseable {
         if (Topics.isWorkerState(topic)) {
             if (payload.length == 0) {
                 workers.remove(topic);
+                // The worker was taken away (its retained state cleared): so is its sensor.
+                String sensor = announced.remove(topic);
+                if (sensor != null) {
+                    retain(sensor, null);
+                }
                 return;
             }
             try {
-                workers.put(topic, WireCodec.decodeWorkerState(payload));
+                WorkerState w = WireCodec.decodeWorkerState(payload);
+                workers.put(topic, w);
+                announce(w);
             } catch (RuntimeException e) {
                 log.debug("unreadable worker state on {}: {}", topic, e.toString());
             }

@@ -25,6 +25,7 @@ import java.util.List;
  * @param driverReload   {@code auto} (only as root), {@code on}, or {@code off}
  * @param hostReboot     the command for the last step; empty (the default) leaves that step out
  * @param emulated       true when the card is axfleet's emulated card (said in every health message)
+ * @param homeAssistant  Home Assistant's discovery prefix the cards are announced under (docs/home-assistant.md); empty: not announced
  */
 public record MonitorConfig(
         String host,
@@ -52,7 +53,8 @@ public record MonitorConfig(
         List<String> hostReboot,
         Path deviceNode,
         Duration stopGrace,
-        boolean emulated) {
+        boolean emulated,
+        String homeAssistant) {
 
     public MonitorConfig {
         if (!Topics.isSegment(host)) {
@@ -66,6 +68,9 @@ public record MonitorConfig(
         }
         if (!List.of("auto", "on", "off").contains(driverReload)) {
             throw new IllegalArgumentException("monitor.driver_reload must be auto, on or off, not " + driverReload);
+        }
+        if (!homeAssistant.isEmpty() && !homeAssistant.matches("[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*")) {
+            throw new IllegalArgumentException("monitor.homeassistant_prefix must be a topic without wildcards, e.g. homeassistant: " + homeAssistant);
         }
         if (resumeC >= hotC) {
             throw new IllegalArgumentException("monitor.resume_c (" + resumeC + ") must be below monitor.hot_c (" + hotC + ")");
@@ -110,7 +115,8 @@ public record MonitorConfig(
                 words(s.string("monitor.host_reboot", "")),
                 Path.of(s.string("monitor.device_node", "/dev/axcl_host")),
                 s.duration("monitor.stop_grace", Duration.ofSeconds(10)),
-                s.bool("monitor.emulated", false));
+                s.bool("monitor.emulated", false),
+                s.bool("monitor.homeassistant", true) ? s.string("monitor.homeassistant_prefix", "homeassistant") : "");
     }
 
     /** axcl-smi from the package's folder when it is there, else from PATH (../shared/axera.md §2.1). */
@@ -137,6 +143,7 @@ public record MonitorConfig(
                 "recovery limit: " + maxRecoveries + " per " + recoveryWindow,
                 "monitor.driver_reload=" + driverReload + " (" + String.join(" ", modprobe) + ")",
                 "monitor.host_reboot=" + (hostReboot.isEmpty() ? "off" : String.join(" ", hostReboot)),
-                "monitor.device_node=" + deviceNode);
+                "monitor.device_node=" + deviceNode,
+                "monitor.homeassistant=" + (homeAssistant.isEmpty() ? "off" : "on, discovery under " + homeAssistant + "/sensor/axfleet_..."));
     }
 }

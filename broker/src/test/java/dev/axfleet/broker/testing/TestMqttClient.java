@@ -71,6 +71,11 @@ public final class TestMqttClient implements AutoCloseable {
         client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(json.getBytes(StandardCharsets.UTF_8)).send().join();
     }
 
+    /** Publishes a retained message; an empty payload clears the topic's retained message. */
+    public void publishRetained(String topic, byte[] payload) {
+        client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send().join();
+    }
+
     /**
      * Publishes as a careful MQTT 5 device does: again every 250 ms while the broker answers that nobody subscribes
      * (PUBACK reason 16, e.g. a restarted Mosquitto before the workers are back), for at most {@code limit}.
