@@ -56,8 +56,8 @@ final class Doctors {
         s.put("runtime.stall_timeout", "2s");
         s.put("runtime.first_token_timeout", "20s");
         s.put("runtime.load_timeout", "60s");
-        s.put("monitor.reboot_wait", "10s");
-        s.put("monitor.reload_wait", "10s");
+        s.put("monitor.reboot_wait", "5s");
+        s.put("monitor.reload_wait", "5s");
         s.put("gateway.port", "1");
         return s;
     }
