@@ -318,7 +318,7 @@ final class AxllmChecks {
         List<Long> ttft = new ArrayList<>();
         String line = "I am standing at the edge of the canyon at dusk and the wind is picking up over the red rocks; what do you see? ";
         for (int turn = 1; turn <= 20; turn++) {
-            conversation.add(new ChatMessage("user", "Turn " + turn + ". " + line.repeat(2)));
+            conversation.add(new ChatMessage("user", "Turn " + turn + ". " + line));
             Generation g = new Generation(List.of(), 8, x -> { }, () -> false);
             long t0 = System.nanoTime();
             ChatOutcome o = r.chat(ask(conversation, 8, false), g);

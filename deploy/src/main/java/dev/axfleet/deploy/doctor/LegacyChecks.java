@@ -45,13 +45,18 @@ final class LegacyChecks {
         String poll = provider == 200 ? "/api/generate_provider" : "/api/content";
         StringBuilder text = new StringBuilder();
         boolean done = false;
-        long deadline = System.nanoTime() + Duration.ofSeconds(lab.emulated() ? 10 : 30).toNanos();
+        // Until the literal comes (30 s: a prompt that long is refused before any prefill), then until done, for 5 s more.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             JsonObject o = JsonParser.parseString(get(port, poll).body()).getAsJsonObject();
+            boolean before = text.indexOf(CONTEXT_FULL) >= 0;
             text.append(o.get("response").getAsString());
             done = o.get("done").getAsBoolean();
             if (text.indexOf(CONTEXT_FULL) >= 0 && done) {
                 break;
+            }
+            if (!before && text.indexOf(CONTEXT_FULL) >= 0) {
+                deadline = Math.min(deadline, System.nanoTime() + Duration.ofSeconds(5).toNanos());
             }
             Thread.sleep(lab.emulated() ? 50 : 500);
         }
