@@ -59,7 +59,7 @@ final class CardChecks {
                         List.of("F23"), CardChecks::units),
                 Check.of("U23", "axclInit twice, and properties without activation", Duration.ofSeconds(60), Set.of(Need.CARD_ALONE),
                         List.of("A1", "A2", "F36", "F37"), CardChecks::axclCalls),
-                Check.of("U21", "two card users in one host (the host's CMA)", Duration.ofMinutes(8), Set.of(Need.CARD_ALONE), List.of(),
+                Check.of("U21", "two card users in one host (the host's CMA)", Duration.ofMinutes(8), Set.of(Need.CARD_ALONE), List.of("A14"),
                         CardChecks::twoUsers));
     }
 
