@@ -64,7 +64,9 @@ final class AxllmChecks {
                         AxllmChecks::thinkingAndPrefix),
                 Check.of("U25", "the stream's deadline (server_timeout_ms in the overlay)", Duration.ofMinutes(8), ALONE, List.of("F1", "F3"),
                         AxllmChecks::deadline),
-                Check.of("U5", "signals, idle and mid-answer", Duration.ofMinutes(12), ALONE, List.of("F16", "A7"), AxllmChecks::signals));
+                // Disruptive: a SIGINT mid-answer may end in a Deinit racing the generation (A7), which could wedge the card.
+                Check.of("U5", "signals, idle and mid-answer", Duration.ofMinutes(12), Set.of(Need.DISRUPTIVE), List.of("F16", "A7"),
+                        AxllmChecks::signals));
     }
 
     static ChatParams ask(List<ChatMessage> messages, int maxTokens, boolean think) {
@@ -316,7 +318,7 @@ final class AxllmChecks {
         }
         List<ChatMessage> conversation = new ArrayList<>();
         List<Long> ttft = new ArrayList<>();
-        String line = "I am standing at the edge of the canyon at dusk and the wind is picking up over the red rocks; what do you see? ";
+        String line = "At the canyon's edge at dusk the wind picks up over the red rocks; what do you see? ";
         for (int turn = 1; turn <= 20; turn++) {
             conversation.add(new ChatMessage("user", "Turn " + turn + ". " + line));
             Generation g = new Generation(List.of(), 8, x -> { }, () -> false);

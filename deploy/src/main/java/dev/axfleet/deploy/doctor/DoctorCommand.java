@@ -52,7 +52,8 @@ public final class DoctorCommand implements Callable<Integer> {
             + "without it nothing is downloaded")
     boolean pull;
 
-    @Option(names = "--disruptive", description = "also run the checks that disturb a running installation: a card reboot, a driver reload")
+    @Option(names = "--disruptive", description = "also run the checks that disturb a running installation: a card reboot, a driver reload, "
+            + "a runtime signalled mid-answer")
     boolean disruptive;
 
     @Option(names = "--keep-running", description = "leave axfleet's services running: the checks that need the card to themselves are skipped")
@@ -144,7 +145,8 @@ public final class DoctorCommand implements Callable<Integer> {
             return Verdict.skipped("not asked for (--only " + String.join(",", only) + ")");
         }
         if (check.disruptive() && !disruptive) {
-            return Verdict.skipped("disruptive (it reboots the card or reloads the driver): run with --disruptive when the installation may be disturbed");
+            return Verdict.skipped("disruptive (it reboots the card, reloads the driver or signals a runtime mid-answer): run with --disruptive when "
+                    + "the installation may be disturbed");
         }
         if (check.needsCardAlone() && keepRunning) {
             return Verdict.skipped("needs the card to itself, and --keep-running leaves axfleet's services running");

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * One run's report: Markdown for a person to paste into an issue, JSON for tools. Versions first, then every unverified
@@ -168,9 +167,5 @@ final class Report {
     static String progress(Result r, boolean emulated) {
         return r.check().id() + " " + r.verdict().kind().word() + (emulated ? " (emulated)" : "") + " in " + r.millis() + " ms: "
                 + dev.axfleet.monitor.probe.Tool.oneLine(r.verdict().text(), 160);
-    }
-
-    static String ids(List<Check> checks) {
-        return checks.stream().map(Check::id).collect(Collectors.joining(" "));
     }
 }
