@@ -68,6 +68,20 @@ public final class DoctorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // The terminal shows doctor's own progress; the adapters' log lines only when asked for (AXFLEET_LOG_LEVEL=INFO).
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.axfleet");
+        ch.qos.logback.classic.Level level = log.getLevel();
+        if (System.getenv("AXFLEET_LOG_LEVEL") == null) {
+            log.setLevel(ch.qos.logback.classic.Level.WARN);
+        }
+        try {
+            return check();
+        } finally {
+            log.setLevel(level);
+        }
+    }
+
+    private int check() throws IOException {
         Settings settings = root.settings();
         Set<TestFault> testFaults = EnumSet.noneOf(TestFault.class);
         for (String f : faults) {
