@@ -11,6 +11,7 @@ import dev.axfleet.deploy.cli.RunCommand;
 import dev.axfleet.deploy.cli.UpCommand;
 import dev.axfleet.deploy.UserError;
 import dev.axfleet.deploy.cli.WorkerCommand;
+import dev.axfleet.deploy.doctor.DoctorCommand;
 import dev.axfleet.deploy.models.ModelsCommand;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
         description = "Generative AI from the AX650 card over MQTT: resident workers, a gateway with the OpenAI, Ollama and "
                 + "AUTOMATIC1111 APIs, a card monitor. Settings: /etc/axfleet/axfleet.conf (AXFLEET_CONFIG) and AXFLEET_* variables.",
         subcommands = {UpCommand.class, WorkerCommand.class, GatewayCommand.class, MonitorCommand.class, ModelsCommand.class,
-                PlanCommand.class, PsCommand.class, RunCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+                PlanCommand.class, PsCommand.class, RunCommand.class, ConfigCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class Axfleet implements Runnable {
     @Spec
     CommandSpec spec;

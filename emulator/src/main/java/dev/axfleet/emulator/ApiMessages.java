@@ -130,7 +130,7 @@ final class ApiMessages {
                     if (kind.equals("image")) {
                         Seen seen = look(bytes);
                         if (seen == null) {
-                            // The runtime's imread fails on it; what it then answers is not in the revision read (A16).
+                            // The runtime's imread fails on it; what it then answers is not in the revision read (A17).
                             return failed("failed to read image");
                         }
                         own.add(seen);

@@ -116,6 +116,11 @@ public final class AxllmServe {
 
     /** {@code serve <model_dir> [--port N]}; main.cpp@00d7aaf ignores any other argument. */
     static void main(List<String> args) throws Exception {
+        if (args.size() == 1 && args.get(0).equals("version")) {
+            // Not the real build's words (docs/hardware.md U5 asks a person to record them): the emulator says what it is.
+            say("axllm (axfleet emulator, not the card's axllm) emulating ax-llm src/main.cpp@00d7aaf");
+            return;
+        }
         if (args.size() < 2 || !args.get(0).equals("serve")) {
             System.err.println("usage: axllm serve <model_dir> [--port N]   (axfleet emulator)");
             System.exit(2);
@@ -154,7 +159,7 @@ public final class AxllmServe {
             say("[W] invalid server_timeout_ms=" + timeoutMs + ", fallback to default 300000ms");
             timeoutMs = 300_000;
         }
-        for (int device : devices(config, System.getenv("AXLLM_DEVICES"))) {
+        for (int device : devices(config, TestFault.IGNORES_AXLLM_DEVICES.on() ? null : System.getenv("AXLLM_DEVICES"))) {
             say("[I] AXCLWorker start with devid " + device);
             if (device < 0 || device >= CARDS) {
                 // src/runner/utils/axcl_manager.hpp (AXCLWorker::run): the id is an index into axclrtGetDeviceList's list.
@@ -208,7 +213,9 @@ public final class AxllmServe {
             return;
         }
         say("[I] init post axmodel ok,remain_cmm(" + (remain != null ? remain : 7040 - profile.cmmMiB()) + " MB)");
-        say("[I] max_token_len : " + profile.contextTokens());
+        if (!TestFault.NO_MAX_TOKEN_LEN.on()) {
+            say("[I] max_token_len : " + profile.contextTokens());
+        }
         say("[I] LLM init ok");
         Map<String, HttpHandler> routes = new HashMap<>(control.routes());
         routes.put("/health", Http.only("GET", this::health));
@@ -218,7 +225,13 @@ public final class AxllmServe {
         routes.put("/chat/completions", Http.only("POST", this::chat));
         HttpServer server = Http.server("127.0.0.1", port, routes);
         server.start();
-        Sig.handle("INT", () -> stop(server, "SIGINT"));
+        Sig.handle("INT", () -> {
+            if (TestFault.SIGINT_IGNORED.on() && !generating) {
+                say("[I] SIGINT received (emulated test fault SIGINT_IGNORED: the process goes on)");
+            } else {
+                stop(server, "SIGINT");
+            }
+        });
         boolean graceful = "graceful".equals(System.getenv("AXFLEET_EMULATOR_AXLLM_SIGTERM"));
         Sig.handle("TERM", () -> {
             if (graceful) {
@@ -248,7 +261,7 @@ public final class AxllmServe {
     }
     private void health(HttpExchange ex) throws IOException {
         JsonObject o = new JsonObject();
-        o.addProperty("status", "healthy");
+        o.addProperty("status", TestFault.HEALTH_NOT_HEALTHY.on() ? "ok" : "healthy");
         o.addProperty("concurrency", card.isLocked() ? 1 : 0);
         o.addProperty("max_concurrency", 1);
         o.addProperty("emulated", true);
@@ -313,7 +326,7 @@ public final class AxllmServe {
             return;
         }
         if (!parsed.images().isEmpty() && vision == null) {
-            // A text model given media: what LLM::Run then does is not in the revision read (docs/hardware.md A16).
+            // A text model given media: what LLM::Run then does is not in the revision read (docs/hardware.md A17).
             chatError(ex, stream, "model_error", "emulated: " + modelName + " has no vision encoder (no vlm_type in its config.json)");
             return;
         }
@@ -379,6 +392,10 @@ public final class AxllmServe {
     /** A model error: an SSE error chunk inside the 200 stream, or 400 with the JSON encoder's chat.completion. */
     private void modelError(HttpExchange ex, boolean stream, String message) throws IOException {
         say("[W] Returning user-facing chat error: " + message);
+        if (TestFault.CONTEXT_ERROR_AS_400.on()) {
+            Http.json(ex, 400, error("invalid_request_error", message));
+            return;
+        }
         chatError(ex, stream, "model_error", message);
     }
 
@@ -432,7 +449,7 @@ public final class AxllmServe {
             tokens = pieces(EmulatedJson.answer(modelName, prompt, fault.mode() == Fault.Mode.BAD_JSON));
         } else if (prompt.lastIndexOf("<|im_start|>user\n") >= 0
                 && prompt.indexOf("<tool_response>", prompt.lastIndexOf("<|im_start|>user\n")) >= 0) {
-            // After a tool's answer, the emulated model quotes it (an emulated model: docs/hardware.md A17).
+            // After a tool's answer, the emulated model quotes it (an emulated model: docs/hardware.md A18).
             String response = prompt.substring(prompt.lastIndexOf("<tool_response>") + "<tool_response>".length());
             response = response.substring(0, Math.max(0, response.indexOf("</tool_response>"))).trim();
             tokens.addAll(2, pieces(" The tool answered: " + response + "."));
@@ -477,7 +494,7 @@ public final class AxllmServe {
             System.out.print(tokens.get(i));
             System.out.flush();
             if (open && System.nanoTime() > deadline) {
-                open = cutAtDeadline(out);
+                open = cutAtDeadline(out, id, created);
                 cut = true;
             }
             if (open && call == null) {
@@ -487,6 +504,10 @@ public final class AxllmServe {
                     // The card keeps generating after the client goes (an assumption: not verified on hardware).
                     open = false;
                     control.abandoned();
+                    if (TestFault.STOPS_WHEN_CLIENT_LEAVES.on()) {
+                        say("[W] emulated test fault STOPS_WHEN_CLIENT_LEAVES: the client left; generation stops");
+                        break;
+                    }
                 }
             }
         }
@@ -538,11 +559,7 @@ public final class AxllmServe {
         } else if (open) {
             try {
                 if (!tokens.isEmpty()) {
-                    JsonObject choice = new JsonObject();
-                    choice.addProperty("index", 0);
-                    choice.add("delta", new JsonObject());
-                    choice.addProperty("finish_reason", "stop");
-                    JsonObject last = chunk(id, created, "chat.completion.chunk", choice);
+                    JsonObject last = finish(id, created);
                     if (ZERO_STREAM_USAGE) {
                         last.add("usage", completion(id, created, "").get("usage"));
                     }
@@ -568,14 +585,26 @@ public final class AxllmServe {
     }
 
     /** server.cpp:357-364: the stream outlived server_timeout_ms: {@code data: [DONE]}, and the connection closes. */
-    private boolean cutAtDeadline(OutputStream out) {
+    private boolean cutAtDeadline(OutputStream out, String id, long created) {
         try {
+            if (TestFault.DEADLINE_SENDS_FINISH.on()) {
+                sse(out, finish(id, created));
+            }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.close();
         } catch (IOException e) {
             control.abandoned();
         }
         return false;
+    }
+
+    /** encoder.hpp {@code create_sse_finish}: an empty delta and finish_reason "stop", no usage. */
+    private JsonObject finish(String id, long created) {
+        JsonObject choice = new JsonObject();
+        choice.addProperty("index", 0);
+        choice.add("delta", new JsonObject());
+        choice.addProperty("finish_reason", "stop");
+        return chunk(id, created, "chat.completion.chunk", choice);
     }
 
     /** A non-streamed answer as ChatCompletionsJSONEncoder writes it: finish_reason "stop", usage all 0. */

@@ -42,7 +42,13 @@ final class CardLink {
         }
         long pid = ProcessHandle.current().pid();
         try {
-            deviceNode = java.nio.channels.FileChannel.open(card.deviceNode(), java.nio.file.StandardOpenOption.READ);
+            Path node = card.deviceNode();
+            if (card.testFault(TestFault.HOLDS_OTHER_NODE)) {
+                // Test fault HOLDS_OTHER_NODE: the runtime holds another of the driver's nodes (docs/hardware.md U15).
+                node = node.resolveSibling("ax_mmb_dev");
+                java.nio.file.Files.write(node, new byte[0]);
+            }
+            deviceNode = java.nio.channels.FileChannel.open(node, java.nio.file.StandardOpenOption.READ);
         } catch (java.io.IOException e) {
             AxllmServe.say("open /dev/axcl_host fail: " + e.getMessage());
             System.exit(1);

@@ -4,7 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 /**
- * What the emulated model answers when its system prompt asks for JSON (docs/hardware.md A17: an emulated model's
+ * What the emulated model answers when its system prompt asks for JSON (docs/hardware.md A18: an emulated model's
  * behaviour, not the runtime's): one JSON object, made from the schema the prompt quotes when it quotes one, else
  * labelled as emulated; with the {@code BAD_JSON} fault, prose around an object left open, as a small model may write.
  */

@@ -26,7 +26,7 @@ public final class EmulatedModel {
         String weights = modelName.toLowerCase() + "-ax650";
         JsonObject c = new JsonObject();
         c.addProperty("model_name", modelName);
-        // The model family's tokenizer: Qwen3 for the Qwen3 builds; MiniCPM4's is assumed "MiniCPM" (docs/hardware.md A17),
+        // The model family's tokenizer: Qwen3 for the Qwen3 builds; MiniCPM4's is assumed "MiniCPM" (docs/hardware.md A18),
         // a family axllm serve renders no tools for.
         c.addProperty("tokenizer_type", modelName.toLowerCase(java.util.Locale.ROOT).startsWith("minicpm4") ? "MiniCPM" : "Qwen3");
         c.addProperty("url_tokenizer_model", "qwen3_tokenizer.txt");

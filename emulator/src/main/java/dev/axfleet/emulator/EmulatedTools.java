@@ -13,7 +13,7 @@ import java.util.Set;
  * back as {@code message.tool_calls} with {@code content} null and {@code finish_reason} "tool_calls", ids
  * {@code call_<n>_<name>}, arguments a JSON string; streamed, as one {@code delta.tool_calls} chunk and a finish chunk.
  *
- * <p>What the emulated model does (an emulated model, not a language model: docs/hardware.md A17): given tools it may
+ * <p>What the emulated model does (an emulated model, not a language model: docs/hardware.md A18): given tools it may
  * call, on a turn that does not answer a tool, it calls the named tool, else the first, with arguments made from its
  * schema (every property: a string {@code "emulated"}, numbers 1, true, the first of an enum, nested objects alike); on a
  * turn after a tool's answer it answers in text, quoting it.

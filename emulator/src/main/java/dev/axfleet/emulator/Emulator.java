@@ -7,6 +7,7 @@ import java.util.List;
  * The emulator's command line. Each program takes the real runtime's arguments:
  * <pre>
  * Emulator axllm serve &lt;model_dir&gt; [--port N]          (server_timeout_ms, devices, system_prompt: config.json)
+ * Emulator axllm version                                 (says it is the emulator)
  * Emulator main_api --system_prompt ... --url_tokenizer_model http://127.0.0.1:12345 ... --devices 0
  * Emulator tokenizer [--host H] [--port P]
  * Emulator axcl-smi --card-dir DIR [info --cmm|--temp] [reboot] [-d N]
@@ -16,7 +17,8 @@ import java.util.List;
  * Environment: {@code AXFLEET_EMULATOR_TIME_SCALE} (1 = the card's measured speed),
  * {@code AXFLEET_EMULATOR_FAULT} (a fault from the start, e.g. {@code crash:0}), {@code AXFLEET_EMULATOR_PORT}
  * (main_api only; the real binary always takes 8000), {@code AXFLEET_EMULATOR_AXLLM_SIGTERM=graceful} (axllm serve as
- * built after ax-llm PR #66, which handles SIGTERM like SIGINT). {@code AXLLM_DEVICES} is the runtime's own.
+ * built after ax-llm PR #66, which handles SIGTERM like SIGINT), {@code AXFLEET_EMULATOR_TEST_FAULTS} (test-only
+ * {@link TestFault}s, for axfleet doctor's tests). {@code AXLLM_DEVICES} is the runtime's own.
  */
 public final class Emulator {
     private Emulator() {

@@ -15,7 +15,7 @@ public record Fault(Mode mode, int afterTokens, int times) {
     public static final Fault NONE = new Fault(Mode.NONE, 0, 0);
 
     /**
-     * The kinds of failure. The last three are an emulated model's, for tests only (docs/hardware.md A17): its tool call
+     * The kinds of failure. The last three are an emulated model's, for tests only (docs/hardware.md A18): its tool call
      * left in the text for the client to parse ({@code TOOL_TEXT}), left in the text broken ({@code TOOL_BROKEN}), and a
      * JSON answer that misses its schema ({@code BAD_JSON}).
      */

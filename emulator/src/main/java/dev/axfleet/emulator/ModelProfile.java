@@ -36,7 +36,7 @@ public record ModelProfile(String name, double prefillChunkMs, double tokensPerS
             // encoder took 191.6 ms (so about 203 ms a 128-token chunk), max_token_len 2047, load 61.7 s, remain 2899 MB.
             new ModelProfile("Qwen3-VL-2B", 202.6, 7.80, 2047, 61_700, 4141, 2048),
             // M5 docs internvl3: max_token_len 2047, remain 5764 MB. Pace and load time are not recorded: its backbone
-            // Qwen2.5-0.5B's (188 ms a chunk, 27.05 tok/s) and MiniCPM4-0.5B's load (22.2 s) are assumed (A14).
+            // Qwen2.5-0.5B's (188 ms a chunk, 27.05 tok/s) and MiniCPM4-0.5B's load (22.2 s) are assumed (A15).
             new ModelProfile("InternVL3-1B", 188, 27.05, 2047, 22_200, 1276, 896));
 
     /** The profile whose name the model name contains, else Qwen3-1.7B's. */

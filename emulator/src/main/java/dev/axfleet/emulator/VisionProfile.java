@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * What a vision model's encoder takes and costs on the card, for the emulated {@code axllm serve} (docs/hardware.md F40;
- * the figures not measured are assumptions A14, A15).
+ * the figures not measured are assumptions A15, A16).
  *
  * @param vlmType       config.json's {@code vlm_type} (src/runner/VLMType.hpp)
  * @param tokenizerType config.json's {@code tokenizer_type}
@@ -23,7 +23,7 @@ public record VisionProfile(String name, String vlmType, String tokenizerType, i
             // encoder 191.6 ms on the card.
             new VisionProfile("Qwen3-VL-2B", "Qwen3VL", "Qwen3VL", 384, 384, 16, 144, 191.6),
             // M5 docs internvl3: encoder input 1 × 3 × 448 × 448, output 1 × 256 × 896 (256 tokens); its time is not recorded:
-            // Qwen3-VL-2B's is assumed (A14). tokenizer_type is assumed Qwen2_5, its Qwen2.5-0.5B backbone's (A15).
+            // Qwen3-VL-2B's is assumed (A15). tokenizer_type is assumed Qwen2_5, its Qwen2.5-0.5B backbone's (A16).
             new VisionProfile("InternVL3-1B", "InternVL3", "Qwen2_5", 448, 448, 14, 256, 191.6));
 
     /** The profile whose name the model name contains. */

@@ -203,6 +203,52 @@ public final class EmulatedCard {
         return bool(update(p -> { }), "activation_fail");
     }
 
+    /**
+     * Turns on test-only faults of the card ({@link dev.axfleet.emulator.TestFault}s whose {@code where} is CARD): axcl-smi's
+     * stand-in, the emulated libaxcl_rt.so (its {@code test_faults} key) and the runtimes' hold on the card read them. Never on
+     * by default. {@code DRIVER_NOT_LOADED} unloads the driver at once.
+     */
+    public void testFaults(java.util.Collection<dev.axfleet.emulator.TestFault> faults) {
+        String names = faults.stream().filter(f -> f.where() == dev.axfleet.emulator.TestFault.Where.CARD).map(Enum::name)
+                .collect(java.util.stream.Collectors.joining(","));
+        update(p -> {
+            p.setProperty("test_faults", names);
+            if (faults.contains(dev.axfleet.emulator.TestFault.DRIVER_NOT_LOADED)) {
+                p.setProperty("driver_loaded", "false");
+            }
+        });
+    }
+
+    /** Whether a test-only fault of the card is on. */
+    public boolean testFault(dev.axfleet.emulator.TestFault fault) {
+        return java.util.Arrays.asList(update(p -> { }).getProperty("test_faults", "").split(",")).contains(fault.name());
+    }
+
+    /** Whether the driver's modules are loaded (the emulated {@code modprobe} unloads and loads them). */
+    public boolean driverLoaded() {
+        return bool(update(p -> { }), "driver_loaded");
+    }
+
+    /**
+     * The host's {@code /proc/meminfo} CMA lines as this card's users leave them: the Pi's default 64 MiB, each process
+     * using the card holding 10 MiB for its DMA buffers (the field notes' 8-12 MiB, "dma buf size" in axcl.json;
+     * docs/hardware.md A14), or 40 MiB under the test fault CMA_EXHAUSTED.
+     */
+    public String hostMeminfo() {
+        long total = 64 * 1024;
+        long used = Math.min(total, (long) users().size() * (testFault(dev.axfleet.emulator.TestFault.CMA_EXHAUSTED) ? 40 : 10) * 1024);
+        return "CmaTotal:       " + total + " kB\nCmaFree:        " + (total - used) + " kB\n";
+    }
+
+    /**
+     * The host's kernel log as far as this card shows in it: the line the field notes report when the host's CMA is
+     * exhausted (axera.md §8.2, {@code ax_sglist_alloc_mem ... failed}), once the users' buffers no longer fit.
+     */
+    public String kernelLog() {
+        boolean exhausted = hostMeminfo().contains("CmaFree:        0 kB");
+        return exhausted ? "[emulated] axcl_host: ax_sglist_alloc_mem failed: host CMA exhausted\n" : "";
+    }
+
     /** Engine runs fail with runtime/engine EXECUTE_FAIL (0x8030070c) until called with false. */
     public void failExecutions(boolean fail) {
         update(p -> p.setProperty("execute_fail", String.valueOf(fail)));
@@ -312,6 +358,10 @@ public final class EmulatedCard {
             p.setProperty("resetting_until", String.valueOf(System.currentTimeMillis() + Long.parseLong(p.getProperty("reboot_ms"))));
             int failures = Integer.parseInt(p.getProperty("reboot_failures"));
             boolean cures = failures == 0 && Cure.valueOf(p.getProperty("cure")) == Cure.REBOOT;
+            if (java.util.Arrays.asList(p.getProperty("test_faults", "").split(",")).contains(dev.axfleet.emulator.TestFault.REBOOT_STAYS_AWAY.name())) {
+                p.setProperty("present", "false");
+                cures = false;
+            }
             p.setProperty("reboot_failures", String.valueOf(Math.max(0, failures - 1)));
             p.setProperty("reboot_cures", String.valueOf(cures));
         });

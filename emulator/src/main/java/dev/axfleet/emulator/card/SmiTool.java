@@ -1,5 +1,6 @@
 package dev.axfleet.emulator.card;
 
+import dev.axfleet.emulator.TestFault;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -65,7 +66,7 @@ public final class SmiTool {
         if (!s.visible()) {
             // The "open ... fail" line is the community's report of a card the driver lost (../shared/axera.md §3).
             out.println("open /dev/axcl_host fail, errno: 2");
-            out.println("axcl init fail, ret = 0x8030010b");
+            out.println("axcl init fail, ret = " + (card.testFault(TestFault.LOST_CARD_OTHER_CODE) ? "0x80300181" : "0x8030010b"));
             if (words.isEmpty()) {
                 header(out);
                 out.println(TABLE_RULE);
@@ -75,7 +76,7 @@ public final class SmiTool {
             }
             return 1;
         }
-        if (device >= CARDS) {
+        if (device >= CARDS && !card.testFault(TestFault.INDEX_PRINTS_TABLE)) {
             out.printf("device index %d is out of connected devices number %d%n", device, CARDS);
             return 1;
         }
@@ -84,7 +85,7 @@ public final class SmiTool {
             return 1;
         }
         if (words.isEmpty()) {
-            table(s, out);
+            table(s, out, card.testFault(TestFault.TABLE_LAYOUT_CHANGED));
             return 0;
         }
         if (words.equals(List.of("info", "--cmm"))) {
@@ -98,7 +99,8 @@ public final class SmiTool {
         if (words.equals(List.of("info", "--temp"))) {
             // The binary's "%-20s: %d" with its label "temperature"; °C × 1000 (doc_guide_axcl_smi.md info table), read
             // from /sys/class/thermal/thermal_zone0/temp on the card. Whether a Device ID line comes first is unverified.
-            out.printf("%-20s: %d%n", "temperature", s.tempMilliC());
+            out.printf("%-20s: %d%n", "temperature", card.testFault(TestFault.TEMP_IN_CELSIUS) ? Math.round(s.tempMilliC() / 1000.0)
+                    : s.tempMilliC());
             return 0;
         }
         out.println("axcl-smi (axfleet emulator): unsupported arguments " + words);
@@ -146,12 +148,18 @@ public final class SmiTool {
     }
 
     /** The default table, with the binary's row formats. */
-    static void table(EmulatedCard.Snapshot s, PrintStream out) {
+    static void table(EmulatedCard.Snapshot s, PrintStream out, boolean changedLayout) {
         header(out);
         out.printf("| %4d  %-16s %16s | %12s |           %8d MiB / %8d MiB |%n", 0, "AX650N", "V3.6.4", "0001:01:00.0",
                 s.memUsedKiB() / 1024, EmulatedCard.MEM_TOTAL_KIB / 1024);
-        out.printf("| %4s  %4s %28s | %-6s%6s |           %8d MiB / %8d MiB |%n", "--", Math.round(s.tempMilliC() / 1000.0) + "C", "-- / --",
-                s.cpu() + "%", s.npu() + "%", s.cmmUsedKiB() / 1024, EmulatedCard.CMM_TOTAL_KIB / 1024);
+        if (changedLayout) {
+            // Test fault TABLE_LAYOUT_CHANGED: a layout no source shows, for the doctor's F20 check to find.
+            out.printf("| %4s  %5s %27s | %-6s%6s |           %8d MiB / %8d MiB |%n", "--", Math.round(s.tempMilliC() / 1000.0) + " C",
+                    "-- / --", s.cpu(), s.npu(), s.cmmUsedKiB() / 1024, EmulatedCard.CMM_TOTAL_KIB / 1024);
+        } else {
+            out.printf("| %4s  %4s %28s | %-6s%6s |           %8d MiB / %8d MiB |%n", "--", Math.round(s.tempMilliC() / 1000.0) + "C", "-- / --",
+                    s.cpu() + "%", s.npu() + "%", s.cmmUsedKiB() / 1024, EmulatedCard.CMM_TOTAL_KIB / 1024);
+        }
         out.println(TABLE_RULE);
         out.println();
         processesHeader(out);

@@ -59,6 +59,8 @@ _Static_assert(sizeof(axclrtDeviceProperties) == 240, "axclrtDeviceProperties is
 
 typedef struct {
     int present, hang, driver_loaded, reboot_cures, execute_fail, activation_fail;
+    /* Test-only faults (TestFault, CARD): never on by default; tests of axfleet doctor set them to show a check says "differs". */
+    int fault_load_percent, fault_init_twice_ok, fault_usage_kib;
     long long temp_mc, mem_used_kib, cmm_base_kib, cmm_reserved_kib, cpu, npu, resetting_until;
 } card_state;
 
@@ -88,6 +90,11 @@ static int read_state(card_state *s) {
         else if (!strcmp(line, "reboot_cures")) s->reboot_cures = !strncmp(v, "true", 4);
         else if (!strcmp(line, "execute_fail")) s->execute_fail = !strncmp(v, "true", 4);
         else if (!strcmp(line, "activation_fail")) s->activation_fail = !strncmp(v, "true", 4);
+        else if (!strcmp(line, "test_faults")) {
+            s->fault_load_percent = strstr(v, "LOAD_IN_PERCENT") != NULL;
+            s->fault_init_twice_ok = strstr(v, "INIT_TWICE_OK") != NULL;
+            s->fault_usage_kib = strstr(v, "USAGE_IN_KIB") != NULL;
+        }
         else if (!strcmp(line, "temp_mc")) s->temp_mc = atoll(v);
         else if (!strcmp(line, "mem_used_kib")) s->mem_used_kib = atoll(v);
         else if (!strcmp(line, "cmm_base_kib")) s->cmm_base_kib = atoll(v);
@@ -185,6 +192,9 @@ static axclError thread_ready(void) {
 axclError axclInit(const char *config) {
     card_state s;
     (void)config;
+    if (init_done && read_state(&s) == 0 && s.fault_init_twice_ok) {
+        return 0; /* test fault INIT_TWICE_OK: a second call is harmless */
+    }
     if (init_done) {
         fprintf(stderr, "axfleet emulated libaxcl_rt: axclInit called a second time in process %d; the manufacturer allows one call "
                         "per process (doc_guide_axcl_api.md)\n", (int)getpid());
@@ -264,8 +274,8 @@ axclError axclrtGetDeviceProperties(int32_t deviceId, axclrtDeviceProperties *p)
     p->freeCmmSize = (uint32_t)(cmm_used > CMM_TOTAL_KIB ? 0 : CMM_TOTAL_KIB - cmm_used);
     /* "average cpu loading * 100%" (axcl_rt_type.h): hundredths of a percent; the sample prints cpuLoading / 100.0 as %
      * (sample/runtime/main.cpp:125-126). The card's state keeps whole percent, as axcl-smi's table shows them. */
-    p->cpuLoading = (uint32_t)(s.cpu * 100);
-    p->npuLoading = (uint32_t)(s.npu * 100);
+    p->cpuLoading = (uint32_t)(s.fault_load_percent ? s.cpu : s.cpu * 100); /* test fault LOAD_IN_PERCENT: whole percent */
+    p->npuLoading = (uint32_t)(s.fault_load_percent ? s.npu : s.npu * 100);
     return 0;
 }
 
@@ -548,7 +558,8 @@ axclError axclrtEngineGetUsage(const char *modelPath, int64_t *sysSize, int64_t 
         return ERR_OPEN;
     }
     *sysSize = 0;
-    *cmmSize = m.cmm_kib * 1024;
+    card_state s;
+    *cmmSize = read_state(&s) == 0 && s.fault_usage_kib ? m.cmm_kib : m.cmm_kib * 1024; /* test fault USAGE_IN_KIB */
     return 0;
 }
 
