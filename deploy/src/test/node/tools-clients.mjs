@@ -3,6 +3,7 @@
 // Prints one JSON object with what each call returned; ToolsTest checks it.
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
+import { refusal } from './refusal.mjs';
 
 const [base, model, plainModel] = process.argv.slice(2);
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-needed', maxRetries: 0 });
@@ -10,15 +11,6 @@ const ollama = new Ollama({ host: base });
 const tools = [{ type: 'function', function: { name: 'get_weather', description: 'The weather in a city',
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
 const question = { role: 'user', content: 'What is the weather in Oslo?' };
-const refusal = async (call) => {
-  try {
-    await call();
-    return { status: 200 };
-  } catch (e) {
-    return { status: e.status ?? e.status_code, message: (typeof e.error === 'string' ? e.error : e.error?.message) ?? e.message,
-      code: e.code ?? e.error?.code, lastText: e.error?.last_text };
-  }
-};
 
 // A round trip: the call, the tool's answer, the final text.
 const first = await openai.chat.completions.create({ model, messages: [question], tools });

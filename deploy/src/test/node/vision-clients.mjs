@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
+import { refusal } from './refusal.mjs';
 
 const [base, vlm, textModel, imagePath, notImagePath] = process.argv.slice(2);
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-needed', maxRetries: 0 });
@@ -13,16 +14,6 @@ const ask = (model, url, extra = {}) => openai.chat.completions.create({
   model, max_tokens: 40, ...extra,
   messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image_url', image_url: { url } }] }],
 });
-const refusal = async (call) => {
-  try {
-    await call();
-    return { status: 200 };
-  } catch (e) {
-    // openai's APIError has status and error.message; ollama's ResponseError has status_code and error (a string).
-    return { status: e.status ?? e.status_code, message: (typeof e.error === 'string' ? e.error : e.error?.message) ?? e.message,
-      param: e.error?.param ?? e.param };
-  }
-};
 
 const described = await ask(vlm, dataUrl);
 let streamed = '';

@@ -143,10 +143,13 @@ class WireCodecTest {
                 + "\",\"denoising_strength\":0.4,\"resize_mode\":2}}");
         assertEquals(ResizeMode.PAD, ((ImageParams) img.params()).resizeMode());
         assertEquals(img.params(), WireCodec.decodeJob(TOPIC, WireCodec.encodeJob(img), null, null).params(),
-                "a 2 MiB input image travels (chat jobs stop at 1 MiB)");
+                "a 2 MiB input image travels (chat text stops at 1 MiB)");
         InvalidJobException tooBig = assertThrows(InvalidJobException.class,
                 () -> decode("{\"params\":{\"prompt\":\"" + "x".repeat(ImageCodec.MAX_JOB_BYTES / 2) + "\"}}"));
-        assertEquals("payload", tooBig.error().field());
+        assertEquals("params.prompt", tooBig.error().field(), "a chat job's text is bounded apart from its images");
+        InvalidJobException wayTooBig = assertThrows(InvalidJobException.class,
+                () -> decode("{\"params\":{\"prompt\":\"" + "x".repeat(ImageCodec.MAX_JOB_BYTES + 16) + "\"}}"));
+        assertEquals("payload", wayTooBig.error().field());
 
         Job tags = decode("{\"task\":\"interrogate\",\"params\":{\"image\":\"iVBO\",\"categories\":{\"mood\":[\"calm\",\"tense\"],"
                 + "\"thing\":\"fox\"}}}");

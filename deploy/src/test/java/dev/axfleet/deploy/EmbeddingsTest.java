@@ -14,7 +14,6 @@ import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.embed.Embeddings;
 import dev.axfleet.broker.testing.TestBroker;
 import dev.axfleet.broker.testing.TestMqttClient;
-import dev.axfleet.config.Settings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,33 +38,23 @@ class EmbeddingsTest {
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     @TempDir
     static Path dir;
+    static EmulatedFleet running;
     static TestBroker broker;
-    static Fleet fleet;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = TestBroker.embedded(dir.resolve("broker"));
-        fleet = Fleet.start(FleetConfig.from(Settings.of(Map.of(
-                "fleet.home", dir.resolve("home").toString(),
-                "fleet.emulate", "true",
+        running = EmulatedFleet.start(dir, Map.of(
                 "fleet.models", "qwen3-0.6b=Qwen3-0.6B," + MODEL + "=Qwen3-Embedding-0.6B",
-                "fleet.image_model", "",
-                "fleet.monitor", "false",
-                "emulator.time_scale", "0.01",
-                "broker.url", "mqtt://127.0.0.1:" + broker.address().port(),
-                "gateway.port", "0"))));
-        base = "http://127.0.0.1:" + fleet.gatewayPort();
-        TestFleets.awaitHealthy(base);
+                "fleet.image_model", ""));
+        broker = running.broker;
+        base = running.base;
     }
 
     @AfterAll
     static void stop() {
-        if (fleet != null) {
-            fleet.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (running != null) {
+            running.close();
         }
     }
 

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.axfleet.broker.testing.TestBroker;
-import dev.axfleet.config.Settings;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,33 +27,23 @@ class ToolsTest {
     static final String PLAIN = "minicpm4-0.5b";
     @TempDir
     static Path dir;
+    static EmulatedFleet running;
     static TestBroker broker;
-    static Fleet fleet;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = TestBroker.embedded(dir.resolve("broker"));
-        fleet = Fleet.start(FleetConfig.from(Settings.of(Map.of(
-                "fleet.home", dir.resolve("home").toString(),
-                "fleet.emulate", "true",
+        running = EmulatedFleet.start(dir, Map.of(
                 "fleet.models", MODEL + "=Qwen3-0.6B," + PLAIN + "=MiniCPM4-0.5B",
-                "fleet.image_model", "",
-                "fleet.monitor", "false",
-                "emulator.time_scale", "0.01",
-                "broker.url", "mqtt://127.0.0.1:" + broker.address().port(),
-                "gateway.port", "0"))));
-        base = "http://127.0.0.1:" + fleet.gatewayPort();
-        TestFleets.awaitHealthy(base);
+                "fleet.image_model", ""));
+        broker = running.broker;
+        base = running.base;
     }
 
     @AfterAll
     static void stop() {
-        if (fleet != null) {
-            fleet.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (running != null) {
+            running.close();
         }
     }
 

@@ -41,32 +41,22 @@ class VisionTest {
     static final String TEXT = "qwen3-0.6b";
     @TempDir
     static Path dir;
+    static EmulatedFleet running;
     static TestBroker broker;
-    static Fleet fleet;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = TestBroker.embedded(dir.resolve("broker"));
-        fleet = Fleet.start(FleetConfig.from(Settings.of(Map.of(
-                "fleet.home", dir.resolve("home").toString(),
-                "fleet.emulate", "true",
-                "fleet.image_model", "",
-                "fleet.monitor", "false",
-                "emulator.time_scale", "0.01",
-                "broker.url", "mqtt://127.0.0.1:" + broker.address().port(),
-                "gateway.port", "0"))));
-        base = "http://127.0.0.1:" + fleet.gatewayPort();
-        TestFleets.awaitHealthy(base);
+        running = EmulatedFleet.start(dir, Map.of(
+                "fleet.image_model", ""));
+        broker = running.broker;
+        base = running.base;
     }
 
     @AfterAll
     static void stop() {
-        if (fleet != null) {
-            fleet.close();
-        }
-        if (broker != null) {
-            broker.close();
+        if (running != null) {
+            running.close();
         }
     }
 

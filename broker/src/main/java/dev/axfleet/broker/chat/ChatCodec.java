@@ -20,6 +20,8 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
     public static final ChatCodec INSTANCE = new ChatCodec();
     /** A conversation's text fits in 1 MiB; a vision model's images come on top, bounded as an image job's are. */
     public static final int MAX_JOB_BYTES = ImageCodec.MAX_JOB_BYTES;
+    /** The text of a chat job at most, in characters: more than any runtime's context holds. */
+    public static final int MAX_TEXT_CHARS = 1 << 20;
     private static final Set<String> ROLES = Set.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT, ChatMessage.TOOL);
 
     private ChatCodec() {
@@ -187,6 +189,11 @@ public final class ChatCodec extends KindCodec<ChatParams, ChatOutput> {
             messages.add(ChatMessage.user(prompt));
         } else {
             throw new FieldException(f.prefix() + "messages", "required (or a prompt string)");
+        }
+        long text = messages.stream().mapToLong(m -> m.content().length()).sum();
+        if (text > MAX_TEXT_CHARS) {
+            throw new FieldException(f.prefix() + (prompt != null ? "prompt" : "messages"), "more than " + MAX_TEXT_CHARS
+                    + " characters of text (" + text + "); no model's context holds that much");
         }
         String history = ChatParams.toolHistoryProblem(messages);
         if (history != null) {
