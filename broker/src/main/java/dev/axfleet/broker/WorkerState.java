@@ -16,6 +16,7 @@ import java.util.List;
  * @param runtimePids   the runtime's processes, so the monitor can tell a worker's runtime from a stray
  * @param queued        jobs the broker handed to this worker that are not answered yet (0 or 1: Receive Maximum 1)
  * @param tasks         the tasks its model takes, so the gateway routes each kind of work to a model that does it
+ * @param residence     its model's footprint, pin and keep-alive on the card, or null when the worker says none
  */
 public record WorkerState(
         String worker,
@@ -33,7 +34,16 @@ public record WorkerState(
         String held,
         List<Long> runtimePids,
         int queued,
-        java.util.Set<Task> tasks) {
+        java.util.Set<Task> tasks,
+        dev.axfleet.broker.residency.Residence residence) {
+
+    /** A state that says nothing about residency (as workers before it wrote theirs). */
+    public WorkerState(String worker, String model, Phase phase, String runtime, boolean emulated, int contextTokens, long jobsDone,
+                       long jobsFailed, long strikes, String lastError, Instant since, CardRef card, String held, List<Long> runtimePids,
+                       int queued, java.util.Set<Task> tasks) {
+        this(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since, card, held, runtimePids,
+                queued, tasks, null);
+    }
 
     public WorkerState {
         runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
@@ -52,7 +62,20 @@ public record WorkerState(
         STARTING, LOADING, READY, RESTARTING,
         /** The runtime was stopped on purpose because its card is lost or being reset; it starts again when the card is back. */
         PAUSED,
+        /**
+         * The model is not on the card (unloaded on request, by its keep-alive, to make room for another, or not preloaded):
+         * the worker still takes its jobs, and the first one loads it again.
+         */
+        UNLOADED,
         STOPPING, OFFLINE
+    }
+
+    /** Whether the model holds (or is taking) card memory in this phase. */
+    public boolean holdsCard() {
+        return switch (phase) {
+            case STARTING, LOADING, READY, RESTARTING -> true;
+            case PAUSED, UNLOADED, STOPPING, OFFLINE -> false;
+        };
     }
 
     public static WorkerState offline(String worker, String model, CardRef card) {
@@ -61,31 +84,36 @@ public record WorkerState(
 
     public WorkerState withPhase(Phase phase, String lastError, Instant since) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, residence);
     }
 
     public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, residence);
     }
 
     public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, residence);
     }
 
     public WorkerState withHeld(String held) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, residence);
     }
 
     public WorkerState withTasks(java.util.Set<Task> tasks) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, residence);
+    }
+
+    public WorkerState withResidence(dev.axfleet.broker.residency.Residence residence) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued, tasks, residence);
     }
 
     public WorkerState withQueued(int queued) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, residence);
     }
 }
