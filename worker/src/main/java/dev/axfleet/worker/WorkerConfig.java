@@ -235,15 +235,15 @@ public record WorkerConfig(
 
     /**
      * The settings every worker of a host shares about which models stay on the card (docs/configuration.md): models.pinned,
-     * models.preload (unset: every model), models.keep_alive (-1: for ever; a number of seconds or a duration such as 10m,
-     * as OLLAMA_KEEP_ALIVE), models.max_loaded_models, models.margin_mib; worker.card_lock beside the workers' state folders.
+     * models.preload (unset: every model), models.keep_alive (forever, the default, or -1; a number of seconds or a duration
+     * such as 10m, as OLLAMA_KEEP_ALIVE reads it: envconfig/config.go@fb30760:129), models.max_loaded_models, models.margin_mib; worker.card_lock beside the workers' state folders.
      */
     private static ResidencyConfig residency(Settings s, String model, Path state) {
         String preload = s.string("models.preload", null);
-        String keep = s.string("models.keep_alive", "-1").trim();
+        String keep = s.string("models.keep_alive", "forever").trim();
         KeepAlive keepAlive;
         try {
-            keepAlive = keep.matches("-?\\d+(\\.\\d+)?") ? KeepAlive.seconds(new java.math.BigDecimal(keep)) : KeepAlive.parse(keep);
+            keepAlive = keep.equals("forever") ? KeepAlive.FOREVER : keep.matches("-?\\d+(\\.\\d+)?") ? KeepAlive.seconds(new java.math.BigDecimal(keep)) : KeepAlive.parse(keep);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("models.keep_alive: " + e.getMessage());
         }
