@@ -156,6 +156,24 @@ class ResidencyTest {
     record CliResult(int code, String out, String err) {
     }
 
+    /** Polls /api/ps (plain HTTP, often) until it lists {@code model} as loading; returns its entry. */
+    static JsonObject awaitLoading(String model) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/ps")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            for (JsonElement m : json(body).getAsJsonArray("models")) {
+                JsonObject o = m.getAsJsonObject();
+                if (o.get("name").getAsString().equals(model + ":latest") && o.has("loading")) {
+                    return o;
+                }
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError(model + " never listed as loading in /api/ps");
+    }
+
     @Test
     @Order(1)
     void psShowsEachLoadedModelWithItsExpiryAndItsCardMemory() throws Exception {
@@ -225,6 +243,8 @@ class ResidencyTest {
             BlockingQueue<Mqtt5Publish> inbox = device.subscribe("lamps/swap/+");
             // qwen3-0.6b is not on the card: its job swaps it in for spare-0.6b, the only idle model not pinned.
             device.publish(Topics.jobs("qwen3-0.6b"), "{\"id\":\"s1\",\"reply_to\":\"lamps/swap/s1\",\"params\":{\"prompt\":\"One\"}}");
+            JsonObject loading = awaitLoading("qwen3-0.6b");
+            assertTrue(Instant.parse(loading.get("loading_since").getAsString()).isBefore(Instant.now()), loading.toString());
             awaitTrue("the swap under way", () -> !names(ps()).contains("spare-0.6b:latest"));
             // Sent during the swap, for the model being swapped out: it waits in the broker and is answered once its model is back.
             device.publish(Topics.jobs("spare-0.6b"), "{\"id\":\"s2\",\"reply_to\":\"lamps/swap/s2\",\"params\":{\"prompt\":\"Two\"}}");

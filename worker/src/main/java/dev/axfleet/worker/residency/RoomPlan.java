@@ -79,7 +79,8 @@ public final class RoomPlan {
         if (needMiB + marginMiB > free.totalMiB() && needMiB > 0) {
             return new Refuse(what + "; the card has less memory than the model needs");
         }
-        List<WorkerState> evictable = holders.stream().filter(m -> !pinned(m) && m.phase() == WorkerState.Phase.READY)
+        // Unpinned models may make room: now if idle, after their job or their load (one loading or restarting) if not.
+        List<WorkerState> evictable = holders.stream().filter(m -> !pinned(m))
                 .sorted(Comparator.comparing(RoomPlan::lastUsed).thenComparing(WorkerState::worker)).toList();
         List<WorkerState> victims = cover(evictable.stream().filter(RoomPlan::idle).toList(), shortMiB, excess);
         if (victims != null) {
@@ -87,8 +88,9 @@ public final class RoomPlan {
         }
         List<WorkerState> withBusy = cover(evictable, shortMiB, excess);
         if (withBusy != null) {
-            List<String> busy = withBusy.stream().filter(m -> !idle(m)).map(WorkerState::model).toList();
-            return new Wait(what + "; waiting for " + String.join(", ", busy) + " to finish " + (busy.size() == 1 ? "its job" : "their jobs"));
+            List<String> busy = withBusy.stream().filter(m -> !idle(m))
+                    .map(m -> m.model() + (m.phase() == WorkerState.Phase.READY ? " to finish its job" : " to finish loading")).toList();
+            return new Wait(what + "; waiting for " + String.join(", ", busy));
         }
         return new Refuse(what + "; held by " + holdersText(holders, free));
     }
@@ -128,9 +130,9 @@ public final class RoomPlan {
         return m.residence() != null && m.residence().pinned();
     }
 
-    /** Not running a job and not about to: nothing handed to it unanswered, intake not held. */
+    /** Loaded and not running a job, nor about to: nothing handed to it unanswered. */
     static boolean idle(WorkerState m) {
-        return m.queued() == 0;
+        return m.phase() == WorkerState.Phase.READY && m.queued() == 0;
     }
 
     static long footprint(WorkerState m) {

@@ -44,7 +44,7 @@ class RoomPlanTest {
         List<WorkerState> busy = List.of(mate("qwen3-0.6b", WorkerState.Phase.READY, 1972, false, 10, 1),
                 mate("qwen3-1.7b", WorkerState.Phase.READY, 3375, true, 5, 0));
         RoomPlan.Wait w = assertInstanceOf(RoomPlan.Wait.class, RoomPlan.decide("spare", 1972, 256, 0, free(1675), busy));
-        assertTrue(w.why().contains("waiting for qwen3-0.6b"), w.why());
+        assertTrue(w.why().contains("waiting for qwen3-0.6b to finish its job"), w.why());
         RoomPlan.Refuse r = assertInstanceOf(RoomPlan.Refuse.class, RoomPlan.decide("qwen3-4b", 6349, 256, 0, free(1675), busy));
         assertTrue(r.why().contains("qwen3-1.7b 3375 MiB (pinned)"), r.why());
         assertTrue(r.why().contains("qwen3-0.6b 1972 MiB (busy)"), r.why());
@@ -58,6 +58,8 @@ class RoomPlanTest {
         assertTrue(r.why().contains("pid 4242 /usr/bin/python3 6000 MiB (not an axfleet worker's)"), r.why());
         assertTrue(r.why().contains("qwen3-0.6b 1972 MiB (loading)"), r.why());
         assertTrue(r.why().startsWith("not enough free CMM"), r.why());
+        RoomPlan.Wait w = assertInstanceOf(RoomPlan.Wait.class, RoomPlan.decide("spare", 1972, 256, 0, free(1675), loading));
+        assertTrue(w.why().contains("waiting for qwen3-0.6b to finish loading"), "one loading is waited for, not refused: " + w.why());
         RoomPlan.Refuse tooBig = assertInstanceOf(RoomPlan.Refuse.class, RoomPlan.decide("huge", 7000, 256, 0, free(7000), List.of()));
         assertTrue(tooBig.why().contains("less memory than the model needs"), tooBig.why());
     }
