@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * idle one, or is refused naming what holds the card; a job sent during a swap is answered after it, once.
  *
  * <p>The card holds qwen3-0.6b (1972 MiB) and qwen3-1.7b (3375 MiB, pinned) from the start; spare-0.6b (1972 MiB) and
- * big-4b (6349 MiB) load when asked. 7040 MiB less the card's own 18 and the 256 kept free leave room for two of them.
+ * qwen3-4b (6349 MiB) load when asked. 7040 MiB less the card's own 18 and the 256 kept free leave room for two of them.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ResidencyTest {
@@ -73,7 +73,7 @@ class ResidencyTest {
                 "fleet.home", dir.resolve("home").toString(),
                 "fleet.emulate", "true",
                 "fleet.image_model", "",
-                "fleet.models", "qwen3-0.6b=Qwen3-0.6B,qwen3-1.7b=Qwen3-1.7B,spare-0.6b=Qwen3-0.6B,big-4b=Qwen3-4B",
+                "fleet.models", "qwen3-0.6b=Qwen3-0.6B,qwen3-1.7b=Qwen3-1.7B,spare-0.6b=Qwen3-0.6B,qwen3-4b=Qwen3-4B",
                 "models.preload", "qwen3-0.6b,qwen3-1.7b",
                 "models.pinned", "qwen3-1.7b",
                 "emulator.time_scale", "0.02",
@@ -227,7 +227,7 @@ class ResidencyTest {
         JsonObject ps = ps();
         assertTrue(names(ps).contains("spare-0.6b:latest") && !names(ps).contains("qwen3-0.6b:latest"), "qwen3-0.6b made room: " + ps);
         assertEquals(1972 + 3375, modelsCmmMiB(), "one swapped for the other on the card");
-        CliResult big = cli("load", "big-4b");
+        CliResult big = cli("load", "qwen3-4b");
         assertEquals(1, big.code(), big.out() + big.err());
         assertTrue(big.err().contains("insufficient card memory") && big.err().contains("qwen3-1.7b 3375 MiB (pinned)"), big.err());
         assertTrue(names(ps()).contains("spare-0.6b:latest"), "nothing was unloaded for a model that could not fit anyway");
@@ -270,5 +270,22 @@ class ResidencyTest {
             assertTrue(names(ps).contains("spare-0.6b:latest") && names(ps).contains("qwen3-1.7b:latest"), ps.toString());
             awaitTrue("the card holds what ps says", () -> modelsCmmMiB() == 1972 + 3375);
         }
+    }
+
+    @Test
+    @Order(6)
+    void planSaysWhatLoadingAModelNowWouldUnload() throws Exception {
+        CliResult swap = cli("plan", "qwen3-0.6b");
+        assertEquals(0, swap.code(), swap.out() + swap.err());
+        assertTrue(swap.out().contains("from M5 docs qwen3_0.6b"), "each footprint with its source: " + swap.out());
+        assertTrue(swap.out().contains("qwen3-1.7b 3375 MiB (pinned)") && swap.out().contains("spare-0.6b 1972 MiB"), swap.out());
+        assertTrue(swap.out().contains("qwen3-0.6b: would unload spare-0.6b"), swap.out());
+        CliResult big = cli("plan", "minicpm4-0.5b", "qwen3-4b");
+        assertTrue(big.out().contains("qwen3-4b: cannot be loaded now") && big.out().contains("qwen3-1.7b 3375 MiB (pinned)"), "out: " + big.out());
+        assertTrue(big.out().contains("minicpm4-0.5b: no worker of it on this card"), "out: " + big.out());
+        CliResult together = cli("plan", "--offline", "qwen3-1.7b", "qwen3-4b");
+        assertEquals(1, together.code(), "they do not fit together: " + together.out());
+        assertFalse(together.out().contains("card "), "--offline asks the fleet nothing: " + together.out());
+        assertEquals(1972 + 3375, modelsCmmMiB(), "a plan changes nothing");
     }
 }

@@ -200,13 +200,14 @@ public final class OllamaFacade {
     /** Ollama's {@code /api/ps}: the models on the card or loading onto it (OllamaResidency says how). */
     private Object ps(Request request, Response response) {
         JsonArray models = new JsonArray();
-        java.util.List<Residency.Loaded> loaded = OllamaResidency.byExpiry(residency.loaded());
+        Instant now = Instant.now();
+        java.util.List<Residency.Loaded> loaded = OllamaResidency.byExpiry(residency.loaded(), now);
         for (Residency.Loaded l : loaded) {
             // Each name a client may use for it (its aliases too), as the list of models has them.
             for (String name : registry.names()) {
                 if (registry.target(name).equals(l.model())) {
                     JsonObject d = describe(name);
-                    OllamaResidency.psFields(l, d);
+                    OllamaResidency.psFields(l, d, now);
                     models.add(d);
                 }
             }

@@ -48,8 +48,9 @@ final class OllamaResidency {
         }
     }
 
-    static List<Residency.Loaded> byExpiry(List<Residency.Loaded> loaded) {
-        return loaded.stream().sorted(Comparator.comparing((Residency.Loaded l) -> expiry(l)).reversed()).toList();
+    /** The longest to live first, by the second as Ollama compares them; ties keep their order (by name). */
+    static List<Residency.Loaded> byExpiry(List<Residency.Loaded> loaded, Instant now) {
+        return loaded.stream().sorted(Comparator.comparing((Residency.Loaded l) -> expiry(l, now).getEpochSecond()).reversed()).toList();
     }
 
     /**
@@ -58,9 +59,9 @@ final class OllamaResidency {
      * {@code size_vram} (the card memory it holds, read back from the card when the monitor has a reading), and its context.
      * axfleet's own: {@code loading} and {@code loading_since} while it is being loaded, {@code pinned}.
      */
-    static void psFields(Residency.Loaded l, JsonObject d) {
+    static void psFields(Residency.Loaded l, JsonObject d, Instant now) {
         d.addProperty("size", l.cmmBytes());
-        d.addProperty("expires_at", expiry(l).toString());
+        d.addProperty("expires_at", expiry(l, now).toString());
         d.addProperty("size_vram", l.cmmBytes());
         d.addProperty("context_length", l.contextTokens());
         if (l.loadingSince() != null) {
@@ -72,7 +73,7 @@ final class OllamaResidency {
         }
     }
 
-    private static Instant expiry(Residency.Loaded l) {
-        return l.expiresAt() != null ? l.expiresAt() : Instant.now().plusNanos(Long.MAX_VALUE);
+    private static Instant expiry(Residency.Loaded l, Instant now) {
+        return l.expiresAt() != null ? l.expiresAt() : now.plusNanos(Long.MAX_VALUE);
     }
 }
