@@ -220,6 +220,17 @@ class ResidencyTest {
     @Test
     @Order(4)
     void loadingAModelThatDoesNotFitUnloadsTheLeastRecentlyUsedIdleOneOrSaysWhatHoldsTheCard() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> anonymous = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/models/load"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"spare-0.6b\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, anonymous.statusCode(), "the admin token is needed: " + anonymous.body());
+        java.net.http.HttpResponse<String> badKeep = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/models/load"))
+                .header("Authorization", "Bearer " + Files.readString(adminToken))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"spare-0.6b\",\"keep_alive\":\"soon\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, badKeep.statusCode(), badKeep.body());
+        assertEquals("keep_alive", json(badKeep.body()).getAsJsonObject("error").get("param").getAsString(), badKeep.body());
         // qwen3-0.6b was used last (loaded above); using it again makes no difference: qwen3-1.7b is pinned anyway.
         CliResult load = cli("load", "spare-0.6b", "--keep-alive", "-1");
         assertEquals(0, load.code(), load.out() + load.err());

@@ -197,7 +197,8 @@ final class JobLoop implements Runnable {
         while (!stopping && (r = requests.poll()) != null) {
             ResidencyRequest req = r;
             java.util.function.BooleanSupplier expired = () -> req.expiresAt() != null && !clock.instant().isBefore(req.expiresAt());
-            if (expired.getAsBoolean()) {
+            // An unload is done however late (Ollama unloads once the runner's requests are done); a load is not.
+            if (req.action() == ResidencyRequest.Action.LOAD && expired.getAsBoolean()) {
                 answer(req, ResidencyReply.Outcome.FAILED, 0, "the request expired before the worker got to it");
                 continue;
             }

@@ -12,7 +12,7 @@ import java.time.Instant;
  * @param replyTo   where the {@link ResidencyReply} goes, or null for none
  * @param keepAlive how long to keep the model loaded after this (load); null: the worker's setting
  * @param by        who asks (a worker id, {@code admin-http}, {@code ollama}), for the log
- * @param expiresAt a load not done by then is answered as failed instead of waited for
+ * @param expiresAt a load not done by then is answered as failed instead of waited for; an unload is done however late
  */
 public record ResidencyRequest(Action action, String id, String replyTo, KeepAlive keepAlive, String by, String reason, Instant at,
                                Instant expiresAt) {
