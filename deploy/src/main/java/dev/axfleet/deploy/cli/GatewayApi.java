@@ -72,6 +72,16 @@ final class GatewayApi {
         return b;
     }
 
+    /** POSTs {@code body} to an admin route and returns the answer's JSON; any other status than 200 is a UserError saying it. */
+    JsonObject postAdmin(String path, String what, JsonObject body) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(adminRequest(path).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new UserError(what + ": " + r.statusCode() + " " + errorText(r.body()));
+        }
+        return JsonParser.parseString(r.body()).getAsJsonObject();
+    }
+
     URI base() {
         return base;
     }

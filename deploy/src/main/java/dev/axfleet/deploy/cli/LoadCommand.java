@@ -1,11 +1,7 @@
 package dev.axfleet.deploy.cli;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.axfleet.deploy.Axfleet;
-import dev.axfleet.deploy.UserError;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,12 +39,7 @@ public final class LoadCommand implements Callable<Integer> {
             }
         }
         root.out().println("loading " + model + " (a model takes 20-130 s to load on the card) ...");
-        HttpResponse<String> r = api.send(api.adminRequest("/v1/models/load").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new UserError("load " + model + ": " + r.statusCode() + " " + GatewayApi.errorText(r.body()));
-        }
-        JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
+        JsonObject o = api.postAdmin("/v1/models/load", "load " + model, body);
         long ms = o.get("load_ms").getAsLong();
         root.out().println(model + " is loaded on " + o.get("worker").getAsString() + (ms > 0 ? String.format(" (it loaded in %.1f s)", ms / 1000.0)
                 : " (it was loaded already)"));

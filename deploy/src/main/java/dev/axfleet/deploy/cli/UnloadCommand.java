@@ -2,11 +2,7 @@ package dev.axfleet.deploy.cli;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.axfleet.deploy.Axfleet;
-import dev.axfleet.deploy.UserError;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,12 +27,7 @@ public final class UnloadCommand implements Callable<Integer> {
         GatewayApi api = gateway.api(root.settings());
         JsonObject body = new JsonObject();
         body.addProperty("model", model);
-        HttpResponse<String> r = api.send(api.adminRequest("/v1/models/unload").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new UserError("unload " + model + ": " + r.statusCode() + " " + GatewayApi.errorText(r.body()));
-        }
-        JsonObject o = JsonParser.parseString(r.body()).getAsJsonObject();
+        JsonObject o = api.postAdmin("/v1/models/unload", "unload " + model, body);
         if (o.getAsJsonArray("workers").isEmpty()) {
             root.out().println(model + ": asked to unload; no worker answered yet (one running a job unloads after it)");
         }
