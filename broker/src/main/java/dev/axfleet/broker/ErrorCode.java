@@ -26,6 +26,11 @@ public enum ErrorCode implements WireName {
     TIMEOUT,
     CANCELLED,
     EXPIRED,
+    /**
+     * The model does not fit in its card's memory even after unloading every idle model that is not pinned; the message
+     * names what holds the memory.
+     */
+    INSUFFICIENT_MEMORY,
     /** Made by the gateway: the broker is out of reach. */
     BROKER_UNAVAILABLE,
     /** Made by the gateway: no worker subscribes to the model's jobs. */

@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param createdAt   when the publisher made the job, or null when it has no clock (microcontrollers)
  * @param expiresAt   after this instant the job is answered "expired" instead of run, or null for never
  * @param stream      whether the worker publishes deltas before the result
+ * @param keepAlive   how long the model stays loaded after this job (Ollama's keep_alive), or null: as the worker keeps it
  */
 public record Job(
         String id,
@@ -21,7 +22,14 @@ public record Job(
         byte[] correlation,
         Instant createdAt,
         Instant expiresAt,
-        boolean stream) {
+        boolean stream,
+        dev.axfleet.broker.residency.KeepAlive keepAlive) {
+
+    /** A job that says nothing about how long its model stays loaded. */
+    public Job(String id, String model, TaskParams params, String replyTo, byte[] correlation, Instant createdAt, Instant expiresAt,
+               boolean stream) {
+        this(id, model, params, replyTo, correlation, createdAt, expiresAt, stream, null);
+    }
 
     public Job {
         Objects.requireNonNull(id, "id");

@@ -55,6 +55,9 @@ public final class WireCodec {
         if (job.expiresAt() != null) {
             o.addProperty("expires_at", job.expiresAt().toEpochMilli());
         }
+        if (job.keepAlive() != null) {
+            o.addProperty("keep_alive", job.keepAlive().seconds());
+        }
         o.add("params", job.kind().codec().encodeParams(job.params()));
         return bytes(o);
     }
@@ -130,9 +133,17 @@ public final class WireCodec {
             Instant createdAt = f.optInstant("created_at");
             Instant expiresAt = f.optInstant("expires_at");
             Boolean stream = f.optBool("stream");
+            dev.axfleet.broker.residency.KeepAlive keepAlive = null;
+            if (f.get("keep_alive") != null && !f.get("keep_alive").isJsonNull()) {
+                try {
+                    keepAlive = dev.axfleet.broker.residency.KeepAlive.parse(f.get("keep_alive"));
+                } catch (IllegalArgumentException e) {
+                    throw new FieldException("keep_alive", e.getMessage());
+                }
+            }
             JsonObject params = f.requireObject("params");
             TaskParams taskParams = task.kind().codec().decodeParams(task, new JsonFields(params, "params."));
-            return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream));
+            return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream), keepAlive);
         } catch (FieldException e) {
             throw invalid(e.field(), e.getMessage(), id, model, replyTo, correlation);
         }
@@ -308,6 +319,9 @@ public final class WireCodec {
         JsonArray capabilities = new JsonArray();
         s.capabilities().forEach(c -> capabilities.add(c.wire()));
         o.add("capabilities", capabilities);
+        if (s.residence() != null) {
+            dev.axfleet.broker.residency.ResidencyCodec.writeResidence(s.residence(), o);
+        }
         return bytes(o);
     }
 
@@ -334,7 +348,8 @@ public final class WireCodec {
                 pids,
                 o.has("queued") ? o.get("queued").getAsInt() : 0,
                 names(o, "tasks", Task.class),
-                names(o, "capabilities", Capability.class));
+                names(o, "capabilities", Capability.class),
+                dev.axfleet.broker.residency.ResidencyCodec.readResidence(o));
     }
 
     /** The tasks or capabilities a worker announced; unknown names (a newer worker) are left out. */

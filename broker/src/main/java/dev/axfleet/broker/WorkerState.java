@@ -17,6 +17,7 @@ import java.util.List;
  * @param queued        jobs the broker handed to this worker that are not answered yet (0 or 1: Receive Maximum 1)
  * @param tasks         the tasks its model takes, so the gateway routes each kind of work to a model that does it
  * @param capabilities  what its model takes beyond plain text (images, tools)
+ * @param residence     its model's footprint, pin and keep-alive on the card, or null when the worker says none
  */
 public record WorkerState(
         String worker,
@@ -35,7 +36,16 @@ public record WorkerState(
         List<Long> runtimePids,
         int queued,
         java.util.Set<Task> tasks,
-        java.util.Set<Capability> capabilities) {
+        java.util.Set<Capability> capabilities,
+        dev.axfleet.broker.residency.Residence residence) {
+
+    /** A state that says nothing about capabilities or residency (as workers before them wrote theirs). */
+    public WorkerState(String worker, String model, Phase phase, String runtime, boolean emulated, int contextTokens, long jobsDone,
+                       long jobsFailed, long strikes, String lastError, Instant since, CardRef card, String held, List<Long> runtimePids,
+                       int queued, java.util.Set<Task> tasks) {
+        this(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since, card, held, runtimePids,
+                queued, tasks, null, null);
+    }
 
     public WorkerState {
         runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
@@ -56,40 +66,58 @@ public record WorkerState(
         STARTING, LOADING, READY, RESTARTING,
         /** The runtime was stopped on purpose because its card is lost or being reset; it starts again when the card is back. */
         PAUSED,
+        /**
+         * The model is not on the card (unloaded on request, by its keep-alive, to make room for another, or not preloaded):
+         * the worker still takes its jobs, and the first one loads it again.
+         */
+        UNLOADED,
         STOPPING, OFFLINE
     }
 
+    /** Whether the model holds (or is taking) card memory in this phase. */
+    public boolean holdsCard() {
+        return switch (phase) {
+            case STARTING, LOADING, READY, RESTARTING -> true;
+            case PAUSED, UNLOADED, STOPPING, OFFLINE -> false;
+        };
+    }
+
     public static WorkerState offline(String worker, String model, CardRef card) {
-        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null, null);
+        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null, null, null);
     }
 
     public WorkerState withPhase(Phase phase, String lastError, Instant since) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities);
+                card, held, runtimePids, queued, tasks, capabilities, residence);
     }
 
     public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities);
+                card, held, runtimePids, queued, tasks, capabilities, residence);
     }
 
     public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities);
+                card, held, runtimePids, queued, tasks, capabilities, residence);
     }
 
     public WorkerState withHeld(String held) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities);
+                card, held, runtimePids, queued, tasks, capabilities, residence);
     }
 
     public WorkerState withTasks(java.util.Set<Task> tasks) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities);
+                card, held, runtimePids, queued, tasks, capabilities, residence);
+    }
+
+    public WorkerState withResidence(dev.axfleet.broker.residency.Residence residence) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued, tasks, capabilities, residence);
     }
 
     public WorkerState withQueued(int queued) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities);
+                card, held, runtimePids, queued, tasks, capabilities, residence);
     }
 }

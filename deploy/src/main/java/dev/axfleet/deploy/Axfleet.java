@@ -4,6 +4,8 @@ import dev.axfleet.config.BuildInfo;
 import dev.axfleet.config.Settings;
 import dev.axfleet.deploy.cli.ConfigCommand;
 import dev.axfleet.deploy.cli.GatewayCommand;
+import dev.axfleet.deploy.cli.LoadCommand;
+import dev.axfleet.deploy.cli.UnloadCommand;
 import dev.axfleet.deploy.cli.MonitorCommand;
 import dev.axfleet.deploy.cli.PlanCommand;
 import dev.axfleet.deploy.cli.PsCommand;
@@ -35,7 +37,8 @@ import picocli.CommandLine.Spec;
         description = "Generative AI from the AX650 card over MQTT: resident workers, a gateway with the OpenAI, Ollama and "
                 + "AUTOMATIC1111 APIs, a card monitor. Settings: /etc/axfleet/axfleet.conf (AXFLEET_CONFIG) and AXFLEET_* variables.",
         subcommands = {UpCommand.class, WorkerCommand.class, GatewayCommand.class, MonitorCommand.class, ModelsCommand.class,
-                PlanCommand.class, PsCommand.class, RunCommand.class, ConfigCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
+                PlanCommand.class, LoadCommand.class, UnloadCommand.class, PsCommand.class, RunCommand.class, ConfigCommand.class,
+                DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class Axfleet implements Runnable {
     @Spec
     CommandSpec spec;

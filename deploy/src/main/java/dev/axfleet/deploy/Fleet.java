@@ -3,6 +3,7 @@ package dev.axfleet.deploy;
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.embedded.EmbeddedBroker;
+import dev.axfleet.deploy.models.ModelCatalog;
 import dev.axfleet.emulator.EmulatedModel;
 import dev.axfleet.emulator.ModelProfile;
 import dev.axfleet.emulator.card.EmulatedCard;
@@ -135,12 +136,16 @@ public final class Fleet implements AutoCloseable {
         Gateway gateway = Gateway.start(GatewayConfig.from(config.settings().with(gatewaySettings)));
         Monitor monitor = null;
         if (config.monitor()) {
-            monitor = new Monitor(MonitorConfig.from(config.emulate() ? config.settings().with(Map.of(
+            Map<String, String> emulatedCard = new HashMap<>(Map.of(
                     "broker.url", brokerUrl,
-                    "monitor.axcl_smi", card.axclSmi().toString(),
-                    "monitor.modprobe", card.modprobe().toString(),
-                    "monitor.device_node", card.deviceNode().toString(),
-                    "monitor.emulated", "true"))
+                    "monitor.axcl_smi", card == null ? "" : card.axclSmi().toString(),
+                    "monitor.modprobe", card == null ? "" : card.modprobe().toString(),
+                    "monitor.device_node", card == null ? "" : card.deviceNode().toString(),
+                    "monitor.emulated", "true"));
+            if (card != null && config.settings().string("monitor.probe", "axcl-smi").equals("libaxcl")) {
+                emulatedCard.put("monitor.libaxcl", card.buildLibrary().toString()); // the emulated card's libaxcl_rt.so
+            }
+            monitor = new Monitor(MonitorConfig.from(config.emulate() ? config.settings().with(emulatedCard)
                     : config.settings().with(Map.of("broker.url", brokerUrl))));
             monitor.start();
         }
@@ -223,7 +228,7 @@ public final class Fleet implements AutoCloseable {
             }
             settings.put("runtime.model_dir", modelDir.toString());
         }
-        return Optional.of(WorkerConfig.from(config.settings().with(settings)));
+        return Optional.of(WorkerConfig.from(ModelCatalog.builtIn().withFootprint(config.settings().with(settings), model)));
     }
 
     /**
@@ -238,7 +243,7 @@ public final class Fleet implements AutoCloseable {
         if (m.kind() == Kind.EMBEDDING) {
             settings.put("runtime.kind", "axllm-serve-embeddings");
         }
-        return WorkerConfig.from(config.settings().with(settings));
+        return WorkerConfig.from(ModelCatalog.builtIn().withFootprint(config.settings().with(settings), m.id()));
     }
 
     private void summary(FleetConfig config) {

@@ -98,8 +98,15 @@ abstract class OllamaSuite extends FleetSuite {
         assertEquals(MODEL + ":latest", tags.get(0).getAsJsonObject().get("name").getAsString());
         assertEquals("1.7B", tags.get(0).getAsJsonObject().getAsJsonObject("details").get("parameter_size").getAsString());
         JsonArray ps = JsonParser.parseString(get("/api/ps").body()).getAsJsonObject().getAsJsonArray("models");
-        assertEquals(2047, ps.get(0).getAsJsonObject().get("context_length").getAsInt(), "the context the runtime logged");
-        assertNotNull(ps.get(0).getAsJsonObject().get("expires_at"));
+        JsonObject loaded = null;
+        for (var m : ps) {
+            if (m.getAsJsonObject().get("name").getAsString().equals(MODEL + ":latest")) {
+                loaded = m.getAsJsonObject(); // listed the longest to live first, as Ollama does: not always first
+            }
+        }
+        assertNotNull(loaded, ps.toString());
+        assertEquals(2047, loaded.get("context_length").getAsInt(), "the context the runtime logged");
+        assertNotNull(loaded.get("expires_at"));
         JsonObject show = JsonParser.parseString(post("/api/show", "{\"model\":\"" + MODEL + "\"}").body()).getAsJsonObject();
         assertTrue(show.get("modelfile").getAsString().contains("EMULATED"));
         assertEquals(2047, show.getAsJsonObject("model_info").get("qwen3.context_length").getAsInt());

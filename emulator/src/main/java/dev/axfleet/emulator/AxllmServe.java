@@ -209,7 +209,7 @@ public final class AxllmServe {
         say("EMULATOR: axfleet's stand-in for axllm serve, not the AX650 card (time scale " + time.scale() + ")");
         say("[I] model_name: " + modelName + ", loading " + profile.name() + " profile");
         Integer remain = CardLink.attach("axllm", profile, control);
-        if (!time.sleep(profile.loadMs())) {
+        if (!CardLink.load("axllm", profile, time)) {
             return;
         }
         say("[I] init post axmodel ok,remain_cmm(" + (remain != null ? remain : 7040 - profile.cmmMiB()) + " MB)");

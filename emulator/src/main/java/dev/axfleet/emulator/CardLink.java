@@ -13,6 +13,10 @@ final class CardLink {
     private static final long WATCH_MS = 200;
     /** Held open for the life of the process, as a runtime holds /dev/axcl_host. */
     private static java.nio.channels.FileChannel deviceNode;
+    /** The card this process is registered on, or null without one. */
+    private static EmulatedCard attached;
+    /** How many parts a load takes the model's CMM in (LLM::Init takes it an axmodel at a time). */
+    static final int LOAD_STEPS = 8;
 
     private CardLink() {
     }
@@ -53,13 +57,34 @@ final class CardLink {
             AxllmServe.say("open /dev/axcl_host fail: " + e.getMessage());
             System.exit(1);
         }
-        card.register(pid, program, needKiB);
+        // Nothing held yet: load() takes it as the model's parts load, and all of it is given back when the process ends.
+        card.register(pid, program, 0);
+        attached = card;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> card.unregister(pid)));
         long boot = s.boot();
         Thread watcher = new Thread(() -> watch(card, boot, control), "emulated-card");
         watcher.setDaemon(true);
         watcher.start();
         return (int) ((s.cmmFreeKiB() - needKiB) / 1024);
+    }
+
+    /**
+     * Loads the model: its load time slept in {@link #LOAD_STEPS} parts, the card's CMM taken part by part, as ax-llm's
+     * {@code LLM::Init} initialises one axmodel after another and logs the card's remaining CMM after each
+     * (src/runner/LLM.hpp@c26dcbb:182-213, "init %d axmodel ok,remain_cmm(%d MB)"). False when interrupted.
+     */
+    static boolean load(String program, ModelProfile profile, TimeScale time) {
+        long needKiB = profile.cmmMiB() * 1024L;
+        long pid = ProcessHandle.current().pid();
+        for (int i = 1; i <= LOAD_STEPS; i++) {
+            if (!time.sleep((double) profile.loadMs() / LOAD_STEPS)) {
+                return false;
+            }
+            if (attached != null) {
+                attached.register(pid, program, needKiB * i / LOAD_STEPS);
+            }
+        }
+        return true;
     }
 
     private static void watch(EmulatedCard card, long boot, Control control) {

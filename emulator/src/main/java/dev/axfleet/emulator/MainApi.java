@@ -101,7 +101,7 @@ public final class MainApi {
         AxllmServe.say("[I] connect " + tokenizerUrl + " ok");
         AxllmServe.say("[I] uid: " + uid);
         Integer remain = CardLink.attach("main_api_axcl_aarch64", profile, control);
-        time.sleep(profile.loadMs());
+        CardLink.load("main_api_axcl_aarch64", profile, time);
         AxllmServe.say("[I] init post axmodel ok,remain_cmm(" + (remain != null ? remain : 7040 - profile.cmmMiB()) + " MB)");
         AxllmServe.say("[I] max_token_len : " + profile.contextTokens());
         resetSync(systemPrompt);

@@ -71,7 +71,8 @@ final class Admin {
         }
     }
 
-    private void authorize(Request req) throws ApiException {
+    /** Refuses a request without the admin token (the residency routes ask it too). */
+    void authorize(Request req) throws ApiException {
         if (token == null) {
             throw new ApiException(403, "admin routes are disabled: set gateway.admin_token_file to a 0600 file holding a token", null,
                     "admin_disabled", Map.of());

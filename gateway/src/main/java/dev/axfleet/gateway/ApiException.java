@@ -98,6 +98,8 @@ public final class ApiException extends Exception {
             case TIMEOUT -> new ApiException(504, message, null, "timeout", noRetry);
             case CANCELLED -> new ApiException(499, "the job was cancelled: " + message, null, "cancelled", Map.of());
             case BROKER_UNAVAILABLE, GATEWAY_STOPPING, NO_WORKER -> busy(message, 5);
+            // StackFlow's OpenAI plugin answers the same case 503 "Insufficient Memory Resource" (api_server.py@a8f54b0).
+            case INSUFFICIENT_MEMORY -> new ApiException(503, "insufficient card memory: " + message, null, code.wire(), noRetry);
             case RUNTIME_ERROR, RUNTIME_UNAVAILABLE -> new ApiException(502, "the model's runtime failed: " + message, null, code.wire(), noRetry);
             // The request was fine and the model answered, but not in the form asked: the same request would most
             // likely get the same answer (greedy decoding), so the SDKs are told not to retry; the text is attached.

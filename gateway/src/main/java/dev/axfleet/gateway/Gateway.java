@@ -11,6 +11,8 @@ import dev.axfleet.gateway.openai.OpenAiFacade;
 import dev.axfleet.gateway.page.CardHistory;
 import dev.axfleet.gateway.page.FleetPage;
 import dev.axfleet.gateway.page.JobLog;
+import dev.axfleet.gateway.residency.Residency;
+import dev.axfleet.gateway.residency.ResidencyRoutes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -75,7 +77,8 @@ public final class Gateway implements AutoCloseable {
         AtomicInteger inFlight = new AtomicInteger();
         Listeners listeners = new Listeners(config.bind(), config.http(), new ApiKey(apiKey), new Cors(config.cors()), metrics, inFlight);
         OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
-        OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns);
+        Residency residency = new Residency(client, registry, config.requestTimeout(), Clock.systemUTC());
+        OllamaFacade ollama = new OllamaFacade(runner, registry, config, turns, residency);
         ImageFacade images = new ImageFacade(runner, registry, config);
         EmbeddingsFacade embeddings = new EmbeddingsFacade(runner, registry, config);
         FleetPage page = new FleetPage(registry, client, jobs, history, apiKey != null);
@@ -89,6 +92,7 @@ public final class Gateway implements AutoCloseable {
             service.get("/health", new Health(client, registry, listeners)::handle);
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
+            new ResidencyRoutes(residency, registry, admin::authorize, config.maxBodyBytes()).register(service);
             service.get("/metrics", (req, res) -> {
                 res.type(Metrics.CONTENT_TYPE);
                 return metrics.render();

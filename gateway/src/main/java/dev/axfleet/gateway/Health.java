@@ -14,7 +14,9 @@ import spark.Response;
 
 /**
  * {@code GET /health}, honest in the llama.cpp server's way: 200 {@code ok} only when the broker is
- * connected and every known model has a ready worker, otherwise 503 with what is missing. Says when
+ * connected and every known model has a worker that takes its jobs (ready, or unloaded on purpose: its next job loads
+ * it), otherwise 503 with what is missing; each worker says where its model stands on the card and, while it loads,
+ * for how long it has been loading. Says when
  * any model runs on axfleet's emulator instead of the card, and what the monitors said about each card
  * ({@code card_down} while one is lost or being reset), and which axfleet answers (its version and commit).
  * Reads state only; probes nothing.
@@ -38,10 +40,11 @@ final class Health {
         for (Map.Entry<String, List<WorkerState>> e : registry.workersByModel().entrySet()) {
             String model = e.getKey();
             boolean ready = registry.ready(model);
-            allReady &= ready;
+            allReady &= registry.available(model);
             emulated |= registry.emulated(model);
             JsonObject m = new JsonObject();
             m.addProperty("ready", ready);
+            m.addProperty("available", registry.available(model));
             JsonArray kinds = new JsonArray();
             registry.kinds(model).forEach(k -> kinds.add(k.wire()));
             m.add("kinds", kinds);
@@ -67,6 +70,23 @@ final class Health {
                 }
                 if (w.held() != null) {
                     wo.addProperty("held", w.held());
+                }
+                if (w.since() != null) {
+                    wo.addProperty("since", w.since().toString());
+                    if (w.phase() == WorkerState.Phase.LOADING) {
+                        wo.addProperty("loading_for_ms", Math.max(0, java.time.Duration.between(w.since(), java.time.Instant.now()).toMillis()));
+                    }
+                }
+                if (w.residence() != null) {
+                    wo.addProperty("cmm_mib", w.residence().cmmMiB());
+                    wo.addProperty("pinned", w.residence().pinned());
+                    wo.addProperty("keep_alive", w.residence().keepAlive().seconds());
+                    if (w.residence().lastUsed() != null) {
+                        wo.addProperty("last_used", w.residence().lastUsed().toString());
+                    }
+                    if (w.residence().expiresAt() != null) {
+                        wo.addProperty("expires_at", w.residence().expiresAt().toString());
+                    }
                 }
                 workers.add(wo);
             }

@@ -9,6 +9,7 @@ import dev.axfleet.broker.Reply;
 import dev.axfleet.broker.TaskParams;
 import dev.axfleet.broker.chat.ChatOutput;
 import dev.axfleet.broker.chat.ChatParams;
+import dev.axfleet.broker.residency.KeepAlive;
 import dev.axfleet.gateway.bus.Bus;
 import dev.axfleet.gateway.bus.Submission;
 import java.io.IOException;
@@ -125,6 +126,11 @@ public final class JobRunner {
 
     /** As {@link #callShared(String, TaskParams, spark.Request)} for job {@code part} of a request that runs several. */
     public JobResult callShared(String model, TaskParams params, spark.Request req, int part) throws ApiException {
+        return callShared(model, params, req, part, null);
+    }
+
+    /** As {@link #callShared(String, TaskParams, spark.Request)}, saying how long the model stays loaded after it (Ollama's keep_alive). */
+    public JobResult callShared(String model, TaskParams params, spark.Request req, int part, KeepAlive keepAlive) throws ApiException {
         String key = SameRequests.key(req, model, params, part);
         RequestLog requestLog = RequestLog.of(req);
         JobResult kept = same.kept(key);
@@ -140,7 +146,7 @@ public final class JobRunner {
             return awaitOther(other, me, model, requestLog);
         }
         try {
-            Submission s = submit(model, params, false, requestLog);
+            Submission s = submit(model, params, false, requestLog, keepAlive);
             mine.jobId = s.id();
             JobResult r = awaitResult(s, model, () -> {
                 me.gone();
@@ -259,7 +265,17 @@ public final class JobRunner {
     /** As {@link #stream(String, ChatParams, StreamSink, RequestLog)}, telling {@code submitted} the job's submission. */
     public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog, Consumer<Submission> submitted)
             throws ApiException {
-        Submission s = submit(model, params, true, requestLog);
+        return stream(model, params, sink, requestLog, submitted, null);
+    }
+
+    /** As {@link #stream(String, ChatParams, StreamSink, RequestLog)}, saying how long the model stays loaded after it. */
+    public JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog, KeepAlive keepAlive) throws ApiException {
+        return stream(model, params, sink, requestLog, s -> log.debug("job={} submitted", s.id()), keepAlive);
+    }
+
+    private JobResult stream(String model, ChatParams params, StreamSink sink, RequestLog requestLog, Consumer<Submission> submitted,
+                             KeepAlive keepAlive) throws ApiException {
+        Submission s = submit(model, params, true, requestLog, keepAlive);
         submitted.accept(s);
         StringBuilder sent = new StringBuilder();
         int[] expectedSeq = {0};
@@ -315,6 +331,10 @@ public final class JobRunner {
     }
 
     private Submission submit(String model, TaskParams params, boolean stream, RequestLog requestLog) throws ApiException {
+        return submit(model, params, stream, requestLog, null);
+    }
+
+    private Submission submit(String model, TaskParams params, boolean stream, RequestLog requestLog, KeepAlive keepAlive) throws ApiException {
         if (!bus.accepting()) {
             throw ApiException.busy("the gateway is stopping; try again shortly", 5);
         }
@@ -329,7 +349,7 @@ public final class JobRunner {
             throw ApiException.busy("server busy: " + bus.pending(model) + " jobs for " + model
                     + " are already waiting (gateway.max_pending_per_model)", 5);
         }
-        Submission s = bus.submit(model, params, stream, config.requestTimeout());
+        Submission s = bus.submit(model, params, stream, config.requestTimeout(), keepAlive);
         requestLog.job(s.id(), model);
         return s;
     }

@@ -226,6 +226,14 @@ public final class ModelRegistry implements Bus.Announcements {
         return workers.values().stream().anyMatch(w -> w.model().equals(model) && w.phase() == WorkerState.Phase.READY);
     }
 
+    /**
+     * Whether the model takes jobs now: a worker has it loaded, or has it unloaded on purpose (its next job loads it).
+     */
+    public boolean available(String model) {
+        return workers.values().stream().anyMatch(w -> w.model().equals(model)
+                && (w.phase() == WorkerState.Phase.READY || w.phase() == WorkerState.Phase.UNLOADED));
+    }
+
     /** The model's context length as its workers reported it, or 0 when none has. */
     public int contextTokens(String model) {
         return workers.values().stream().filter(w -> w.model().equals(model)).mapToInt(WorkerState::contextTokens).max().orElse(0);

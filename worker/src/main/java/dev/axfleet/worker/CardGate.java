@@ -1,19 +1,17 @@
 package dev.axfleet.worker;
 
 import dev.axfleet.broker.CardHealth;
-import dev.axfleet.broker.CardProcess;
 import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.CardState;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 
 /**
  * The worker's view of its card, from the monitor's retained health: whether to take jobs (not while the
  * card is hot, lost or being reset), whether to keep the runtime (not while the card is lost or being reset:
- * hammering a dead channel turns a transient drop into a deep wedge, ../shared/axera.md §8.3), and whether
- * the model fits in the card's free CMM. Health older than {@code stale} is ignored: without a monitor the
+ * hammering a dead channel turns a transient drop into a deep wedge, ../shared/axera.md §8.3), and what it
+ * last read of the card's memory (the room a model needs is worked out in {@code residency.Room}). Health older than {@code stale} is ignored: without a monitor the
  * worker works as if the card were fine.
  */
 final class CardGate {
@@ -39,6 +37,11 @@ final class CardGate {
         return Optional.ofNullable(health).filter(h -> h.freshAt(clock.instant(), stale));
     }
 
+    /** The card's last health, when recent enough to trust. */
+    Optional<CardHealth> health() {
+        return fresh();
+    }
+
     /** Why no job should start now, or empty when jobs may run. */
     Optional<String> holdReason() {
         return fresh().filter(h -> h.state().holdsIntake()).map(this::describe);
@@ -47,22 +50,6 @@ final class CardGate {
     /** True while the card is lost or being reset: the runtime must be stopped and not started. */
     boolean cardDown() {
         return fresh().map(h -> h.state().down()).orElse(false);
-    }
-
-    /**
-     * Why the model does not fit on the card now, or empty when it fits or nothing is known. CMM held by this
-     * worker's own runtime processes counts as free (they are about to be replaced).
-     */
-    Optional<String> cmmShortfall(long footprintMiB, List<Long> ownPids) {
-        if (footprintMiB <= 0) {
-            return Optional.empty();
-        }
-        return fresh().map(CardHealth::readings).filter(r -> r.cmmFreeMiB() != null).flatMap(r -> {
-            long own = r.processes().stream().filter(p -> ownPids.contains(p.pid())).mapToLong(CardProcess::npuMemoryKiB).sum() / 1024;
-            long free = r.cmmFreeMiB() + own;
-            return free >= footprintMiB ? Optional.empty()
-                    : Optional.of("not enough free CMM on card " + card + ": " + free + " MiB free, the model needs " + footprintMiB + " MiB");
-        });
     }
 
     /** Waits up to {@code millis} for news about the card. */

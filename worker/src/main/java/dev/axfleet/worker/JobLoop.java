@@ -11,6 +11,14 @@ import dev.axfleet.broker.Kind;
 import dev.axfleet.broker.Outcome;
 import dev.axfleet.broker.TaskOutput;
 import dev.axfleet.broker.WireCodec;
+import dev.axfleet.broker.ErrorCode;
+import dev.axfleet.broker.JobError;
+import dev.axfleet.broker.residency.KeepAlive;
+import dev.axfleet.broker.residency.Residence;
+import dev.axfleet.broker.residency.ResidencyCodec;
+import dev.axfleet.broker.residency.ResidencyReply;
+import dev.axfleet.broker.residency.ResidencyRequest;
+import dev.axfleet.worker.residency.Room;
 import dev.axfleet.worker.runtime.EngineException;
 import dev.axfleet.worker.runtime.ModelRuntime;
 import java.nio.ByteBuffer;
@@ -30,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * work. A job is acknowledged to the broker only after its result has been acknowledged by the broker, so a worker
  * that dies mid-job gets that job again when it comes back; {@link AnsweredJobs} keeps a job that was answered but
  * not yet acknowledged from being answered twice.
+ *
+ * <p>Between jobs it also keeps the model's place on the card: it loads the model at start when it is preloaded, serves
+ * load and unload requests, unloads it when its keep-alive has passed since its last use, and a job for a model not on
+ * the card loads it first (making room by unloading idle models, {@link Room}). A model is never unloaded while it runs a
+ * job: all of this happens on this one thread, between jobs.
  */
 final class JobLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger("jobs");
@@ -46,11 +59,18 @@ final class JobLoop implements Runnable {
     private final Delivery delivery;
     private final Lifecycle lifecycle;
     private final RuntimeKeeper keeper;
+    private final java.util.Queue<ResidencyRequest> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean stopping;
     private volatile String restartRequest;
+    /** Whether the model should be on the card: preloaded, or loaded by a job or a request, and not unloaded since. */
+    private boolean wanted;
+    private KeepAlive keepAlive;
+    private Instant lastUsed;
+    private long lastIdleNanos = System.nanoTime();
+    private String lastRefusal;
 
     JobLoop(WorkerConfig config, ModelRuntime runtime, Replies replies, AnsweredJobs answered, Cancellations cancellations,
-            WorkerStatus status, CardGate card, Clock clock) {
+            WorkerStatus status, CardGate card, Clock clock, Room room) {
         this.card = card;
         this.config = config;
         this.runtime = runtime;
@@ -61,7 +81,8 @@ final class JobLoop implements Runnable {
         this.clock = clock;
         this.delivery = new Delivery(answered);
         this.lifecycle = new Lifecycle(config.workerId());
-        this.keeper = new RuntimeKeeper(config, runtime, status, card, () -> stopping);
+        this.keeper = new RuntimeKeeper(config, runtime, status, card, () -> stopping, room);
+        this.keepAlive = config.residency().preload() ? KeepAlive.FOREVER : config.residency().keepAlive();
         runtime.runners(new Runners(config)).forEach(r -> runners.put(r.kind(), r));
     }
 
@@ -80,6 +101,11 @@ final class JobLoop implements Runnable {
         restartRequest = why;
     }
 
+    /** A load or unload request for this worker's model; served between jobs, in order. */
+    void request(ResidencyRequest r) {
+        requests.add(r);
+    }
+
     /** Ends the loop; a job that is running ends unanswered and unacknowledged, so the broker keeps it. */
     void stop() {
         stopping = true;
@@ -87,21 +113,142 @@ final class JobLoop implements Runnable {
 
     @Override
     public void run() {
-        keeper.ensure(() -> false);
+        boot();
         while (!stopping) {
+            serveRequests();
+            expire();
             Mqtt5Publish p;
             try {
-                p = delivery.next(config.healthInterval().toMillis());
+                p = delivery.next(Math.min(100, config.healthInterval().toMillis()));
             } catch (InterruptedException e) {
                 break;
             }
             if (p == null) {
-                idle();
+                if (System.nanoTime() - lastIdleNanos >= config.healthInterval().toNanos()) {
+                    lastIdleNanos = System.nanoTime();
+                    idle();
+                }
             } else {
                 status.queued(1);
                 handle(p);
                 status.queued(delivery.waiting());
             }
+        }
+    }
+
+    /** At start: a preloaded model is loaded if it fits beside those already there (nobody is unloaded for it). */
+    private void boot() {
+        publishResidence();
+        if (!config.residency().preload()) {
+            status.unloaded("not preloaded (models.preload does not name it): its first job or a load request loads it");
+            return;
+        }
+        wanted = true;
+        if (keeper.ensure(() -> false, false) == RuntimeKeeper.Start.READY) {
+            used();
+        } else if (!stopping) {
+            refused("not preloaded: " + keeper.refusal());
+        }
+    }
+
+    /** The model was used now (a job ended, it was loaded): its keep-alive counts from here. */
+    private void used() {
+        lastUsed = clock.instant();
+        publishResidence();
+    }
+
+    private void refused(String why) {
+        if (!why.equals(lastRefusal)) {
+            lastRefusal = why;
+            status.unloaded(why);
+        }
+    }
+
+    private KeepAlive effectiveKeepAlive() {
+        return config.residency().pinned() ? KeepAlive.FOREVER : keepAlive;
+    }
+
+    /** Says in the retained state where the model stands on the card. */
+    private void publishResidence() {
+        KeepAlive keep = effectiveKeepAlive();
+        Instant expires = keeper.ready() && lastUsed != null ? keep.expiry(lastUsed).orElse(null) : null;
+        status.residence(new Residence(config.cmmMiB(), config.residency().pinned(), keep, lastUsed, expires));
+    }
+
+    /** Unloads the model when its keep-alive has passed since its last use. */
+    private void expire() {
+        KeepAlive keep = effectiveKeepAlive();
+        if (keeper.ready() && lastUsed != null && keep.expiry(lastUsed).filter(t -> !clock.instant().isBefore(t)).isPresent()) {
+            unload(keep.unloadNow() ? "keep_alive 0: unloaded after its request" : "keep_alive " + keep + " passed since its last use");
+        }
+    }
+
+    private void unload(String why) {
+        wanted = false;
+        keeper.unload(why);
+        keepAlive = config.residency().keepAlive();
+        lastRefusal = null;
+        publishResidence();
+    }
+
+    /** Load and unload requests, in the order they came; each answered when it asks for an answer. */
+    private void serveRequests() {
+        ResidencyRequest r;
+        while (!stopping && (r = requests.poll()) != null) {
+            ResidencyRequest req = r;
+            java.util.function.BooleanSupplier expired = () -> req.expiresAt() != null && !clock.instant().isBefore(req.expiresAt());
+            // An unload is done however late (Ollama unloads once the runner's requests are done); a load is not.
+            if (req.action() == ResidencyRequest.Action.LOAD && expired.getAsBoolean()) {
+                answer(req, ResidencyReply.Outcome.FAILED, 0, "the request expired before the worker got to it");
+                continue;
+            }
+            if (req.action() == ResidencyRequest.Action.UNLOAD) {
+                if (config.residency().pinned()) {
+                    log.info("unload of {} asked by {} refused: it is pinned", config.model(), req.by());
+                    answer(req, ResidencyReply.Outcome.REFUSED, 0, config.model() + " is pinned (models.pinned): it is not unloaded on request");
+                    continue;
+                }
+                boolean was = keeper.ready();
+                unload(req.reason() != null ? req.reason() : "unload asked by " + req.by());
+                answer(req, ResidencyReply.Outcome.UNLOADED, 0, was ? null : "it was not loaded");
+                continue;
+            }
+            if (keeper.ready()) {
+                if (req.keepAlive() != null) {
+                    keepAlive = req.keepAlive();
+                }
+                used();
+                answer(req, ResidencyReply.Outcome.LOADED, 0, "it was loaded already");
+                continue;
+            }
+            wanted = true;
+            keepAlive = req.keepAlive() != null ? req.keepAlive() : config.residency().keepAlive();
+            RuntimeKeeper.Start s = keeper.ensure(expired, true);
+            switch (s) {
+                case READY -> {
+                    used();
+                    answer(req, ResidencyReply.Outcome.LOADED, keeper.lastLoadMs(), null);
+                }
+                case REFUSED -> {
+                    wanted = false;
+                    refused(keeper.refusal());
+                    answer(req, ResidencyReply.Outcome.INSUFFICIENT_MEMORY, 0, keeper.refusal());
+                }
+                case GONE -> {
+                    if (!stopping) {
+                        wanted = false;
+                        answer(req, ResidencyReply.Outcome.FAILED, 0, "not loaded before the request expired");
+                    }
+                }
+            }
+        }
+    }
+
+    private void answer(ResidencyRequest r, ResidencyReply.Outcome outcome, long loadMs, String message) {
+        log.info("{} of {} asked by {}: {}{}", r.action().wire(), config.model(), r.by(), outcome.wire(), message == null ? "" : " (" + message + ")");
+        if (r.replyTo() != null && r.id() != null) {
+            replies.residency(r.replyTo(), ResidencyCodec.encodeReply(new ResidencyReply(r.id(), config.model(), config.workerId(), outcome, loadMs,
+                    message, clock.instant())));
         }
     }
 
@@ -122,7 +269,15 @@ final class JobLoop implements Runnable {
             }
         }
         keeper.probe();
-        keeper.ensure(() -> false);
+        if (wanted && !keeper.ready()) {
+            // Back after a failure or a lost card, or a preloaded model still waiting for room: nobody is unloaded for it.
+            if (keeper.ensure(() -> false, false) == RuntimeKeeper.Start.REFUSED) {
+                refused("waiting for room on the card: " + keeper.refusal());
+            } else if (keeper.ready()) {
+                lastRefusal = null;
+                used();
+            }
+        }
     }
 
     private void handle(Mqtt5Publish p) {
@@ -164,6 +319,13 @@ final class JobLoop implements Runnable {
         }
         if (result != null) {
             complete(p, job.replyTo(), job.correlation(), result);
+            if (keeper.ready()) {
+                if (job.keepAlive() != null && !config.residency().pinned()) {
+                    keepAlive = job.keepAlive();
+                }
+                used();
+                expire();
+            }
         }
     }
 
@@ -199,9 +361,26 @@ final class JobLoop implements Runnable {
         replies.status(new JobStatus(job.id(), job.model(), JobState.RUNNING, config.workerId(), clock.instant()));
         long start = System.nanoTime();
         Context context = new Context(job);
+        if (config.residency().pinned() && job.keepAlive() != null && !job.keepAlive().forever()) {
+            context.warn("keep_alive " + job.keepAlive() + " not honoured: " + config.model() + " is pinned (models.pinned) and stays loaded");
+        }
         for (int attempt = 0; ; attempt++) {
-            if (!keeper.ensure(() -> gone(job))) {
-                return stopping ? null : lifecycle.ended(job, cancellations.contains(job.id()), queueMs, ms(start));
+            if (!keeper.ready()) {
+                if (!wanted) {
+                    keepAlive = config.residency().keepAlive();
+                }
+                wanted = true;
+                RuntimeKeeper.Start s = keeper.ensure(() -> gone(job), true);
+                if (s == RuntimeKeeper.Start.REFUSED) {
+                    wanted = false;
+                    refused(keeper.refusal());
+                    return lifecycle.failed(job, Outcome.ERROR, JobError.of(ErrorCode.INSUFFICIENT_MEMORY, keeper.refusal()), queueMs, ms(start));
+                }
+                if (s == RuntimeKeeper.Start.GONE) {
+                    return stopping ? null : lifecycle.ended(job, cancellations.contains(job.id()), queueMs, ms(start));
+                }
+                lastRefusal = null;
+                used();
             }
             try {
                 TaskOutput out = runner.run(job, context);

@@ -31,6 +31,11 @@ final class Replies {
         return reply(replyTo, correlation, encodedResult, MqttQos.EXACTLY_ONCE);
     }
 
+    /** An answer to a load or unload request (QoS 1: whoever asked matches it by id). */
+    CompletableFuture<?> residency(String replyTo, byte[] encodedReply) {
+        return reply(replyTo, null, encodedReply, MqttQos.AT_LEAST_ONCE);
+    }
+
     void status(JobStatus status) {
         client.publishWith()
                 .topic(Topics.status(status.model(), status.id()))

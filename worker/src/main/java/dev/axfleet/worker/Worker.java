@@ -9,6 +9,11 @@ import dev.axfleet.broker.Command;
 import dev.axfleet.broker.MqttClients;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
+import dev.axfleet.broker.residency.ResidencyCodec;
+import dev.axfleet.broker.residency.ResidencyRequest;
+import dev.axfleet.worker.residency.CardLock;
+import dev.axfleet.worker.residency.CardMates;
+import dev.axfleet.worker.residency.Room;
 import dev.axfleet.worker.runtime.ModelRuntime;
 import java.time.Clock;
 import java.time.Duration;
@@ -37,6 +42,7 @@ public final class Worker implements AutoCloseable {
     private final Cancellations cancellations;
     private final CardGate card;
     private final AnsweredJobs answered;
+    private final CardMates mates;
     private final WorkerStatus status;
     private final JobLoop loop;
     private final Thread loopThread;
@@ -66,6 +72,8 @@ public final class Worker implements AutoCloseable {
                         .applySubscription()
                         .addSubscription().topicFilter(Topics.answered(config.model())).qos(MqttQos.AT_LEAST_ONCE).noLocal(true)
                         .applySubscription()
+                        // The other models on this card: what they hold, whether idle or pinned (whom to unload for room).
+                        .addSubscription().topicFilter(Topics.workerStates()).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
                         .send())
                 .buildAsync();
         this.card = new CardGate(config.card(), config.cardStale(), clock);
@@ -82,7 +90,23 @@ public final class Worker implements AutoCloseable {
             }
         });
         this.status = new WorkerStatus(client, config, runtime, clock);
-        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock);
+        this.mates = new CardMates(config.card(), config.workerId());
+        Room room = new Room(config.model(), config.workerId(), config.residency(), config.cmmMiB(), new CardLock(config.residency().cardLock()),
+                mates, new Room.Card() {
+                    @Override
+                    public java.util.Optional<dev.axfleet.broker.CardHealth> fresh() {
+                        return card.health();
+                    }
+
+                    @Override
+                    public void await(long millis) throws InterruptedException {
+                        card.await(millis);
+                    }
+                }, (victim, reason) -> control.publishWith().topic(Topics.workerControl(victim.model(), victim.worker()))
+                        .qos(MqttQos.AT_LEAST_ONCE).payload(ResidencyCodec.encodeRequest(new ResidencyRequest(ResidencyRequest.Action.UNLOAD,
+                                null, null, null, config.workerId(), reason, clock.instant(), null))).send(),
+                clock, config.cardStale());
+        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock, room);
         this.loopThread = new Thread(loop, "jobs-" + config.model());
     }
 
@@ -134,7 +158,21 @@ public final class Worker implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("unreadable card health on {}: {}", topic, e.toString());
             }
+        } else if (Topics.isWorkerState(topic)) {
+            if (p.getPayloadAsBytes().length == 0) {
+                return;
+            }
+            try {
+                mates.update(WireCodec.decodeWorkerState(p.getPayloadAsBytes()));
+            } catch (RuntimeException e) {
+                log.debug("unreadable worker state on {}: {}", topic, e.toString());
+            }
         } else if (topic.equals(Topics.workerControl(config.model(), config.workerId()))) {
+            java.util.Optional<ResidencyRequest> residency = ResidencyCodec.decodeRequest(p.getPayloadAsBytes());
+            if (residency.isPresent()) {
+                loop.request(residency.get());
+                return;
+            }
             CardCodec.decodeCommand(p.getPayloadAsBytes())
                     .filter(c -> Command.RESTART_RUNTIME.equals(c.action()))
                     .ifPresent(c -> {

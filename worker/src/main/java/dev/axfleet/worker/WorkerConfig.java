@@ -10,6 +10,8 @@ import dev.axfleet.worker.runtime.AxllmImageRuntime;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
 import dev.axfleet.worker.runtime.ModelRuntime;
+import dev.axfleet.broker.residency.KeepAlive;
+import dev.axfleet.worker.residency.ResidencyConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +28,7 @@ import java.util.Map;
  * @param cardStale        card health older than this is ignored (the monitor is gone; work goes on without it)
  * @param cmmMiB           the model's CMM footprint: the runtime is not started while the card has less free
  * @param contextOverflow  a conversation longer than the model's context: drop its oldest turns, or refuse it
+ * @param residency        how the model is kept on the card beside others: pinned, preloaded, keep-alive, limits
  */
 public record WorkerConfig(
         String model,
@@ -40,7 +43,16 @@ public record WorkerConfig(
         CardRef card,
         Duration cardStale,
         long cmmMiB,
-        ContextOverflow contextOverflow) {
+        ContextOverflow contextOverflow,
+        ResidencyConfig residency) {
+
+    /** A worker kept resident for ever, as before models came and went ({@link ResidencyConfig#resident}). */
+    public WorkerConfig(String model, String workerId, BrokerAddress broker, Path stateDir, int defaultMaxTokens, Duration sessionExpiry,
+                        Duration healthInterval, Duration loadTimeout, RuntimeSpec runtime, CardRef card, Duration cardStale, long cmmMiB,
+                        ContextOverflow contextOverflow) {
+        this(model, workerId, broker, stateDir, defaultMaxTokens, sessionExpiry, healthInterval, loadTimeout, runtime, card, cardStale, cmmMiB,
+                contextOverflow, ResidencyConfig.resident(stateDir));
+    }
 
     public WorkerConfig {
         if (!Topics.isSegment(model)) {
@@ -217,7 +229,37 @@ public record WorkerConfig(
                 new CardRef(s.string("card.host", Settings.hostname()), s.integer("card.index", 0)),
                 s.duration("worker.card_stale", Duration.ofSeconds(20)),
                 s.integer("runtime.cmm_mib", 0),
-                overflow(s.string("worker.context_overflow", "truncate")));
+                overflow(s.string("worker.context_overflow", "truncate")),
+                residency(s, model, state));
+    }
+
+    /**
+     * The settings every worker of a host shares about which models stay on the card (docs/configuration.md): models.pinned,
+     * models.preload (unset: every model), models.keep_alive (forever, the default, or -1; a number of seconds or a duration
+     * such as 10m, as OLLAMA_KEEP_ALIVE reads it: envconfig/config.go@fb30760:129), models.max_loaded_models, models.margin_mib; worker.card_lock beside the workers' state folders.
+     */
+    private static ResidencyConfig residency(Settings s, String model, Path state) {
+        String preload = s.string("models.preload", null);
+        String keep = s.string("models.keep_alive", "forever").trim();
+        KeepAlive keepAlive;
+        try {
+            keepAlive = keep.equals("forever") ? KeepAlive.FOREVER : keep.matches("-?\\d+(\\.\\d+)?") ? KeepAlive.seconds(new java.math.BigDecimal(keep)) : KeepAlive.parse(keep);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("models.keep_alive: " + e.getMessage());
+        }
+        int max = s.integer("models.max_loaded_models", 0);
+        if (max < 0) {
+            throw new IllegalArgumentException("models.max_loaded_models must be 0 (as many as fit) or more, not " + max);
+        }
+        Path parent = state.toAbsolutePath().getParent();
+        Path lock = Path.of(s.string("worker.card_lock", (parent == null ? state.toAbsolutePath() : parent)
+                .resolve("card-" + s.integer("card.index", 0) + ".lock").toString()));
+        return new ResidencyConfig(list(s.string("models.pinned", "")).contains(model), preload == null || list(preload).contains(model),
+                keepAlive, max, s.integer("models.margin_mib", 256), lock, s.duration("models.evict_wait", Duration.ofSeconds(60)));
+    }
+
+    private static List<String> list(String value) {
+        return java.util.Arrays.stream(value.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
     }
 
     /** What a worker does with a conversation longer than the model's context. */
@@ -261,6 +303,7 @@ public record WorkerConfig(
                 "worker.context_overflow=" + contextOverflow.name().toLowerCase(java.util.Locale.ROOT),
                 "card=" + card + " (health older than " + cardStale + " is ignored)",
                 "runtime.cmm_mib=" + (cmmMiB > 0 ? cmmMiB : "0 (unknown: free CMM is not checked before start)"),
+                "residency: " + residency,
                 "runtime=" + runtime);
     }
 }

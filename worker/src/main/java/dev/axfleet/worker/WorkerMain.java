@@ -12,7 +12,11 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        Settings settings = Settings.fromEnvironment();
+        run(Settings.fromEnvironment());
+    }
+
+    /** Runs one worker with these settings until the process is stopped. */
+    public static void run(Settings settings) throws InterruptedException {
         WorkerConfig config = WorkerConfig.from(settings);
         log.info("axfleet worker, settings from {}", settings.source());
         config.describe().forEach(line -> log.info("  {}", line));

@@ -33,7 +33,7 @@ final class WorkerStatus {
         this.topic = Topics.workerState(config.model(), config.workerId());
         this.clock = clock;
         this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtime.kind(), false, 0, 0, 0, 0, null,
-                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks(), runtime.capabilities());
+                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks(), runtime.capabilities(), null);
     }
 
     /** What the broker publishes for this worker when its connection dies. */
@@ -63,6 +63,30 @@ final class WorkerStatus {
             state = state.withRuntime(state.runtime(), state.emulated(), state.contextTokens(), java.util.List.of());
         }
         phase(Phase.PAUSED, why);
+    }
+
+    /** The model is not on the card any more (or not yet): its runtime is stopped on purpose, its jobs load it again. */
+    void unloaded(String why) {
+        synchronized (this) {
+            state = state.withRuntime(state.runtime(), state.emulated(), state.contextTokens(), java.util.List.of());
+        }
+        phase(Phase.UNLOADED, why);
+    }
+
+    /** Where the model stands on the card (footprint, pin, keep-alive); published at once when it changes. */
+    void residence(dev.axfleet.broker.residency.Residence r) {
+        synchronized (this) {
+            if (java.util.Objects.equals(state.residence(), r)) {
+                return;
+            }
+            state = state.withResidence(r);
+        }
+        publish();
+    }
+
+    /** What this worker last said about itself. */
+    synchronized WorkerState current() {
+        return state;
     }
 
     /** Why intake is held (null: taking jobs); published at once when it changes. */

@@ -26,6 +26,7 @@ import java.time.Duration;
 final class GatewayApi {
     private final URI base;
     private final String apiKey;
+    private final String adminTokenFile;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     GatewayApi(Settings s, String url) {
@@ -45,6 +46,40 @@ final class GatewayApi {
             }
         }
         this.apiKey = key;
+        this.adminTokenFile = s.string("gateway.admin_token_file", null);
+    }
+
+    /**
+     * A request to an admin route: the admin token of {@code gateway.admin_token_file} as the bearer, the API key (when
+     * there is one) as {@code X-API-Key}; a user who may not read the token file is told so.
+     */
+    HttpRequest.Builder adminRequest(String path) {
+        if (adminTokenFile == null) {
+            throw new UserError("this needs the gateway's admin token, and gateway.admin_token_file is not set (docs/configuration.md)");
+        }
+        String token;
+        try {
+            token = Files.readString(Path.of(adminTokenFile)).trim();
+        } catch (IOException e) {
+            throw new UserError("the admin token " + adminTokenFile + " cannot be read by this user (" + e.getClass().getSimpleName()
+                    + "): run it with sudo");
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(10))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json");
+        if (apiKey != null) {
+            b.header("X-API-Key", apiKey);
+        }
+        return b;
+    }
+
+    /** POSTs {@code body} to an admin route and returns the answer's JSON; any other status than 200 is a UserError saying it. */
+    JsonObject postAdmin(String path, String what, JsonObject body) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(adminRequest(path).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new UserError(what + ": " + r.statusCode() + " " + errorText(r.body()));
+        }
+        return JsonParser.parseString(r.body()).getAsJsonObject();
     }
 
     URI base() {

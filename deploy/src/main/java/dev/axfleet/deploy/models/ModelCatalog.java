@@ -70,6 +70,17 @@ public final class ModelCatalog {
         return entries.stream().filter(e -> e.answersTo(name)).findFirst();
     }
 
+    /**
+     * {@code settings} with {@code runtime.cmm_mib} set to the model's catalog footprint when it is not configured (a
+     * worker plans the room its model needs on the card with it); as they are for a model the catalog does not list.
+     */
+    public dev.axfleet.config.Settings withFootprint(dev.axfleet.config.Settings settings, String model) {
+        if (settings.string("runtime.cmm_mib", null) != null) {
+            return settings;
+        }
+        return find(model).map(e -> settings.with(java.util.Map.of("runtime.cmm_mib", String.valueOf(e.cmmMib())))).orElse(settings);
+    }
+
     /** The model's one name: {@code name} itself when it is no alias (an unknown name is left for the caller to refuse). */
     public String canonical(String name) {
         return find(name).map(Entry::id).orElse(name);

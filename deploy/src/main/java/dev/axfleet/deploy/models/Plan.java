@@ -21,6 +21,7 @@ record Plan(List<ModelCatalog.Entry> models, int totalMib, int marginMib) {
         StringBuilder sb = new StringBuilder();
         for (ModelCatalog.Entry m : models) {
             sb.append(String.format("  %-18s %5d MiB%s%n", m.id(), m.cmmMib(), m.estimated() ? "  (estimated, not measured)" : ""));
+            sb.append(String.format("  %-18s           from %s%n", "", m.source()));
         }
         sb.append(String.format("  %-18s %5d MiB of %d MiB (keeping %d MiB free): %s%n", "together", usedMib(), totalMib, marginMib,
                 fits() ? "fits" : "does NOT fit; run fewer models at once"));

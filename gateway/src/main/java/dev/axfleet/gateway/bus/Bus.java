@@ -13,6 +13,10 @@ import dev.axfleet.broker.TaskParams;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.broker.residency.KeepAlive;
+import dev.axfleet.broker.residency.ResidencyCodec;
+import dev.axfleet.broker.residency.ResidencyReply;
+import dev.axfleet.broker.residency.ResidencyRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -57,6 +61,8 @@ public final class Bus implements AutoCloseable {
         return t;
     });
     private volatile boolean accepting = true;
+    /** Load and unload requests of this gateway still waiting for their worker's answer, by request id. */
+    private final Map<String, CompletableFuture<ResidencyReply>> residency = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Bus(BrokerAddress broker, String gatewayId, Clock clock, Duration sessionExpiry, Duration brokerGrace) {
         this.clock = clock;
@@ -96,6 +102,14 @@ public final class Bus implements AutoCloseable {
             }
 
             @Override
+            public void residency(ResidencyReply r) {
+                CompletableFuture<ResidencyReply> f = r.id() == null ? null : residency.remove(r.id());
+                if (f != null) {
+                    f.complete(r);
+                }
+            }
+
+            @Override
             public void connected() {
                 orphans.connected();
             }
@@ -122,9 +136,15 @@ public final class Bus implements AutoCloseable {
 
     /** Publishes a job that expires after {@code timeout}; its replies arrive in the returned submission. */
     public Submission submit(String model, TaskParams params, boolean stream, Duration timeout) {
+        return submit(model, params, stream, timeout, null);
+    }
+
+    /** As {@link #submit(String, TaskParams, boolean, Duration)}, saying how long the model stays loaded after it (null: as it is). */
+    public Submission submit(String model, TaskParams params, boolean stream, Duration timeout, KeepAlive keepAlive) {
         String id = WireCodec.newJobId();
         Instant now = clock.instant();
-        Job job = new Job(id, model, params, connection.replyTopic(id), id.getBytes(StandardCharsets.UTF_8), now, now.plus(timeout), stream);
+        Job job = new Job(id, model, params, connection.replyTopic(id), id.getBytes(StandardCharsets.UTF_8), now, now.plus(timeout), stream,
+                keepAlive);
         Submission s = submissions.add(id, model, params.task());
         progress.follow(s);
         publisher.publish(job, s, clock.instant().plus(brokerGrace));
@@ -139,6 +159,25 @@ public final class Bus implements AutoCloseable {
     /** Publishes a control request for a card (the monitor of its host acts on it); completes when the broker has it. */
     public CompletableFuture<?> control(CardRef card, Command command) {
         return connection.publish(Topics.cardControl(card), CardCodec.encodeCommand(command));
+    }
+
+    /**
+     * Asks one worker to load or unload its model, on its control topic; completes with its answer, or exceptionally when
+     * none came within {@code timeout} (the request expires then, so the worker does not act on it later).
+     */
+    public CompletableFuture<ResidencyReply> residency(WorkerState worker, ResidencyRequest.Action action, KeepAlive keepAlive, String by,
+                                                       Duration timeout) {
+        String id = WireCodec.newJobId();
+        Instant now = clock.instant();
+        ResidencyRequest r = new ResidencyRequest(action, id, connection.residencyReplyTopic(id), keepAlive, by, null, now, now.plus(timeout));
+        CompletableFuture<ResidencyReply> answer = new CompletableFuture<>();
+        residency.put(id, answer);
+        connection.publish(Topics.workerControl(worker.model(), worker.worker()), ResidencyCodec.encodeRequest(r)).whenComplete((ok, e) -> {
+            if (e != null) {
+                answer.completeExceptionally(e);
+            }
+        });
+        return answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, e) -> residency.remove(id));
     }
 
     /** From now on {@link #accepting()} is false: the gateway is stopping and takes no new jobs. */

@@ -15,6 +15,8 @@ import dev.axfleet.broker.Reply;
 import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.WorkerState;
+import dev.axfleet.broker.residency.ResidencyCodec;
+import dev.axfleet.broker.residency.ResidencyReply;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +40,9 @@ final class BusConnection implements AutoCloseable {
         void workerState(WorkerState s);
 
         void card(CardHealth h);
+
+        /** A worker's answer to a load or unload request of this gateway's. */
+        void residency(ResidencyReply r);
 
         void connected();
 
@@ -95,6 +100,10 @@ final class BusConnection implements AutoCloseable {
         return Topics.reply(gatewayId, jobId);
     }
 
+    String residencyReplyTopic(String requestId) {
+        return ResidencyCodec.replyTopic(gatewayId, requestId);
+    }
+
     CompletableFuture<Mqtt5PublishResult> publishJob(Job job) {
         return client.publishWith()
                 .topic(Topics.jobs(job.model()))
@@ -136,6 +145,8 @@ final class BusConnection implements AutoCloseable {
                 if (payload.length > 0) {
                     listener.card(CardCodec.decodeHealth(payload));
                 }
+            } else if (ResidencyCodec.isReplyTopic(topic)) {
+                listener.residency(ResidencyCodec.decodeReply(payload));
             } else {
                 listener.reply(WireCodec.decodeReply(payload));
             }

@@ -16,6 +16,7 @@ import dev.axfleet.gateway.Json;
 import dev.axfleet.gateway.ModelRegistry;
 import dev.axfleet.gateway.RequestLog;
 import dev.axfleet.gateway.ResponseStream;
+import dev.axfleet.gateway.residency.Residency;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -39,19 +40,20 @@ import spark.Service;
 public final class OllamaFacade {
     /** The Ollama API level these routes follow (the version docs/api.md describes). */
     static final String API_VERSION = "0.5.1";
-    private static final Instant RESIDENT = Instant.parse("9999-12-31T23:59:59Z");
     private static final Pattern PARAMETER_SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)[bB]");
 
     private final JobRunner runner;
     private final ModelRegistry registry;
     private final GatewayConfig config;
     private final ConversationTurns conversations;
+    private final Residency residency;
 
-    public OllamaFacade(JobRunner runner, ModelRegistry registry, GatewayConfig config, ConversationTurns conversations) {
+    public OllamaFacade(JobRunner runner, ModelRegistry registry, GatewayConfig config, ConversationTurns conversations, Residency residency) {
         this.runner = runner;
         this.registry = registry;
         this.config = config;
         this.conversations = conversations;
+        this.residency = residency;
     }
 
     public void register(Service http) {
@@ -85,11 +87,7 @@ public final class OllamaFacade {
             return error(response, e);
         }
         if (r.empty()) {
-            // Ollama's way to load a model: it is resident already. Nothing is unloaded either (keep_alive 0).
-            JsonObject o = line(r.model(), chat, "");
-            o.addProperty("done", true);
-            o.addProperty("done_reason", "load");
-            return Json.respond(response, o);
+            return OllamaResidency.loadOrUnload(residency, model, r.model(), chat, r.keepAlive(), line(r.model(), chat, ""), response);
         }
         // A model kept as a conversation on the server: the prompt is the next turn of it (the coyote's AX650 mode).
         String turn = !chat && conversations.conversational(bare(r.model())) ? r.prompt() : null;
@@ -97,7 +95,7 @@ public final class OllamaFacade {
             try {
                 JobResult result = turn != null
                         ? conversations.turn(bare(r.model()), model, r.params(), turn, null, RequestLog.of(request))
-                        : runner.callShared(model, r.params(), request);
+                        : runner.callShared(model, r.params(), request, 0, r.keepAlive());
                 JsonObject o = last(r.model(), chat, result.chat().text(), result, start);
                 if (result.chat().thinking() != null) {
                     thought(o, chat, result.chat().thinking());
@@ -137,7 +135,7 @@ public final class OllamaFacade {
                 }
             };
             JobResult result = turn != null ? conversations.turn(bare(r.model()), model, r.params(), turn, sink, RequestLog.of(request))
-                    : runner.stream(model, r.params(), sink, RequestLog.of(request));
+                    : runner.stream(model, r.params(), sink, RequestLog.of(request), r.keepAlive());
             if (result != null) {
                 out.write(last(r.model(), chat, "", result, start) + "\n");
             }
@@ -218,15 +216,19 @@ public final class OllamaFacade {
         return Json.respond(response, o);
     }
 
+    /** Ollama's {@code /api/ps}: the models on the card or loading onto it (OllamaResidency says how). */
     private Object ps(Request request, Response response) {
         JsonArray models = new JsonArray();
-        for (String m : registry.names()) {
-            if (registry.ready(registry.target(m))) {
-                JsonObject d = describe(m);
-                d.addProperty("expires_at", RESIDENT.toString());
-                d.addProperty("size_vram", 0);
-                d.addProperty("context_length", registry.contextTokens(registry.target(m)));
-                models.add(d);
+        Instant now = Instant.now();
+        java.util.List<Residency.Loaded> loaded = OllamaResidency.byExpiry(residency.loaded(), now);
+        for (Residency.Loaded l : loaded) {
+            // Each name a client may use for it (its aliases too), as the list of models has them.
+            for (String name : registry.names()) {
+                if (registry.target(name).equals(l.model())) {
+                    JsonObject d = describe(name);
+                    OllamaResidency.psFields(l, d, now);
+                    models.add(d);
+                }
             }
         }
         JsonObject o = new JsonObject();

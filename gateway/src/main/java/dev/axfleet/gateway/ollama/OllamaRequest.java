@@ -12,10 +12,10 @@ import dev.axfleet.broker.chat.ToolChoice;
 import dev.axfleet.gateway.ChatForms;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
+import dev.axfleet.broker.residency.KeepAlive;
 import dev.axfleet.gateway.ApiException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * An Ollama {@code /api/chat} or {@code /api/generate} body (ollama/ollama api/types.go, docs/api.md;
@@ -23,17 +23,19 @@ import java.util.regex.Pattern;
  *
  * <p>{@code options} honoured: temperature, top_k, top_p, num_predict, repeat_penalty, stop, seed,
  * presence_penalty, frequency_penalty. Accepted without effect, as documented in docs/ollama.md:
- * num_ctx and repeat_last_n (the card's runtimes fix both), keep_alive (models are always resident) and the
- * runner options. {@code images} (base64) go to a vision model with the message they belong to (a generate's with its
- * prompt); {@code tools} and tool messages to a model whose runtime renders them; {@code format} ("json" or a schema)
- * makes a JSON answer the worker validates. Refused by name: raw prompts, suffixes and templates, which the card's
- * runtimes cannot honour. {@code think} asks for the model's thinking, returned apart
+ * num_ctx and repeat_last_n (the card's runtimes fix both) and the runner options. {@code keep_alive} goes with the
+ * job (the worker keeps the model loaded that long after it; see the residency package). {@code images} (base64) go to a
+ * vision model with the message they belong to (a generate's with its prompt); {@code tools} and tool messages to a model
+ * whose runtime renders them; {@code format} ("json" or a schema) makes a JSON answer the worker validates. Refused by
+ * name: raw prompts, suffixes and templates, which the card's runtimes cannot honour. {@code think} asks for the model's thinking, returned apart
  * from the answer.
  *
  * @param params what the job asks; null for a load call
- * @param empty  a request with nothing to answer (no prompt, no messages): Ollama's "load" call
+ * @param empty  a request with nothing to answer (no prompt, no messages): Ollama's "load" call, or its "unload" call with
+ *               keep_alive 0 (routes.go@fb30760:403-415, 476-487)
+ * @param keepAlive Ollama's keep_alive, or null when the request has none
  */
-record OllamaRequest(String model, ChatParams params, boolean stream, boolean empty) {
+record OllamaRequest(String model, ChatParams params, boolean stream, boolean empty, KeepAlive keepAlive) {
     /** The latest user text: a generate's prompt, the turn a kept conversation goes on with. */
     String prompt() {
         return params == null ? "" : params.messages().get(params.messages().size() - 1).content();
@@ -43,10 +45,8 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
     private static OllamaRequest of(String model, JsonFields f, List<ChatMessage> messages) throws FieldException {
         boolean empty = messages.isEmpty();
         ChatParams params = params(f, empty ? List.of(ChatMessage.user("")) : messages);
-        return new OllamaRequest(model, empty ? null : params, !Boolean.FALSE.equals(f.optBool("stream")), empty);
+        return new OllamaRequest(model, empty ? null : params, !Boolean.FALSE.equals(f.optBool("stream")), empty, keepAlive(f));
     }
-
-    private static final Pattern DURATION = Pattern.compile("-?\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h)?");
 
     static OllamaRequest chat(JsonObject body) throws ApiException {
         try {
@@ -138,12 +138,21 @@ record OllamaRequest(String model, ChatParams params, boolean stream, boolean em
         if (model == null) {
             throw new FieldException("model", "model is required");
         }
-        JsonElement keepAlive = f.get("keep_alive");
-        if (keepAlive != null && !(keepAlive.isJsonPrimitive()
-                && (keepAlive.getAsJsonPrimitive().isNumber() || DURATION.matcher(keepAlive.getAsString()).matches()))) {
-            throw new FieldException("keep_alive", "must be a number of seconds or a duration such as \"5m\"");
-        }
+        keepAlive(f);
         return model;
+    }
+
+    /** {@code keep_alive} as Ollama's api.Duration reads it (api/types.go@fb30760:1243), or null when absent. */
+    private static KeepAlive keepAlive(JsonFields f) throws FieldException {
+        JsonElement k = f.get("keep_alive");
+        if (k == null || k.isJsonNull()) {
+            return null;
+        }
+        try {
+            return KeepAlive.parse(k);
+        } catch (IllegalArgumentException e) {
+            throw new FieldException("keep_alive", e.getMessage());
+        }
     }
 
     /** Ollama's {@code think}: a bool, or a level (high, medium, low) that means on. Off when left out. */
