@@ -50,7 +50,8 @@ class GatewayTest {
                 "gateway.models", MODEL,
                 "gateway.request_timeout", "1s",
                 "gateway.max_pending_per_model", "3",
-                "gateway.max_body_bytes", "2000"));
+                "gateway.max_body_bytes", "2000",
+                "gateway.max_image_body_bytes", "4000"));
         bus = TestMqttClient.connect(broker.address(), "observer");
     }
 
@@ -82,12 +83,15 @@ class GatewayTest {
             "{\"model\":\"qwen3-1.7b\"}                                                             | 400 | messages",
             "{\"model\":\"qwen3-1.7b\",\"messages\":[]}                                             | 400 | messages",
             "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}     | 400 | messages[0].role",
-            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]} | 400 | messages[0].content[0].type",
+            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]} | 400 | messages[0].content[0].type",
+            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]} | 400 | messages[0].content[0].image_url",
             "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":5} | 400 | temperature",
             "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":-1} | 400 | max_tokens",
             "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[1]}     | 400 | stop",
-            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{}]}   | 400 | tools",
-            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_object\"}} | 400 | response_format",
+            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{}]}   | 400 | tools[0].function",
+            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"xml\"}} | 400 | response_format.type",
+            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":5}}}} | 400 | response_format.json_schema.schema",
+            "{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"c9\",\"content\":\"x\"}]} | 400 | messages",
             "{\"model\":\"dall-e\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}           | 404 | model",
     })
     void badRequestsGetA4xxInOpenAisShapeNamingTheField(String body, int status, String param) throws Exception {
@@ -102,7 +106,8 @@ class GatewayTest {
 
     @Test
     void aBodyOverTheLimitIs413() throws Exception {
-        HttpResponse<String> r = post("{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(3000) + "\"}]}");
+        // Chat bodies may carry images: they are bounded as the image routes' are (gateway.max_image_body_bytes).
+        HttpResponse<String> r = post("{\"model\":\"qwen3-1.7b\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(5000) + "\"}]}");
         assertEquals(413, r.statusCode());
         assertEquals("request_too_large", error(r).get("code").getAsString());
     }
