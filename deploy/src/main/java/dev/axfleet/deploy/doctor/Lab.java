@@ -169,11 +169,11 @@ final class Lab implements AutoCloseable {
     }
 
     /**
-     * The vision model's {@code axllm serve}, of the check's own, from a worker's settings for it; the shared chat runtime is
-     * stopped first, so the card holds one model's CMM at a time. Not started; stopped after the check.
+     * The vision model's {@code axllm serve}, of the check's own, from a worker's settings for it; the shared runtimes are
+     * stopped first, so the card holds this model alone (its remain_cmm is its own). Not started; stopped after the check.
      */
     AxllmServeRuntime vision() throws Verdict.Skip {
-        releaseChat();
+        releaseAll();
         AxllmServeRuntime r = (AxllmServeRuntime) create(target.visionWorker(Host.freePort()));
         closeAfterCheck(r);
         return r;

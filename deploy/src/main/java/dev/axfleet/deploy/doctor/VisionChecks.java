@@ -9,6 +9,7 @@ import dev.axfleet.broker.chat.ChatMessage;
 import dev.axfleet.broker.chat.ChatParams;
 import dev.axfleet.broker.chat.Part;
 import dev.axfleet.deploy.doctor.Check.Need;
+import dev.axfleet.deploy.models.ModelCatalog;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.ChatOutcome;
 import dev.axfleet.worker.runtime.Generation;
@@ -91,7 +92,9 @@ final class VisionChecks {
         lab.output("the runtime's start-up lines on vision, CMM and context", String.join("\n",
                 log.lines().filter(l -> START_LINES.matcher(l).matches()).toList()));
         Matcher remain = REMAIN.matcher(log);
-        String remainCmm = remain.find() ? remain.group(1) + " MB" : "no remain_cmm line";
+        // The card's CMM less what is left is the model's own, since nothing else is loaded (the catalog's cmm_mib).
+        String remainCmm = remain.find() ? remain.group(1) + " MB (about " + (ModelCatalog.CARD_CMM_MIB - Integer.parseInt(remain.group(1)))
+                + " MiB for the model)" : "no remain_cmm line";
         if (!r.capabilities().contains(Capability.VISION)) {
             off.add("the worker's adapter does not take " + lab.target().visionModel() + " for a vision model (it reads vlm_type)");
         }
@@ -124,7 +127,8 @@ final class VisionChecks {
 
         String figures = "load " + loadMs + " ms, remain_cmm " + remainCmm + ", max_token_len " + r.contextTokens()
                 + "; red picture: " + red.figures() + "; blue: " + blue.figures() + "; no picture: " + none.figures()
-                + " (the image costs about " + (red.firstMs() - none.firstMs()) + " ms before the first token: A15)"
+                + "; a picture adds about " + (Math.min(red.firstMs(), blue.firstMs()) - none.firstMs()) + " ms before the first token (the "
+                + "worker's scaling, the encoder and its image tokens; A15)"
                 + "; the colours named: " + (named ? "yes" : "no") + "; " + pathSeen + "; " + keys;
         return off.isEmpty() ? Verdict.verified("pictures described through the worker's adapter (PNG data URLs), a different answer for each: \""
                 + oneLine(red.text(), 100) + "\"; " + figures) : Verdict.differs(String.join("; ", off) + "; " + figures);
