@@ -330,13 +330,14 @@ public final class AxllmServe {
             chatError(ex, stream, "model_error", "emulated: " + modelName + " has no vision encoder (no vlm_type in its config.json)");
             return;
         }
+        List<ApiMessages.Seen> images = TestFault.VLM_IGNORES_IMAGES.on() ? List.of() : parsed.images();
         String prompt = render(withConfigSystemPrompt(parsed.messages()));
         if (qwen3() && !think) {
             // The no-think switch as the Qwen3 template does it: an empty thinking block after the generation prompt.
             prompt += "<think>\n\n</think>\n\n";
         }
         List<Integer> ids = new ArrayList<>(Tokens.ids(prompt));
-        for (int i = 0; i < parsed.images().size() * (vision == null ? 0 : vision.imageTokens()); i++) {
+        for (int i = 0; i < images.size() * (vision == null ? 0 : vision.imageTokens()); i++) {
             ids.add(-1); // the image's embeddings take prompt positions of their own
         }
         try {
@@ -359,10 +360,10 @@ public final class AxllmServe {
                 return;
             }
             if (vision != null) {
-                time.sleep(vision.encodeMs() * parsed.images().size());
+                time.sleep(vision.encodeMs() * images.size());
             }
             JsonObject call = EmulatedTools.call(req, tokenizerType, rawMessages != null && rawMessages.isJsonArray() ? rawMessages.getAsJsonArray() : null);
-            generate(ex, req, prompt, ids, fault, think, stream, parsed.images(), call);
+            generate(ex, req, prompt, ids, fault, think, stream, images, call);
         } finally {
             generating = false;
             card.unlock();
@@ -435,7 +436,8 @@ public final class AxllmServe {
         if (call != null && fault.mode() == Fault.Mode.BAD_JSON) {
             call.getAsJsonObject("function").addProperty("arguments", "{}");
         }
-        if (call != null && (fault.mode() == Fault.Mode.TOOL_TEXT || fault.mode() == Fault.Mode.TOOL_BROKEN)) {
+        if (call != null && (fault.mode() == Fault.Mode.TOOL_TEXT || fault.mode() == Fault.Mode.TOOL_BROKEN
+                || TestFault.TOOL_CALLS_IN_TEXT.on())) {
             // The model's own block, left in the text (what the runtime would have parsed).
             JsonObject fn = call.getAsJsonObject("function");
             String body = "{\"name\": " + fn.get("name") + ", \"arguments\": " + fn.get("arguments").getAsString() + "}";

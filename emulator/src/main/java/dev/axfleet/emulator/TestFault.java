@@ -51,6 +51,10 @@ public enum TestFault {
     DEADLINE_SENDS_FINISH("U25", Where.RUNTIME),
     /** U26, A12: {@code AXLLM_DEVICES} is ignored; only config.json's {@code devices} counts. */
     IGNORES_AXLLM_DEVICES("U26", Where.RUNTIME),
+    /** U28, F40: a vision model ignores the images it is given (no encoder run, no image tokens) and answers the text alone. */
+    VLM_IGNORES_IMAGES("U28", Where.RUNTIME),
+    /** U29, F41: every tool call is left in the content as Qwen3's {@code <tool_call>} block, finish_reason "stop" (none parsed). */
+    TOOL_CALLS_IN_TEXT("U29", Where.RUNTIME),
 
     /** F14: the driver is not loaded (as after a kernel upgrade without a DKMS rebuild, axera.md §8.2). */
     DRIVER_NOT_LOADED("F14", Where.CARD),

@@ -27,6 +27,7 @@ final class CardTarget implements Target {
     private final Path models;
     private final String chat;
     private final String image;
+    private final String vision;
 
     CardTarget(Settings settings) {
         this.settings = settings;
@@ -34,6 +35,7 @@ final class CardTarget implements Target {
         this.models = Path.of(settings.string("models.dir", "/var/lib/axfleet/models"));
         this.chat = settings.string("doctor.chat_model", "qwen3-1.7b");
         this.image = settings.string("doctor.image_model", "sd15-lcm");
+        this.vision = settings.string("doctor.vision_model", "internvl3-1b");
     }
 
     @Override
@@ -71,12 +73,32 @@ final class CardTarget implements Target {
 
     @Override
     public Settings chatWorker(int port, boolean paced) throws Verdict.Skip {
-        Path dir = modelDir(chat);
+        return axllmWorker(chat, port);
+    }
+
+    @Override
+    public String visionModel() {
+        return vision;
+    }
+
+    @Override
+    public Path visionModelDir() throws Verdict.Skip {
+        return modelDir(vision);
+    }
+
+    @Override
+    public Settings visionWorker(int port) throws Verdict.Skip {
+        return axllmWorker(vision, port);
+    }
+
+    /** A worker of model {@code id} under {@code axllm serve}, with this host's command line for it. */
+    private Settings axllmWorker(String id, int port) throws Verdict.Skip {
+        Path dir = modelDir(id);
         boolean axllm = settings.string("runtime.kind", "axllm-serve").equals("axllm-serve");
         return settings.with(Map.of(
-                "worker.model", chat,
-                "worker.id", "doctor-" + chat,
-                "worker.state_dir", state.resolve("worker-" + chat).toString(),
+                "worker.model", id,
+                "worker.id", "doctor-" + id,
+                "worker.state_dir", state.resolve("worker-" + id).toString(),
                 "runtime.kind", "axllm-serve",
                 "runtime.model_dir", dir.toString(),
                 "runtime.workdir", dir.toString(),

@@ -48,7 +48,8 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "also write the report as JSON to FILE")
     Path json;
 
-    @Option(names = "--pull", description = "download the models the checks need when they are missing (doctor.chat_model, doctor.image_model); "
+    @Option(names = "--pull", description = "download the models the checks need when they are missing (doctor.chat_model, doctor.image_model, "
+            + "doctor.vision_model); "
             + "without it nothing is downloaded")
     boolean pull;
 
@@ -213,7 +214,8 @@ public final class DoctorCommand implements Callable<Integer> {
     private List<String> pullMissing(Settings s, PrintStream err) {
         List<String> notes = new ArrayList<>();
         Path models = Path.of(s.string("models.dir", "/var/lib/axfleet/models"));
-        for (String id : List.of(s.string("doctor.chat_model", "qwen3-1.7b"), s.string("doctor.image_model", "sd15-lcm"))) {
+        for (String id : List.of(s.string("doctor.chat_model", "qwen3-1.7b"), s.string("doctor.image_model", "sd15-lcm"),
+                s.string("doctor.vision_model", "internvl3-1b"))) {
             if (Files.isDirectory(models.resolve(id))) {
                 continue;
             }
@@ -258,7 +260,7 @@ public final class DoctorCommand implements Callable<Integer> {
                 "runtime.stall_timeout", "runtime.stop_grace", "runtime.server_timeout", "runtime.axcl_library", "monitor.probe", "monitor.axcl_smi",
                 "monitor.modprobe", "monitor.device_node", "monitor.libaxcl", "monitor.probe_timeout", "monitor.reboot_wait", "monitor.reload_wait",
                 "models.dir", "models.host", "models.token", "gateway.port", "broker.url", "worker.mqtt_password", "doctor.chat_model",
-                "doctor.image_model", "doctor.state_dir", "doctor.legacy_command", "doctor.legacy_dir", "doctor.time_scale", "doctor.systemctl")) {
+                "doctor.image_model", "doctor.vision_model", "doctor.state_dir", "doctor.legacy_command", "doctor.legacy_dir", "doctor.time_scale", "doctor.systemctl")) {
             String v = s.string(key, null);
             if (v != null) {
                 out.put(key, v);

@@ -29,6 +29,8 @@ final class EmulatedTarget implements Target {
     static final String CHAT_MODEL = "qwen3-0.6b";
     static final String CHAT_NAME = "Qwen3-0.6B";
     static final String IMAGE_MODEL = "sd15-lcm";
+    static final String VISION_MODEL = "internvl3-1b";
+    static final String VISION_NAME = "InternVL3-1B";
 
     private final Settings settings;
     private final Path home;
@@ -37,6 +39,7 @@ final class EmulatedTarget implements Target {
     private final double paced;
     private final Set<TestFault> faults;
     private final Path chatDir;
+    private final Path visionDir;
     private final Path imageDir;
     private final Path legacyDir;
     private Path library;
@@ -60,6 +63,8 @@ final class EmulatedTarget implements Target {
         card.setLoad(37, 12);
         card.testFaults(faults);
         chatDir = EmulatedModel.writeModelDir(home.resolve("models"), CHAT_MODEL, CHAT_NAME);
+        // A VLM folder as F40 reads it: vlm_type, the encoder's file name, the vision size (VisionProfile's).
+        visionDir = EmulatedModel.writeModelDir(home.resolve("models"), VISION_MODEL, VISION_NAME);
         imageDir = EmulatedSdModel.write(home.resolve("models").resolve(IMAGE_MODEL), true, timeScale);
         EmulatedSdModel.writeClip(imageDir, timeScale);
         ClipTokenizer.writeFiles(imageDir.resolve("tokenizer"), List.of());
@@ -138,16 +143,35 @@ final class EmulatedTarget implements Target {
 
     @Override
     public Settings chatWorker(int port, boolean paced) {
+        return axllmWorker(CHAT_MODEL, chatDir, port, paced ? this.paced : timeScale);
+    }
+
+    @Override
+    public String visionModel() {
+        return VISION_MODEL;
+    }
+
+    @Override
+    public Path visionModelDir() {
+        return visionDir;
+    }
+
+    @Override
+    public Settings visionWorker(int port) {
+        return axllmWorker(VISION_MODEL, visionDir, port, timeScale);
+    }
+
+    private Settings axllmWorker(String id, Path dir, int port, double scale) {
         return settings.with(Map.of(
-                "worker.model", CHAT_MODEL,
-                "worker.id", "doctor-" + CHAT_MODEL,
-                "worker.state_dir", home.resolve("worker-" + CHAT_MODEL).toString(),
+                "worker.model", id,
+                "worker.id", "doctor-" + id,
+                "worker.state_dir", home.resolve("worker-" + id).toString(),
                 "runtime.kind", "axllm-serve",
-                "runtime.model_dir", chatDir.toString(),
-                "runtime.workdir", chatDir.toString(),
+                "runtime.model_dir", dir.toString(),
+                "runtime.workdir", dir.toString(),
                 "runtime.port", String.valueOf(port),
                 "runtime.command", emulator("axllm serve {model_dir} --port {port}"),
-                "runtime.env", env(paced ? this.paced : timeScale)));
+                "runtime.env", env(scale)));
     }
 
     @Override
@@ -226,6 +250,7 @@ final class EmulatedTarget implements Target {
         v.put("axfleet", BuildInfo.current().describe());
         v.put("Java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         v.put("model " + CHAT_MODEL, "EMULATED folder " + chatDir + ", config.json sha256 " + Host.sha256(chatDir.resolve("config.json")));
+        v.put("model " + VISION_MODEL, "EMULATED folder " + visionDir + ", config.json sha256 " + Host.sha256(visionDir.resolve("config.json")));
         v.put("model " + IMAGE_MODEL, "EMULATED folder " + imageDir + ", unet.axmodel sha256 " + Host.sha256(imageDir.resolve("unet.axmodel")));
         return v;
     }

@@ -5,6 +5,7 @@ import dev.axfleet.monitor.MonitorConfig;
 import dev.axfleet.monitor.probe.SmiProbe;
 import dev.axfleet.monitor.probe.Tool;
 import dev.axfleet.worker.WorkerConfig;
+import dev.axfleet.worker.chat.ChatRunner;
 import dev.axfleet.worker.image.Sd15Runtime;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
@@ -165,6 +166,23 @@ final class Lab implements AutoCloseable {
         AxllmServeRuntime r = (AxllmServeRuntime) create(s.with(more));
         closeAfterCheck(r);
         return r;
+    }
+
+    /**
+     * The vision model's {@code axllm serve}, of the check's own, from a worker's settings for it; the shared runtimes are
+     * stopped first, so the card holds this model alone (its remain_cmm is its own). Not started; stopped after the check.
+     */
+    AxllmServeRuntime vision() throws Verdict.Skip {
+        releaseAll();
+        AxllmServeRuntime r = (AxllmServeRuntime) create(target.visionWorker(Host.freePort()));
+        closeAfterCheck(r);
+        return r;
+    }
+
+    /** The runner a chat worker runs its jobs with over {@code runtime}, with the chat worker's settings (as Runners makes it). */
+    ChatRunner chatRunner(AxllmServeRuntime runtime) throws Verdict.Skip {
+        WorkerConfig c = WorkerConfig.from(target.chatWorker(runtime.base().getPort(), chatPaced));
+        return new ChatRunner(runtime, c.defaultMaxTokens(), c.contextOverflow());
     }
 
     /** The legacy runtime (main_api and its tokenizer), of the check's own. Not started; stopped after the check. */

@@ -33,6 +33,15 @@ sealed interface Target extends AutoCloseable permits CardTarget, EmulatedTarget
      */
     Settings chatWorker(int port, boolean paced) throws Verdict.Skip;
 
+    /** The vision model's id ({@code doctor.vision_model}): a VLM folder for {@code axllm serve}. */
+    String visionModel();
+
+    /** The vision model's folder. */
+    Path visionModelDir() throws Verdict.Skip;
+
+    /** The settings a worker of the vision model reads ({@code axllm serve}), listening on {@code port}. */
+    Settings visionWorker(int port) throws Verdict.Skip;
+
     /** The settings a worker of the legacy runtime reads (main_api and its tokenizer). */
     Settings legacyWorker() throws Verdict.Skip;
 
