@@ -173,6 +173,20 @@ public final class WireCodec {
         return bytes(o);
     }
 
+    /** An audio delta: {@code {"v":1,"type":"audio","id","seq","audio":base64}}, with {@code "last":true} on the last. */
+    public static byte[] encodeAudio(AudioChunk c) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("type", "audio");
+        o.addProperty("id", c.id());
+        o.addProperty("seq", c.seq());
+        o.addProperty("audio", java.util.Base64.getEncoder().encodeToString(c.audio()));
+        if (c.last()) {
+            o.addProperty("last", true);
+        }
+        return bytes(o);
+    }
+
     public static byte[] encodeResult(JobResult r) {
         JsonObject o = new JsonObject();
         o.addProperty("v", VERSION);
@@ -208,13 +222,17 @@ public final class WireCodec {
         return bytes(o);
     }
 
-    /** Reads a delta or result published by a worker. */
+    /** Reads a delta (text or audio) or result published by a worker. */
     public static Reply decodeReply(byte[] payload) {
         JsonObject o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
         String type = string(o, "type");
         String id = string(o, "id");
         if ("delta".equals(type)) {
             return new JobDelta(id, o.get("seq").getAsInt(), string(o, "text"), o.has("thinking") && o.get("thinking").getAsBoolean());
+        }
+        if ("audio".equals(type)) {
+            return new AudioChunk(id, o.get("seq").getAsInt(), java.util.Base64.getDecoder().decode(string(o, "audio")),
+                    o.has("last") && o.get("last").getAsBoolean());
         }
         if (!"result".equals(type)) {
             throw new JsonParseException("not a reply: type " + type);
@@ -302,6 +320,11 @@ public final class WireCodec {
         JsonArray tasks = new JsonArray();
         s.tasks().forEach(t -> tasks.add(t.wire()));
         o.add("tasks", tasks);
+        if (!s.voices().isEmpty()) {
+            JsonArray voices = new JsonArray();
+            s.voices().forEach(voices::add);
+            o.add("voices", voices);
+        }
         return bytes(o);
     }
 
@@ -327,7 +350,16 @@ public final class WireCodec {
                 string(o, "held"),
                 pids,
                 o.has("queued") ? o.get("queued").getAsInt() : 0,
-                tasks(o));
+                tasks(o),
+                voices(o));
+    }
+
+    private static List<String> voices(JsonObject o) {
+        List<String> out = new ArrayList<>();
+        if (o.has("voices") && o.get("voices").isJsonArray()) {
+            o.getAsJsonArray("voices").forEach(e -> out.add(e.getAsString()));
+        }
+        return out;
     }
 
     /** The tasks a worker announced; unknown names (a newer worker) are left out. */

@@ -16,6 +16,7 @@ import java.util.List;
  * @param runtimePids   the runtime's processes, so the monitor can tell a worker's runtime from a stray
  * @param queued        jobs the broker handed to this worker that are not answered yet (0 or 1: Receive Maximum 1)
  * @param tasks         the tasks its model takes, so the gateway routes each kind of work to a model that does it
+ * @param voices        a speech model's own voices (what OpenAI's voice names map onto); empty for other kinds
  */
 public record WorkerState(
         String worker,
@@ -33,11 +34,21 @@ public record WorkerState(
         String held,
         List<Long> runtimePids,
         int queued,
-        java.util.Set<Task> tasks) {
+        java.util.Set<Task> tasks,
+        List<String> voices) {
 
     public WorkerState {
+        voices = voices == null ? List.of() : List.copyOf(voices);
         runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
         tasks = tasks == null || tasks.isEmpty() ? java.util.Set.of() : java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(tasks));
+    }
+
+    /** A worker's state with no voices (every kind but speech). */
+    public WorkerState(String worker, String model, Phase phase, String runtime, boolean emulated, int contextTokens, long jobsDone,
+                       long jobsFailed, long strikes, String lastError, Instant since, CardRef card, String held, List<Long> runtimePids,
+                       int queued, java.util.Set<Task> tasks) {
+        this(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since, card, held, runtimePids,
+                queued, tasks, List.of());
     }
 
     /** The kinds of work its model does. */
@@ -61,31 +72,36 @@ public record WorkerState(
 
     public WorkerState withPhase(Phase phase, String lastError, Instant since) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, voices);
     }
 
     public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, voices);
     }
 
     public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, voices);
     }
 
     public WorkerState withHeld(String held) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, voices);
     }
 
     public WorkerState withTasks(java.util.Set<Task> tasks) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, voices);
+    }
+
+    public WorkerState withVoices(List<String> voices) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued, tasks, voices);
     }
 
     public WorkerState withQueued(int queued) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks);
+                card, held, runtimePids, queued, tasks, voices);
     }
 }

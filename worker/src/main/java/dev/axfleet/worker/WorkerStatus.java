@@ -48,7 +48,7 @@ final class WorkerStatus {
     void ready(ModelRuntime runtime) {
         synchronized (this) {
             state = state.withRuntime(runtime.kind(), runtime.emulated(), runtime.contextTokens(), runtime.pids())
-                    .withTasks(runtime.tasks()).withPhase(Phase.READY, state.lastError(), clock.instant());
+                    .withTasks(runtime.tasks()).withVoices(runtime.voices()).withPhase(Phase.READY, state.lastError(), clock.instant());
         }
         publish();
     }
