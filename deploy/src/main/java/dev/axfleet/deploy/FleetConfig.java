@@ -38,9 +38,10 @@ public record FleetConfig(
     public static final Path CARD_DEVICE = Path.of("/dev/axcl_host");
     /**
      * One model of each kind the emulator serves, chosen to fit the card's 7040 MiB together ({@code axfleet plan}):
-     * Qwen3-0.6B 1972 + SD1.5-LCM 2355 (estimated) + Qwen3-Embedding-0.6B 1972 (estimated) MiB, with the 128 MiB kept free.
+     * Qwen3-0.6B 1972 + SD1.5-LCM 2355 (estimated) + Qwen3-Embedding-0.6B 1972 (estimated) + Whisper-Tiny 258 (estimated) +
+     * MeloTTS 58 (estimated) MiB, with the 128 MiB kept free: 6743 of 7040.
      */
-    public static final String DEFAULT_MODELS = "qwen3-0.6b=Qwen3-0.6B,qwen3-embedding-0.6b=Qwen3-Embedding-0.6B";
+    public static final String DEFAULT_MODELS = "qwen3-0.6b=Qwen3-0.6B,qwen3-embedding-0.6b=Qwen3-Embedding-0.6B,whisper-tiny,melotts-en-default";
     public static final String DEFAULT_IMAGE_MODEL = "sd15-lcm";
 
     /**

@@ -78,7 +78,7 @@ class EmbeddingsTest {
     @Test
     void theDefaultSetHasOneModelOfEachKindTheEmulatorServesAndFitsTheCardTogether() {
         FleetConfig defaults = FleetConfig.from(Settings.of(Map.of()));
-        assertEquals(List.of(Kind.CHAT, Kind.EMBEDDING, Kind.IMAGE), defaults.models().stream().map(FleetConfig.Model::kind).toList());
+        assertEquals(List.of(Kind.CHAT, Kind.EMBEDDING, Kind.TRANSCRIPTION, Kind.SPEECH, Kind.IMAGE), defaults.models().stream().map(FleetConfig.Model::kind).toList());
         ModelCatalog catalog = ModelCatalog.builtIn();
         int used = 0;
         for (FleetConfig.Model m : defaults.models()) {

@@ -61,6 +61,20 @@ public final class JobRunner {
         }
     }
 
+    /** Where streamed audio goes (a speech job's); an IOException means the caller has gone. */
+    public interface AudioSink {
+        void audio(byte[] bytes) throws IOException;
+
+        /** Called when nothing arrived for the keep-alive interval. */
+        default void idle() throws IOException {
+        }
+
+        /** Whether the client closed its connection while nothing was written (see {@link Caller}). */
+        default boolean gone() {
+            return false;
+        }
+    }
+
     /** This gateway's image jobs still waiting for their answer (AUTOMATIC1111's /progress and /interrupt). */
     public java.util.List<Submission> imageJobs() {
         return bus.imageJobs();
@@ -272,6 +286,52 @@ public final class JobRunner {
                     sink.delta(text.substring(sent.length()));
                 }
             }
+            return finish(model, result);
+        } catch (IOException e) {
+            log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());
+            s.cancel();
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            s.cancel();
+            return null;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs a job with streaming whose answer is audio (a speech job) and passes its pieces to {@code sink} in order.
+     * Returns the result, or null when the caller went away (the job is then cancelled).
+     */
+    public JobResult streamAudio(String model, TaskParams params, AudioSink sink, RequestLog requestLog) throws ApiException {
+        Submission s = submit(model, params, true, requestLog);
+        int[] expectedSeq = {0};
+        long[] lastSent = {System.nanoTime()};
+        try {
+            JobResult result = await(wait -> {
+                Reply r = s.next(wait);
+                if (r == null) {
+                    if (sink.gone()) {
+                        throw new IOException("the client closed the connection");
+                    }
+                    if (System.nanoTime() - lastSent[0] >= config.keepAlive().toNanos()) {
+                        sink.idle();
+                        lastSent[0] = System.nanoTime();
+                    }
+                    return null;
+                }
+                lastSent[0] = System.nanoTime();
+                if (r instanceof dev.axfleet.broker.AudioChunk c) {
+                    if (c.seq() != expectedSeq[0]) {
+                        log.warn("job={} audio {} arrived where {} was expected", s.id(), c.seq(), expectedSeq[0]);
+                    }
+                    expectedSeq[0] = c.seq() + 1;
+                    sink.audio(c.audio());
+                    return null;
+                }
+                return r instanceof JobResult done ? done : null;
+            }, s::cancel);
             return finish(model, result);
         } catch (IOException e) {
             log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());

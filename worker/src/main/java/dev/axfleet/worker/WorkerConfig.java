@@ -250,7 +250,8 @@ public record WorkerConfig(
                 int sysPort = s.integer("runtime.port", 10001);
                 yield new StackFlowTts(new StackFlowTtsRuntime.Config(command.isBlank() ? List.of()
                         : CommandLine.parse(command, Map.of("port", String.valueOf(sysPort), "model_dir", modelDir)), env,
-                        s.string("runtime.host", "127.0.0.1"), sysPort, workDir, state, stopGrace, loadTimeout,
+                        s.string("runtime.host", "127.0.0.1"), sysPort, s.string("runtime.workdir", null) == null ? null
+                        : Path.of(s.string("runtime.workdir", null)), state, stopGrace, loadTimeout,
                         s.duration("runtime.probe_interval", Duration.ofMillis(250)), mode,
                         s.string("runtime.voice", mode.replaceFirst("^melotts[-_]", "").replaceFirst("-(axcl|ax650)$", "")),
                         s.duration("runtime.call_timeout", Duration.ofSeconds(60)), s.string("runtime.process_name", "llm_melotts")));

@@ -11,7 +11,8 @@ import java.util.List;
  * speech) and above {@value #ABSOLUTE_FLOOR_DBFS} dBFS; a stretch of speech ends after
  * {@value #END_SILENCE_MS} ms of unvoiced frames, keeps {@value #PAD_MS} ms of margin each side (never past the middle of
  * the gap to the next), and one longer than the window is cut at its quietest frame in the window's second half. No
- * model is involved: the runtime's own slicing (SenseVoice) or its 30 s window (Whisper, whose mel is cut to 3000 frames:
+ * model is involved (Silero VAD, which sherpa-onnx's AXCL build pairs with SenseVoice, ends speech after 100 ms of silence by
+ * default; a quarter second keeps a stop consonant's hush inside its word): the runtime's own slicing (SenseVoice) or its 30 s window (Whisper, whose mel is cut to 3000 frames:
  * ax_asr_api cpp/src/asr/whisper.cpp WHISPER_FRAME_NUM) decides nothing about where words are.
  */
 final class Vad {
@@ -19,8 +20,8 @@ final class Vad {
     static final double ABOVE_FLOOR_DB = 12;
     static final double ABSOLUTE_FLOOR_DBFS = -50;
     static final double BELOW_PEAK_DB = 20;
-    static final int END_SILENCE_MS = 450;
-    static final int PAD_MS = 200;
+    static final int END_SILENCE_MS = 250;
+    static final int PAD_MS = 150;
     static final int MIN_SPEECH_MS = 90;
 
     private Vad() {
