@@ -47,8 +47,14 @@ public record TranscribeParams(byte[] audio, String language) implements TaskPar
         return 31 * java.util.Arrays.hashCode(audio) + Objects.hashCode(language);
     }
 
+    /** Names the audio by its digest: identical requests are told apart by what they say, not only by their length. */
     @Override
     public String toString() {
-        return "TranscribeParams[" + audio.length + " bytes, language=" + language + "]";
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(audio);
+            return "TranscribeParams[" + audio.length + " bytes sha256=" + java.util.HexFormat.of().formatHex(d) + ", language=" + language + "]";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
