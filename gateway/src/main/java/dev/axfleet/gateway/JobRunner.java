@@ -1,5 +1,6 @@
 package dev.axfleet.gateway;
 
+import dev.axfleet.broker.AudioChunk;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Kind;
@@ -248,37 +249,27 @@ public final class JobRunner {
         Submission s = submit(model, params, true, requestLog);
         submitted.accept(s);
         StringBuilder sent = new StringBuilder();
-        int[] expectedSeq = {0};
-        long[] lastSent = {System.nanoTime()};
-        try {
-            JobResult result = await(wait -> {
-                Reply r = s.next(wait);
-                if (r == null) {
-                    if (sink.gone()) {
-                        throw new IOException("the client closed the connection");
-                    }
-                    if (System.nanoTime() - lastSent[0] >= config.keepAlive().toNanos()) {
-                        sink.idle();
-                        lastSent[0] = System.nanoTime();
-                    }
-                    return null;
+        return streamed(s, model, new Listener() {
+            @Override
+            public void piece(Reply r) throws IOException {
+                if (r instanceof JobDelta d && d.thinking()) {
+                    sink.thinking(d.text());
+                } else if (r instanceof JobDelta d) {
+                    sent.append(d.text());
+                    sink.delta(d.text());
                 }
-                lastSent[0] = System.nanoTime();
-                if (r instanceof JobDelta d) {
-                    if (d.seq() != expectedSeq[0]) {
-                        log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq[0]);
-                    }
-                    expectedSeq[0] = d.seq() + 1;
-                    if (d.thinking()) {
-                        sink.thinking(d.text());
-                    } else {
-                        sent.append(d.text());
-                        sink.delta(d.text());
-                    }
-                    return null;
-                }
-                return (JobResult) r;
-            }, s::cancel);
+            }
+
+            @Override
+            public void idle() throws IOException {
+                sink.idle();
+            }
+
+            @Override
+            public boolean gone() {
+                return sink.gone();
+            }
+        }, result -> {
             if (result.outcome() == Outcome.DONE) {
                 String text = result.chat().text();
                 if (text.length() > sent.length() && text.startsWith(sent.toString())) {
@@ -286,18 +277,7 @@ public final class JobRunner {
                     sink.delta(text.substring(sent.length()));
                 }
             }
-            return finish(model, result);
-        } catch (IOException e) {
-            log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());
-            s.cancel();
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            s.cancel();
-            return null;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e);
-        }
+        });
     }
 
     /**
@@ -306,32 +286,73 @@ public final class JobRunner {
      */
     public JobResult streamAudio(String model, TaskParams params, AudioSink sink, RequestLog requestLog) throws ApiException {
         Submission s = submit(model, params, true, requestLog);
+        return streamed(s, model, new Listener() {
+            @Override
+            public void piece(Reply r) throws IOException {
+                if (r instanceof AudioChunk c) {
+                    sink.audio(c.audio());
+                }
+            }
+
+            @Override
+            public void idle() throws IOException {
+                sink.idle();
+            }
+
+            @Override
+            public boolean gone() {
+                return sink.gone();
+            }
+        }, result -> { });
+    }
+
+    /** Where a streamed job's pieces go (text deltas or audio), whether its caller left, and a keep-alive when it is quiet. */
+    private interface Listener {
+        void piece(Reply piece) throws IOException;
+
+        void idle() throws IOException;
+
+        boolean gone();
+    }
+
+    /** What is done with a streamed job's result before it is returned. */
+    private interface Last {
+        void accept(JobResult result) throws IOException;
+    }
+
+    /**
+     * The one loop of every streamed job: its pieces to {@code listener} in order (a gap in their numbers logged), a
+     * keep-alive when nothing came for {@code gateway.keep_alive}, the job cancelled when the caller went away (then null).
+     */
+    private JobResult streamed(Submission s, String model, Listener listener, Last last) throws ApiException {
         int[] expectedSeq = {0};
         long[] lastSent = {System.nanoTime()};
         try {
             JobResult result = await(wait -> {
                 Reply r = s.next(wait);
                 if (r == null) {
-                    if (sink.gone()) {
+                    if (listener.gone()) {
                         throw new IOException("the client closed the connection");
                     }
                     if (System.nanoTime() - lastSent[0] >= config.keepAlive().toNanos()) {
-                        sink.idle();
+                        listener.idle();
                         lastSent[0] = System.nanoTime();
                     }
                     return null;
                 }
                 lastSent[0] = System.nanoTime();
-                if (r instanceof dev.axfleet.broker.AudioChunk c) {
-                    if (c.seq() != expectedSeq[0]) {
-                        log.warn("job={} audio {} arrived where {} was expected", s.id(), c.seq(), expectedSeq[0]);
-                    }
-                    expectedSeq[0] = c.seq() + 1;
-                    sink.audio(c.audio());
-                    return null;
+                if (r instanceof JobResult done) {
+                    return done;
                 }
-                return r instanceof JobResult done ? done : null;
+                int seq = r instanceof JobDelta d ? d.seq() : ((AudioChunk) r).seq();
+                if (seq != expectedSeq[0]) {
+                    log.warn("job={} piece {} arrived where {} was expected", s.id(), seq, expectedSeq[0]);
+                }
+                expectedSeq[0] = seq + 1;
+                listener.piece(r);
+                return null;
             }, s::cancel);
+            last.accept(result);
             return finish(model, result);
         } catch (IOException e) {
             log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());
