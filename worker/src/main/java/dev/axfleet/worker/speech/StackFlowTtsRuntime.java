@@ -251,7 +251,10 @@ public final class StackFlowTtsRuntime implements SpeechRuntime {
         return out.toString();
     }
 
-    /** The next message answering {@code requestId}; others (a cancelled job's late phrases) are dropped. */
+    /**
+     * The next message answering {@code requestId}; others (a cancelled job's late phrases, which the unit finishes before it
+     * reads the next text) are dropped, and each one shows the unit is alive, so the wait starts again.
+     */
     private JsonObject next(String requestId, Duration timeout) throws EngineException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -286,6 +289,7 @@ public final class StackFlowTtsRuntime implements SpeechRuntime {
             if (requestId.equals(string(m, "request_id"))) {
                 return m;
             }
+            deadline = System.nanoTime() + timeout.toNanos();
         }
     }
 
