@@ -73,6 +73,22 @@ class SpeechWorkerTest extends WorkerHarness {
     }
 
     @Test
+    void aJobCancelledMidSpeechEndsAndTheNextIsAnsweredWholeDespiteTheUnitFinishingTheFirst() throws Exception {
+        String reply = dev.axfleet.broker.Topics.reply("device", "c1");
+        java.util.concurrent.BlockingQueue<Mqtt5Publish> inbox = device.subscribe(reply);
+        device.publish(dev.axfleet.broker.Topics.jobs(MODEL), "{\"id\":\"c1\",\"task\":\"speak\",\"reply_to\":\"" + reply
+                + "\",\"stream\":true,\"params\":{\"input\":\"" + "One more phrase, and another. ".repeat(60) + "\",\"response_format\":\"pcm\"}}");
+        Mqtt5Publish first = inbox.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertNotNull(first, "the first phrase streams");
+        device.publish(dev.axfleet.broker.Topics.cancel(MODEL), new String(dev.axfleet.broker.WireCodec.encodeCancel("c1")));
+        TestMqttClient.Answer cancelled = TestMqttClient.await(inbox, WAIT);
+        assertEquals(Outcome.CANCELLED, cancelled.result().outcome());
+        JobResult next = ask("c2", "speak", "{\"input\":\"Still here.\"}", false).result();
+        assertEquals(Outcome.DONE, next.outcome(), String.valueOf(next.error()));
+        assertTrue(next.output(Speech.class).durationMs() > 0);
+    }
+
+    @Test
     void unknownVoicesAreRefusedListingTheModelsAndOpenAisNames() throws Exception {
         JobResult r = ask("v1", "speak", "{\"input\":\"Hi.\",\"voice\":\"darth\"}", false).result();
         assertEquals("params.voice", r.error().field());
