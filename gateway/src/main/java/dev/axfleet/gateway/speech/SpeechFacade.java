@@ -299,7 +299,11 @@ public final class SpeechFacade {
         };
     }
 
-    private static String refused(Request req, Response res, ApiException e) {
+    private static String refused(Request req, Response res, ApiException refusal) {
+        // A worker names a job's field (params.language); the request's field is the same without the prefix.
+        ApiException e = refusal.param() != null && refusal.param().startsWith("params.")
+                ? new ApiException(refusal.status(), refusal.getMessage(), refusal.param().substring("params.".length()), refusal.code(),
+                refusal.headers()) : refusal;
         log.info("{} {} refused: {} {}", req.requestMethod(), req.pathInfo(), e.status(), e.getMessage());
         return OpenAiFacade.error(res, e);
     }
