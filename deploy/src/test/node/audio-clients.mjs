@@ -25,6 +25,7 @@ const fromMp3 = await openai.audio.transcriptions.create({ file: fs.createReadSt
 const fromWebm = await openai.audio.transcriptions.create({ file: fs.createReadStream(webm), model: asrModel });
 const translation = await refused(() => openai.audio.translations.create({ file: fs.createReadStream(wav), model: asrModel }));
 const prompt = await refused(() => openai.audio.transcriptions.create({ file: fs.createReadStream(wav), model: asrModel, prompt: 'coyotes' }));
+const language = await refused(() => openai.audio.transcriptions.create({ file: fs.createReadStream(wav), model: asrModel, language: 'xx' }));
 const words = await refused(() => openai.audio.transcriptions.create({
   file: fs.createReadStream(wav), model: asrModel, response_format: 'verbose_json', timestamp_granularities: ['word'] }));
 
@@ -58,7 +59,7 @@ const tooLong = await refused(() => openai.audio.speech.create({ model: ttsModel
 const voices = await openai.get('/audio/voices');
 
 console.log(JSON.stringify({
-  transcripts, fromMp3: fromMp3.text, fromWebm: fromWebm.text, translation, prompt, words,
+  transcripts, fromMp3: fromMp3.text, fromWebm: fromWebm.text, translation, prompt, words, language,
   speech, byDefault: byDefault.length,
   stream: { chunks: arrivals.length, first: arrivals[0], last: arrivals[arrivals.length - 1], bytes: streamedBytes },
   sse: { deltas: events.filter((e) => e.type === 'speech.audio.delta').length,

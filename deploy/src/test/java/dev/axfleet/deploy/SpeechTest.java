@@ -149,6 +149,10 @@ class SpeechTest {
             assertTrue(o.getAsJsonObject(refusal).get("message").getAsString().contains("not served"), refusal + " says why: " + o.get(refusal));
         }
         assertEquals("prompt", o.getAsJsonObject("prompt").get("param").getAsString());
+        JsonObject language = o.getAsJsonObject("language");
+        assertEquals(400, language.get("status").getAsInt(), "a language the model lacks, refused by the runtime: " + language);
+        assertEquals("language", language.get("param").getAsString());
+        assertTrue(language.get("message").getAsString().contains("Unsupported language \"xx\""), language.toString());
 
         JsonObject speech = o.getAsJsonObject("speech");
         byte[] wavOut = Files.readAllBytes(out.resolve("speech.wav"));

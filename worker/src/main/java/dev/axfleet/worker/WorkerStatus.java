@@ -123,14 +123,19 @@ final class WorkerStatus {
         publish();
     }
 
-    /** Publishes the current state, retained; completes when the broker has it. */
+    /**
+     * Publishes the current state, retained; completes when the broker has it. The state is read and handed to the client
+     * under one lock (the client only queues it): otherwise the once-a-second flush could read LOADING, be overtaken by the
+     * job loop's READY, and send its stale LOADING last — the retained state a worker that is ready would then never correct.
+     */
     CompletableFuture<?> publish() {
-        byte[] payload;
+        CompletableFuture<?> sent;
         synchronized (this) {
-            payload = WireCodec.encodeWorkerState(state);
+            byte[] payload = WireCodec.encodeWorkerState(state);
             dirty = false;
+            sent = client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send();
         }
-        return client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send()
+        return sent
                 .whenComplete((r, e) -> {
                     if (e != null) {
                         log.debug("worker state not published: {}", e.toString());
