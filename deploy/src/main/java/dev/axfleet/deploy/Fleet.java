@@ -278,13 +278,17 @@ public final class Fleet implements AutoCloseable {
             case EMBEDDING -> settings.put("runtime.kind", "axllm-serve-embeddings");
             case TRANSCRIPTION -> {
                 // asr_server is ours to start, on a port of its own; its models folder holds whisper/SIZE/ or sensevoice/.
+                // The runtime.* settings in the file are the chat model's: these workers get their own.
                 settings.put("runtime.kind", "asr-server");
                 settings.put("runtime.port", String.valueOf(freePort()));
+                settings.put("runtime.command", "asr_server --port {port} --model_path {model_dir} --api_key {api_key}");
+                settings.put("runtime.model_dir", config.settings().string("models.dir", "/var/lib/axfleet/models") + "/" + m.id());
             }
             case SPEECH -> {
-                // StackFlow's llm-sys (systemd, M5Stack's packages) on its port 10001; the worker sets the unit up.
+                // StackFlow's llm-sys (systemd, M5Stack's packages) on its port 10001; the worker sets the unit up, starts nothing.
                 settings.put("runtime.kind", "stackflow-melotts");
                 settings.put("runtime.port", config.settings().string("fleet.stackflow_port", "10001"));
+                settings.put("runtime.command", "");
             }
             default -> {
             }
