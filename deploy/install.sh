@@ -160,7 +160,8 @@ fi
 # ---- 2. packages ----
 say "== packages"
 # default-jre-headless: the distribution's own Java (17 on Bookworm, 21 after it), not one release's package name.
-sys apt-get install -y mosquitto mosquitto-clients default-jre-headless
+# ffmpeg: the gateway decodes uploads other than WAV and encodes speech as mp3 (OpenAI's default), opus, aac and flac.
+sys apt-get install -y mosquitto mosquitto-clients default-jre-headless ffmpeg
 java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1; }
 if command -v java >/dev/null; then
   major="$(java_major)"

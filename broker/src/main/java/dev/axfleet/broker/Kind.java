@@ -4,6 +4,8 @@ import dev.axfleet.broker.chat.ChatCodec;
 import dev.axfleet.broker.embed.EmbedCodec;
 import dev.axfleet.broker.image.ImageCodec;
 import dev.axfleet.broker.interrogate.InterrogateCodec;
+import dev.axfleet.broker.speech.SpeechCodec;
+import dev.axfleet.broker.transcribe.TranscribeCodec;
 
 /**
  * A kind of work: what a model does, with its own params, output, codec and size limits (its package under
@@ -14,7 +16,9 @@ public enum Kind implements WireName {
     CHAT(ChatCodec.INSTANCE),
     IMAGE(ImageCodec.INSTANCE),
     INTERROGATION(InterrogateCodec.INSTANCE),
-    EMBEDDING(EmbedCodec.INSTANCE);
+    EMBEDDING(EmbedCodec.INSTANCE),
+    TRANSCRIPTION(TranscribeCodec.INSTANCE),
+    SPEECH(SpeechCodec.INSTANCE);
 
     private final KindCodec<?, ?> codec;
 

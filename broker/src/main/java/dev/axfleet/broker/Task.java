@@ -9,7 +9,9 @@ public enum Task implements WireName {
     TXT2IMG(Kind.IMAGE),
     IMG2IMG(Kind.IMAGE),
     INTERROGATE(Kind.INTERROGATION),
-    EMBED(Kind.EMBEDDING);
+    EMBED(Kind.EMBEDDING),
+    TRANSCRIBE(Kind.TRANSCRIPTION),
+    SPEAK(Kind.SPEECH);
 
     private final Kind kind;
 

@@ -184,6 +184,20 @@ public final class WireCodec {
         return bytes(o);
     }
 
+    /** An audio delta: {@code {"v":1,"type":"audio","id","seq","audio":base64}}, with {@code "last":true} on the last. */
+    public static byte[] encodeAudio(AudioChunk c) {
+        JsonObject o = new JsonObject();
+        o.addProperty("v", VERSION);
+        o.addProperty("type", "audio");
+        o.addProperty("id", c.id());
+        o.addProperty("seq", c.seq());
+        o.addProperty("audio", java.util.Base64.getEncoder().encodeToString(c.audio()));
+        if (c.last()) {
+            o.addProperty("last", true);
+        }
+        return bytes(o);
+    }
+
     public static byte[] encodeResult(JobResult r) {
         JsonObject o = new JsonObject();
         o.addProperty("v", VERSION);
@@ -222,13 +236,17 @@ public final class WireCodec {
         return bytes(o);
     }
 
-    /** Reads a delta or result published by a worker. */
+    /** Reads a delta (text or audio) or result published by a worker. */
     public static Reply decodeReply(byte[] payload) {
         JsonObject o = JsonFields.parseObject(new String(payload, StandardCharsets.UTF_8));
         String type = string(o, "type");
         String id = string(o, "id");
         if ("delta".equals(type)) {
             return new JobDelta(id, o.get("seq").getAsInt(), string(o, "text"), o.has("thinking") && o.get("thinking").getAsBoolean());
+        }
+        if ("audio".equals(type)) {
+            return new AudioChunk(id, o.get("seq").getAsInt(), java.util.Base64.getDecoder().decode(string(o, "audio")),
+                    o.has("last") && o.get("last").getAsBoolean());
         }
         if (!"result".equals(type)) {
             throw new JsonParseException("not a reply: type " + type);
@@ -322,6 +340,11 @@ public final class WireCodec {
         if (s.residence() != null) {
             dev.axfleet.broker.residency.ResidencyCodec.writeResidence(s.residence(), o);
         }
+        if (!s.voices().isEmpty()) {
+            JsonArray voices = new JsonArray();
+            s.voices().forEach(voices::add);
+            o.add("voices", voices);
+        }
         return bytes(o);
     }
 
@@ -349,7 +372,16 @@ public final class WireCodec {
                 o.has("queued") ? o.get("queued").getAsInt() : 0,
                 names(o, "tasks", Task.class),
                 names(o, "capabilities", Capability.class),
+                voices(o),
                 dev.axfleet.broker.residency.ResidencyCodec.readResidence(o));
+    }
+
+    private static List<String> voices(JsonObject o) {
+        List<String> out = new ArrayList<>();
+        if (o.has("voices") && o.get("voices").isJsonArray()) {
+            o.getAsJsonArray("voices").forEach(e -> out.add(e.getAsString()));
+        }
+        return out;
     }
 
     /** The tasks or capabilities a worker announced; unknown names (a newer worker) are left out. */

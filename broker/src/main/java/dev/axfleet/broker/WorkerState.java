@@ -18,6 +18,7 @@ import java.util.List;
  * @param tasks         the tasks its model takes, so the gateway routes each kind of work to a model that does it
  * @param capabilities  what its model takes beyond plain text (images, tools)
  * @param residence     its model's footprint, pin and keep-alive on the card, or null when the worker says none
+ * @param voices        a speech model's own voices (what OpenAI's voice names map onto); empty for other kinds
  */
 public record WorkerState(
         String worker,
@@ -37,17 +38,19 @@ public record WorkerState(
         int queued,
         java.util.Set<Task> tasks,
         java.util.Set<Capability> capabilities,
+        List<String> voices,
         dev.axfleet.broker.residency.Residence residence) {
 
-    /** A state that says nothing about capabilities or residency (as workers before them wrote theirs). */
+    /** A state that says nothing about capabilities, voices or residency (as workers before them wrote theirs). */
     public WorkerState(String worker, String model, Phase phase, String runtime, boolean emulated, int contextTokens, long jobsDone,
                        long jobsFailed, long strikes, String lastError, Instant since, CardRef card, String held, List<Long> runtimePids,
                        int queued, java.util.Set<Task> tasks) {
         this(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since, card, held, runtimePids,
-                queued, tasks, null, null);
+                queued, tasks, null, null, null);
     }
 
     public WorkerState {
+        voices = voices == null ? List.of() : List.copyOf(voices);
         runtimePids = runtimePids == null ? List.of() : List.copyOf(runtimePids);
         tasks = tasks == null || tasks.isEmpty() ? java.util.Set.of() : java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(tasks));
         capabilities = capabilities == null || capabilities.isEmpty() ? java.util.Set.of()
@@ -83,41 +86,46 @@ public record WorkerState(
     }
 
     public static WorkerState offline(String worker, String model, CardRef card) {
-        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null, null, null);
+        return new WorkerState(worker, model, Phase.OFFLINE, null, false, 0, 0, 0, 0, null, null, card, null, List.of(), 0, null, null, null, null);
     }
 
     public WorkerState withPhase(Phase phase, String lastError, Instant since) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 
     public WorkerState withRuntime(String runtime, boolean emulated, int contextTokens, List<Long> runtimePids) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 
     public WorkerState withCounts(long jobsDone, long jobsFailed, long strikes, String lastError) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 
     public WorkerState withHeld(String held) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 
     public WorkerState withTasks(java.util.Set<Task> tasks) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 
     public WorkerState withResidence(dev.axfleet.broker.residency.Residence residence) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
+    }
+
+    public WorkerState withVoices(List<String> voices) {
+        return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 
     public WorkerState withQueued(int queued) {
         return new WorkerState(worker, model, phase, runtime, emulated, contextTokens, jobsDone, jobsFailed, strikes, lastError, since,
-                card, held, runtimePids, queued, tasks, capabilities, residence);
+                card, held, runtimePids, queued, tasks, capabilities, voices, residence);
     }
 }

@@ -189,7 +189,7 @@ class WireCodecTest {
     void workerStateSurvivesEncodeAndDecode() {
         WorkerState s = new WorkerState("w", "m", WorkerState.Phase.READY, "axllm-serve", true, 2047, 5, 1, 2, "boom",
                 Instant.ofEpochMilli(77), new CardRef("pi-1", 0), "card 0 is hot (82 °C)", java.util.List.of(41L, 42L), 1,
-                java.util.Set.of(Task.TXT2IMG, Task.IMG2IMG), java.util.Set.of(Capability.VISION), null);
+                java.util.Set.of(Task.TXT2IMG, Task.IMG2IMG), java.util.Set.of(Capability.VISION), java.util.List.of("alloy"), null);
         assertEquals(s, WireCodec.decodeWorkerState(WireCodec.encodeWorkerState(s)));
         WorkerState offline = WorkerState.offline("w", "m", null);
         assertEquals(offline, WireCodec.decodeWorkerState(WireCodec.encodeWorkerState(offline)));

@@ -106,6 +106,8 @@ public final class Fleet implements AutoCloseable {
                 case EMBEDDING -> Optional.of(config.emulate() ? emulatedWorker(config, brokerUrl, m, "axllm-serve-embeddings", card)
                         : cardWorker(config, brokerUrl, m));
                 case IMAGE -> imageWorker(config, brokerUrl, m.id(), card);
+                case TRANSCRIPTION -> Optional.of(config.emulate() ? emulatedAsrWorker(config, brokerUrl, m, card) : cardWorker(config, brokerUrl, m));
+                case SPEECH -> Optional.of(config.emulate() ? emulatedTtsWorker(config, brokerUrl, m, card) : cardWorker(config, brokerUrl, m));
                 case INTERROGATION -> {
                     log.warn("{}: interrogation runs on an image model's worker (its CLIP models); list the image model instead", m.id());
                     yield Optional.empty();
@@ -183,6 +185,46 @@ public final class Fleet implements AutoCloseable {
                                 : " AXFLEET_EMULATOR_FAULT=" + config.settings().string("emulator.fault", "")))));
     }
 
+    /** A transcription worker on the emulated asr_server (ax_asr_api), its models folder as download_models.sh leaves one. */
+    private static WorkerConfig emulatedAsrWorker(FleetConfig config, String brokerUrl, FleetConfig.Model m, EmulatedCard card) {
+        Path models = EmulatedModel.writeAsrModels(config.home().resolve("emulated-models").resolve(m.id()));
+        int port = freePort();
+        return WorkerConfig.from(config.settings().with(emulatedRuntime(config, brokerUrl, m, card, Map.of(
+                "runtime.kind", "asr-server",
+                "runtime.model_dir", models.toString(),
+                "runtime.port", String.valueOf(port),
+                "runtime.command", quoted(EmulatedModel.asrServer(models, port))))));
+    }
+
+    /** A speech worker on the emulated StackFlow llm_sys with its melotts unit and the model's mode installed. */
+    private static WorkerConfig emulatedTtsWorker(FleetConfig config, String brokerUrl, FleetConfig.Model m, EmulatedCard card) {
+        String mode = m.id() + "-axcl";
+        Path modes = EmulatedModel.writeMelottsMode(config.home().resolve("emulated-models").resolve("stackflow"), mode);
+        int port = freePort();
+        return WorkerConfig.from(config.settings().with(emulatedRuntime(config, brokerUrl, m, card, Map.of(
+                "runtime.kind", "stackflow-melotts",
+                "runtime.mode", mode,
+                "runtime.port", String.valueOf(port),
+                "runtime.command", quoted(EmulatedModel.llmSys(modes, port))))));
+    }
+
+    /** The settings every emulated worker shares, with the runtime's own. */
+    private static Map<String, String> emulatedRuntime(FleetConfig config, String brokerUrl, FleetConfig.Model m, EmulatedCard card,
+                                                       Map<String, String> runtime) {
+        Map<String, String> s = new HashMap<>(runtime);
+        s.put("worker.model", m.id());
+        s.put("worker.id", "local-" + m.id());
+        s.put("worker.state_dir", config.home().resolve("worker-" + m.id()).toString());
+        s.put("broker.url", brokerUrl);
+        s.put("runtime.cmm_mib", String.valueOf(dev.axfleet.deploy.models.ModelCatalog.builtIn().find(m.id()).map(e -> e.cmmMib()).orElse(0)));
+        s.put("runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'");
+        return s;
+    }
+
+    private static String quoted(List<String> command) {
+        return command.stream().map(a -> "'" + a + "'").collect(Collectors.joining(" "));
+    }
+
     /**
      * The image worker: SD1.5-LCM in-process through libaxcl_rt.so. Emulated, the emulated card's library (built with
      * cc) and an emulated model folder; on the card, the model folder from the settings. Skipped, with the reason,
@@ -240,8 +282,24 @@ public final class Fleet implements AutoCloseable {
                 "worker.model", m.id(),
                 "worker.state_dir", config.settings().string("worker.state_dir", config.home().resolve("worker-" + m.id()).toString()),
                 "broker.url", brokerUrl));
-        if (m.kind() == Kind.EMBEDDING) {
-            settings.put("runtime.kind", "axllm-serve-embeddings");
+        switch (m.kind()) {
+            case EMBEDDING -> settings.put("runtime.kind", "axllm-serve-embeddings");
+            case TRANSCRIPTION -> {
+                // asr_server is ours to start, on a port of its own; its models folder holds whisper/SIZE/ or sensevoice/.
+                // The runtime.* settings in the file are the chat model's: these workers get their own.
+                settings.put("runtime.kind", "asr-server");
+                settings.put("runtime.port", String.valueOf(freePort()));
+                settings.put("runtime.command", "asr_server --port {port} --model_path {model_dir} --api_key {api_key}");
+                settings.put("runtime.model_dir", config.settings().string("models.dir", "/var/lib/axfleet/models") + "/" + m.id());
+            }
+            case SPEECH -> {
+                // StackFlow's llm-sys (systemd, M5Stack's packages) on its port 10001; the worker sets the unit up, starts nothing.
+                settings.put("runtime.kind", "stackflow-melotts");
+                settings.put("runtime.port", config.settings().string("fleet.stackflow_port", "10001"));
+                settings.put("runtime.command", "");
+            }
+            default -> {
+            }
         }
         return WorkerConfig.from(ModelCatalog.builtIn().withFootprint(config.settings().with(settings), m.id()));
     }
@@ -253,6 +311,12 @@ public final class Fleet implements AutoCloseable {
         log.info("  OpenAI API:    {}/v1  (chat: {})", http, ids(config, Kind.CHAT));
         if (!config.models(Kind.EMBEDDING).isEmpty()) {
             log.info("  embeddings:    {}/v1/embeddings, {}/api/embed  (models: {})", http, http, ids(config, Kind.EMBEDDING));
+        }
+        if (!config.models(Kind.TRANSCRIPTION).isEmpty()) {
+            log.info("  transcribe:    {}/v1/audio/transcriptions  (models: {})", http, ids(config, Kind.TRANSCRIPTION));
+        }
+        if (!config.models(Kind.SPEECH).isEmpty()) {
+            log.info("  speech:        {}/v1/audio/speech, voices at {}/v1/audio/voices  (models: {})", http, http, ids(config, Kind.SPEECH));
         }
         if (!config.models(Kind.IMAGE).isEmpty()) {
             log.info("  images:        {}/sdapi/v1/txt2img (AUTOMATIC1111), {}/generate, {}/v1/images/generations  (model: {})", http, http,

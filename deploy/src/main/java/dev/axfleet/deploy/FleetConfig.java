@@ -37,12 +37,14 @@ public record FleetConfig(
     /** The device node the AXCL driver creates (axclhost package, axcl_host.rules; ../shared/axera.md §2.1). */
     public static final Path CARD_DEVICE = Path.of("/dev/axcl_host");
     /**
-     * A chat model, a vision model and (with {@link #DEFAULT_IMAGE_MODEL}) the image model, chosen to fit the card's 7040
-     * MiB together ({@code axfleet plan}): Qwen3-0.6B 1972 + InternVL3-1B 1276 + SD1.5-LCM 2355 (estimated) MiB, with the
-     * 128 MiB kept free and room for speech. The embedding model (1972 MiB more) is one setting away:
-     * {@code fleet.models=qwen3-0.6b=Qwen3-0.6B,qwen3-embedding-0.6b=Qwen3-Embedding-0.6B} (docs/decisions.md).
+     * A chat, a vision, a transcription and a speech model and (with {@link #DEFAULT_IMAGE_MODEL}) the image model, chosen
+     * to fit the card's 7040 MiB together ({@code axfleet plan}): Qwen3-0.6B 1972 + InternVL3-1B 1276 + Whisper-Tiny 258
+     * (estimated) + MeloTTS 58 (estimated) + SD1.5-LCM 2355 (estimated) MiB = 5919, with the 128 MiB kept free. The
+     * embedding model (1972 MiB more) does not fit beside them all; it is one setting away
+     * ({@code fleet.models=...,qwen3-embedding-0.6b=Qwen3-Embedding-0.6B}: with residency it loads when asked, the least
+     * recently used idle model making room; docs/decisions.md).
      */
-    public static final String DEFAULT_MODELS = "qwen3-0.6b=Qwen3-0.6B,internvl3-1b=InternVL3-1B";
+    public static final String DEFAULT_MODELS = "qwen3-0.6b=Qwen3-0.6B,internvl3-1b=InternVL3-1B,whisper-tiny,melotts-en-default";
     public static final String DEFAULT_IMAGE_MODEL = "sd15-lcm";
 
     /**

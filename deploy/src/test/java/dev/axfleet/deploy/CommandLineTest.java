@@ -195,7 +195,7 @@ class CommandLineTest {
         assertEquals(List.of(
                 conf + ":3: unknown setting gateway.prot (did you mean gateway.port?)",
                 conf + ":4: gateway.request_timeout must be a duration like 300ms, 30s, 5m, 2h or 1d, not '5 minutes'",
-                conf + ":5: runtime.kind must be axllm-serve, main-api, sd15-lcm, axllm-serve-images or axllm-serve-embeddings, not axllm",
+                conf + ":5: runtime.kind must be axllm-serve, main-api, sd15-lcm, axllm-serve-images, axllm-serve-embeddings, asr-server or stackflow-melotts, not axllm",
                 conf + ":6: monitor.hot_c must be a whole number, not 'hot'",
                 conf + ":8: gateway.port is set again (line 7's value is ignored)",
                 conf + ":9: fleet.emulate must be true or false, not 'perhaps'",

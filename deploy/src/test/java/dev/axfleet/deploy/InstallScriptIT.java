@@ -58,7 +58,7 @@ class InstallScriptIT {
     void aDryRunPrintsEveryActionAndChangesNothing(@TempDir Path prefix) throws Exception {
         Run r = install(prefix, "--dry-run");
         assertEquals(0, r.exit(), r.output());
-        for (String action : List.of("apt-get install -y mosquitto mosquitto-clients default-jre-headless",
+        for (String action : List.of("apt-get install -y mosquitto mosquitto-clients default-jre-headless ffmpeg",
                 "useradd --system", "/opt/axfleet/axfleet.jar", "/etc/systemd/system/axfleet-worker@.service",
                 "/etc/mosquitto/conf.d/axfleet.conf", "systemctl enable --now axfleet-gateway.service",
                 "systemctl enable --now axfleet-monitor.service",

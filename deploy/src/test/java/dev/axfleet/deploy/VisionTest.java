@@ -74,9 +74,9 @@ class VisionTest {
     }
 
     @Test
-    void theDefaultSetHasAChatAVisionAndAnImageModelAndFitsTheCardTogether() {
+    void theDefaultSetHasChatVisionTranscriptionSpeechAndImagesAndFitsTheCardTogether() {
         FleetConfig defaults = FleetConfig.from(Settings.of(Map.of()));
-        assertEquals(java.util.List.of(TEXT, VLM, "sd15-lcm"), defaults.models().stream().map(FleetConfig.Model::id).toList());
+        assertEquals(java.util.List.of(TEXT, VLM, "whisper-tiny", "melotts-en-default", "sd15-lcm"), defaults.models().stream().map(FleetConfig.Model::id).toList());
         ModelCatalog catalog = ModelCatalog.builtIn();
         int used = defaults.models().stream().mapToInt(m -> catalog.find(m.id()).orElseThrow().cmmMib()).sum();
         assertTrue(used + 128 <= ModelCatalog.CARD_CMM_MIB, "the default set takes " + used + " MiB of the card's " + ModelCatalog.CARD_CMM_MIB);

@@ -93,6 +93,35 @@ public final class EmulatedModel {
         return command("axllm", "serve", modelDir.toString(), "--port", String.valueOf(port));
     }
 
+    /** A models folder for {@code asr_server} as ax_asr_api's download_models.sh leaves it (what AX_ASR_Init opens first). */
+    public static Path writeAsrModels(Path dir) {
+        try {
+            return AsrServer.writeModels(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code asr_server --port N --model_path DIR --api_key {api_key}}, as the emulator (the worker fills in the key). */
+    public static List<String> asrServer(Path modelDir, int port) {
+        return command("asr_server", "--port", String.valueOf(port), "--model_path", modelDir.toString(), "--api_key", "{api_key}");
+    }
+
+    /** StackFlow's installed mode file for {@code mode} (e.g. melotts-en-default-axcl) in {@code modelsDir}. */
+    public static Path writeMelottsMode(Path modelsDir, String mode) {
+        try {
+            StackFlowSys.writeMode(modelsDir, mode, StackFlowSys.language(mode));
+            return modelsDir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** StackFlow's llm_sys with its melotts unit, as the emulator, on {@code port}. */
+    public static List<String> llmSys(Path modelsDir, int port) {
+        return command("llm_sys", "--port", String.valueOf(port), "--models-dir", modelsDir.toString());
+    }
+
     /** The legacy runtime's command line, as in the model's run_qwen3_1.7b_int8_ctx_axcl_aarch64 script. */
     public static List<String> mainApi(String modelName, int tokenizerPort) {
         ModelProfile p = ModelProfile.forName(modelName);

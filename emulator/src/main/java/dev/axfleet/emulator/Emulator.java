@@ -10,6 +10,9 @@ import java.util.List;
  * Emulator axllm version                                 (says it is the emulator)
  * Emulator main_api --system_prompt ... --url_tokenizer_model http://127.0.0.1:12345 ... --devices 0
  * Emulator tokenizer [--host H] [--port P]
+ * Emulator asr_server --port N --model_path DIR [--api_key K] [--payload_limit_mb 25]
+ * Emulator llm_sys --port N --models-dir DIR       (StackFlow llm_sys with its llm_melotts unit; the real one reads both
+ *                                                  from its config: config_tcp_server, config_lsmod_dir)
  * Emulator axcl-smi --card-dir DIR [info --cmm|--temp] [reboot] [-d N]
  * Emulator modprobe --card-dir DIR [-r] module...
  * Emulator card DIR        creates an emulated card in DIR and prints its tools' paths
@@ -30,6 +33,8 @@ public final class Emulator {
             case "axllm" -> AxllmServe.main(rest);
             case "main_api" -> MainApi.main(rest);
             case "tokenizer" -> TokenizerServer.main(rest);
+            case "asr_server" -> AsrServer.main(rest);
+            case "llm_sys" -> StackFlowSys.main(rest);
             case "axcl-smi" -> System.exit(dev.axfleet.emulator.card.SmiTool.run(rest, System.in, System.out));
             case "modprobe" -> System.exit(dev.axfleet.emulator.card.ModprobeTool.run(rest, System.out));
             case "card" -> {
@@ -39,7 +44,7 @@ public final class Emulator {
                 System.out.println("device_node=" + card.deviceNode());
             }
             default -> {
-                System.err.println("usage: Emulator axllm|main_api|tokenizer|axcl-smi|modprobe|card <the runtime's own arguments>");
+                System.err.println("usage: Emulator axllm|main_api|tokenizer|asr_server|llm_sys|axcl-smi|modprobe|card <the runtime's own arguments>");
                 System.exit(2);
             }
         }

@@ -10,13 +10,29 @@ import java.util.regex.Pattern;
 /** Reads a {@code multipart/form-data} body into its parts by name (what {@code curl -F} sends). */
 final class Multipart {
     private static final Pattern BOUNDARY = Pattern.compile("boundary=\"?([^\";]+)\"?");
-    private static final Pattern NAME = Pattern.compile("name=\"([^\"]*)\"");
+    private static final Pattern NAME = Pattern.compile("(?<![A-Za-z])name=\"([^\"]*)\"");
+    private static final Pattern FILENAME = Pattern.compile("filename=\"([^\"]*)\"");
 
     private Multipart() {
     }
 
     /** The parts of {@code body}, or null when {@code contentType} is not multipart with a boundary. */
     static Map<String, byte[]> parse(String contentType, byte[] body) {
+        return read(contentType, body, false);
+    }
+
+    /** The file names of the parts that carry one, by part name (empty when none, null when not multipart). */
+    static Map<String, String> fileNames(String contentType, byte[] body) {
+        Map<String, byte[]> names = read(contentType, body, true);
+        if (names == null) {
+            return Map.of();
+        }
+        Map<String, String> out = new HashMap<>();
+        names.forEach((k, v) -> out.put(k, new String(v, StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    private static Map<String, byte[]> read(String contentType, byte[] body, boolean fileNames) {
         if (contentType == null || !contentType.startsWith("multipart/form-data")) {
             return null;
         }
@@ -40,7 +56,12 @@ final class Multipart {
             String headers = new String(body, start, headersEnd - start, StandardCharsets.ISO_8859_1);
             Matcher n = NAME.matcher(headers);
             if (n.find()) {
-                parts.put(n.group(1), Arrays.copyOfRange(body, headersEnd + 4, next - 2));
+                Matcher file = FILENAME.matcher(headers);
+                if (!fileNames) {
+                    parts.put(n.group(1), Arrays.copyOfRange(body, headersEnd + 4, next - 2));
+                } else if (file.find()) {
+                    parts.put(n.group(1), file.group(1).getBytes(StandardCharsets.UTF_8));
+                }
             }
             at = next;
         }

@@ -13,6 +13,8 @@ import dev.axfleet.gateway.page.FleetPage;
 import dev.axfleet.gateway.page.JobLog;
 import dev.axfleet.gateway.residency.Residency;
 import dev.axfleet.gateway.residency.ResidencyRoutes;
+import dev.axfleet.gateway.speech.SpeechFacade;
+import dev.axfleet.gateway.transcribe.TranscriptionsFacade;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -82,6 +84,8 @@ public final class Gateway implements AutoCloseable {
         ImageFacade images = new ImageFacade(runner, registry, config);
         EmbeddingsFacade embeddings = new EmbeddingsFacade(runner, registry, config);
         FleetPage page = new FleetPage(registry, client, jobs, history, apiKey != null);
+        TranscriptionsFacade transcriptions = new TranscriptionsFacade(runner, registry);
+        SpeechFacade speech = new SpeechFacade(runner, registry, config);
         Service http = listeners.open(config.port(), 200, service -> {
             openAi.register(service);
             ollama.register(service);
@@ -89,6 +93,8 @@ public final class Gateway implements AutoCloseable {
             embeddings.registerOpenAi(service);
             embeddings.registerOllama(service);
             page.register(service, EnumSet.allOf(Kind.class));
+            transcriptions.register(service);
+            speech.register(service);
             service.get("/health", new Health(client, registry, listeners)::handle);
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
@@ -106,7 +112,8 @@ public final class Gateway implements AutoCloseable {
                     + " stop it, or set gateway.port"
                     : "gateway.port " + config.port() + ": " + why);
         }
-        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models, /v1/images/generations; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
+        log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/images/generations, "
+                + "/v1/audio/transcriptions, /v1/audio/speech; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
                 + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics; the page at / for browsers, /fleet); credentials: {}",
                 config.bind(), http.port(), apiKey != null ? "API key required (Bearer, Basic or X-API-Key)"
                         : config.loopbackOnly() ? "none needed (loopback only)" : "NONE NEEDED: anyone on the network may call (gateway.allow_anonymous=true)");

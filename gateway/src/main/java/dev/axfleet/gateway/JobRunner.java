@@ -1,5 +1,6 @@
 package dev.axfleet.gateway;
 
+import dev.axfleet.broker.AudioChunk;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.Capability;
@@ -57,6 +58,20 @@ public final class JobRunner {
 
         /** Called when nothing arrived for the keep-alive interval. */
         void idle() throws IOException;
+
+        /** Whether the client closed its connection while nothing was written (see {@link Caller}). */
+        default boolean gone() {
+            return false;
+        }
+    }
+
+    /** Where streamed audio goes (a speech job's); an IOException means the caller has gone. */
+    public interface AudioSink {
+        void audio(byte[] bytes) throws IOException;
+
+        /** Called when nothing arrived for the keep-alive interval. */
+        default void idle() throws IOException {
+        }
 
         /** Whether the client closed its connection while nothing was written (see {@link Caller}). */
         default boolean gone() {
@@ -278,37 +293,27 @@ public final class JobRunner {
         Submission s = submit(model, params, true, requestLog, keepAlive);
         submitted.accept(s);
         StringBuilder sent = new StringBuilder();
-        int[] expectedSeq = {0};
-        long[] lastSent = {System.nanoTime()};
-        try {
-            JobResult result = await(wait -> {
-                Reply r = s.next(wait);
-                if (r == null) {
-                    if (sink.gone()) {
-                        throw new IOException("the client closed the connection");
-                    }
-                    if (System.nanoTime() - lastSent[0] >= config.keepAlive().toNanos()) {
-                        sink.idle();
-                        lastSent[0] = System.nanoTime();
-                    }
-                    return null;
+        return streamed(s, model, new Listener() {
+            @Override
+            public void piece(Reply r) throws IOException {
+                if (r instanceof JobDelta d && d.thinking()) {
+                    sink.thinking(d.text());
+                } else if (r instanceof JobDelta d) {
+                    sent.append(d.text());
+                    sink.delta(d.text());
                 }
-                lastSent[0] = System.nanoTime();
-                if (r instanceof JobDelta d) {
-                    if (d.seq() != expectedSeq[0]) {
-                        log.warn("job={} delta {} arrived where {} was expected", s.id(), d.seq(), expectedSeq[0]);
-                    }
-                    expectedSeq[0] = d.seq() + 1;
-                    if (d.thinking()) {
-                        sink.thinking(d.text());
-                    } else {
-                        sent.append(d.text());
-                        sink.delta(d.text());
-                    }
-                    return null;
-                }
-                return (JobResult) r;
-            }, s::cancel);
+            }
+
+            @Override
+            public void idle() throws IOException {
+                sink.idle();
+            }
+
+            @Override
+            public boolean gone() {
+                return sink.gone();
+            }
+        }, result -> {
             if (result.outcome() == Outcome.DONE) {
                 String text = result.chat().text();
                 if (text.length() > sent.length() && text.startsWith(sent.toString())) {
@@ -316,6 +321,82 @@ public final class JobRunner {
                     sink.delta(text.substring(sent.length()));
                 }
             }
+        });
+    }
+
+    /**
+     * Runs a job with streaming whose answer is audio (a speech job) and passes its pieces to {@code sink} in order.
+     * Returns the result, or null when the caller went away (the job is then cancelled).
+     */
+    public JobResult streamAudio(String model, TaskParams params, AudioSink sink, RequestLog requestLog) throws ApiException {
+        Submission s = submit(model, params, true, requestLog);
+        return streamed(s, model, new Listener() {
+            @Override
+            public void piece(Reply r) throws IOException {
+                if (r instanceof AudioChunk c) {
+                    sink.audio(c.audio());
+                }
+            }
+
+            @Override
+            public void idle() throws IOException {
+                sink.idle();
+            }
+
+            @Override
+            public boolean gone() {
+                return sink.gone();
+            }
+        }, result -> { });
+    }
+
+    /** Where a streamed job's pieces go (text deltas or audio), whether its caller left, and a keep-alive when it is quiet. */
+    private interface Listener {
+        void piece(Reply piece) throws IOException;
+
+        void idle() throws IOException;
+
+        boolean gone();
+    }
+
+    /** What is done with a streamed job's result before it is returned. */
+    private interface Last {
+        void accept(JobResult result) throws IOException;
+    }
+
+    /**
+     * The one loop of every streamed job: its pieces to {@code listener} in order (a gap in their numbers logged), a
+     * keep-alive when nothing came for {@code gateway.keep_alive}, the job cancelled when the caller went away (then null).
+     */
+    private JobResult streamed(Submission s, String model, Listener listener, Last last) throws ApiException {
+        int[] expectedSeq = {0};
+        long[] lastSent = {System.nanoTime()};
+        try {
+            JobResult result = await(wait -> {
+                Reply r = s.next(wait);
+                if (r == null) {
+                    if (listener.gone()) {
+                        throw new IOException("the client closed the connection");
+                    }
+                    if (System.nanoTime() - lastSent[0] >= config.keepAlive().toNanos()) {
+                        listener.idle();
+                        lastSent[0] = System.nanoTime();
+                    }
+                    return null;
+                }
+                lastSent[0] = System.nanoTime();
+                if (r instanceof JobResult done) {
+                    return done;
+                }
+                int seq = r instanceof JobDelta d ? d.seq() : ((AudioChunk) r).seq();
+                if (seq != expectedSeq[0]) {
+                    log.warn("job={} piece {} arrived where {} was expected", s.id(), seq, expectedSeq[0]);
+                }
+                expectedSeq[0] = seq + 1;
+                listener.piece(r);
+                return null;
+            }, s::cancel);
+            last.accept(result);
             return finish(model, result);
         } catch (IOException e) {
             log.info("job={} caller went away ({}); cancelling the job", s.id(), e.getMessage());

@@ -92,7 +92,7 @@ class MetricsTest {
 
     static WorkerState state(WorkerState.Phase phase, long done) {
         return new WorkerState("w1", MODEL, phase, "axllm-serve", true, 4096, done, 1, 0, null, Instant.now(), null, null, List.of(), 0,
-                java.util.Set.of(dev.axfleet.broker.Task.CHAT), null, null);
+                java.util.Set.of(dev.axfleet.broker.Task.CHAT), null, null, null);
     }
 
     /** Answers the next job on the model's topic as a worker does: status, then the result with its token counts. */

@@ -1,6 +1,7 @@
 package dev.axfleet.worker;
 
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.axfleet.broker.AudioChunk;
 import dev.axfleet.broker.InvalidJobException;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobDelta;
@@ -431,6 +432,30 @@ final class JobLoop implements Runnable {
                 replies.status(new JobStatus(job.id(), job.model(), JobState.STREAMING, config.workerId(), clock.instant()));
             }
             replies.delta(job, new JobDelta(job.id(), seq++, text, thinking));
+        }
+
+        @Override
+        public int audio(byte[] audio, boolean last, int maxMessageBytes) {
+            if (!job.stream()) {
+                return 0;
+            }
+            if (seq == 0) {
+                replies.status(new JobStatus(job.id(), job.model(), JobState.STREAMING, config.workerId(), clock.instant()));
+            }
+            int messages = 0;
+            int at = 0;
+            do {
+                int room = AudioChunk.capacity(job.id(), seq, true, maxMessageBytes);
+                if (room == 0) {
+                    throw new IllegalArgumentException("chunk_bytes " + maxMessageBytes + " leaves no room for audio");
+                }
+                int n = Math.min(room, audio.length - at);
+                boolean end = last && at + n == audio.length;
+                replies.audio(job, new AudioChunk(job.id(), seq++, java.util.Arrays.copyOfRange(audio, at, at + n), end));
+                at += n;
+                messages++;
+            } while (at < audio.length);
+            return messages;
         }
 
         @Override

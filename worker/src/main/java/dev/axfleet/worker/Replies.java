@@ -2,6 +2,7 @@ package dev.axfleet.worker;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import dev.axfleet.broker.AudioChunk;
 import dev.axfleet.broker.Job;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobStatus;
@@ -24,6 +25,11 @@ final class Replies {
     /** Queued behind earlier publishes of this connection, so deltas arrive in order. */
     void delta(Job job, JobDelta delta) {
         reply(job.replyTo(), job.correlation(), WireCodec.encodeDelta(delta), MqttQos.AT_LEAST_ONCE);
+    }
+
+    /** An audio delta, queued in order with the others as {@link #delta} is. */
+    void audio(Job job, AudioChunk chunk) {
+        reply(job.replyTo(), job.correlation(), WireCodec.encodeAudio(chunk), MqttQos.AT_LEAST_ONCE);
     }
 
     /** Completes when the broker has acknowledged the result, encoded ({@link WireCodec#encodeResult}). */

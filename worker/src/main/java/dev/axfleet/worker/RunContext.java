@@ -5,6 +5,15 @@ public interface RunContext {
     /** A piece of a streamed answer (published only when the job asked to stream); thinking apart from the answer. */
     void delta(String text, boolean thinking);
 
+    /**
+     * A piece of a streamed audio answer (speech), published in order only when the job asked to stream, as audio messages
+     * of at most {@code maxMessageBytes} each, envelope included; {@code last} marks the answer's final piece (it may be
+     * empty).
+     *
+     * @return how many messages carried it
+     */
+    int audio(byte[] audio, boolean last, int maxMessageBytes);
+
     /** Steps done so far of those the job runs (image jobs; AUTOMATIC1111's /progress follows them). */
     void progress(int done, int total);
 

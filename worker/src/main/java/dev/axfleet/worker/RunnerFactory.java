@@ -3,6 +3,8 @@ package dev.axfleet.worker;
 import dev.axfleet.worker.embed.EmbedRuntime;
 import dev.axfleet.worker.runtime.ChatRuntime;
 import dev.axfleet.worker.runtime.ImageRuntime;
+import dev.axfleet.worker.speech.SpeechRuntime;
+import dev.axfleet.worker.transcribe.TranscribeRuntime;
 
 /**
  * Makes the runner of each kind of work for a runtime that does it. A runtime names the kinds it serves by calling
@@ -17,4 +19,8 @@ public interface RunnerFactory {
     Runner interrogate(ImageRuntime runtime);
 
     Runner embed(EmbedRuntime runtime);
+
+    Runner transcribe(TranscribeRuntime runtime);
+
+    Runner speech(SpeechRuntime runtime);
 }

@@ -7,6 +7,10 @@ import dev.axfleet.worker.image.ImageRunner;
 import dev.axfleet.worker.image.InterrogateRunner;
 import dev.axfleet.worker.runtime.ChatRuntime;
 import dev.axfleet.worker.runtime.ImageRuntime;
+import dev.axfleet.worker.speech.SpeechRunner;
+import dev.axfleet.worker.speech.SpeechRuntime;
+import dev.axfleet.worker.transcribe.TranscribeRunner;
+import dev.axfleet.worker.transcribe.TranscribeRuntime;
 
 /** The runners of this worker, with the settings each kind reads from the worker's configuration. */
 final class Runners implements RunnerFactory {
@@ -34,5 +38,15 @@ final class Runners implements RunnerFactory {
     @Override
     public Runner embed(EmbedRuntime runtime) {
         return new EmbedRunner(runtime);
+    }
+
+    @Override
+    public Runner transcribe(TranscribeRuntime runtime) {
+        return new TranscribeRunner(runtime);
+    }
+
+    @Override
+    public Runner speech(SpeechRuntime runtime) {
+        return new SpeechRunner(runtime);
     }
 }

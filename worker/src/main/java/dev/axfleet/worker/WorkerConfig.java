@@ -12,6 +12,8 @@ import dev.axfleet.worker.runtime.MainApiRuntime;
 import dev.axfleet.worker.runtime.ModelRuntime;
 import dev.axfleet.broker.residency.KeepAlive;
 import dev.axfleet.worker.residency.ResidencyConfig;
+import dev.axfleet.worker.speech.StackFlowTtsRuntime;
+import dev.axfleet.worker.transcribe.AsrServerRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -64,7 +66,7 @@ public record WorkerConfig(
     }
 
     /** Which runtime serves the model and how it is run. */
-    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm, AxllmServeImages, AxllmServeEmbeddings {
+    public sealed interface RuntimeSpec permits AxllmServe, MainApi, Sd15Lcm, AxllmServeImages, AxllmServeEmbeddings, AsrServer, StackFlowTts {
         ModelRuntime create();
 
         /** The model's folder, which {@code axfleet models pull} fills. */
@@ -149,6 +151,32 @@ public record WorkerConfig(
         }
     }
 
+    /** AXERA's {@code asr_server} (ax_asr_api) on a models folder holding {@code whisper/<size>/} or {@code sensevoice/}. */
+    public record AsrServer(AsrServerRuntime.Config config, Path modelDir) implements RuntimeSpec {
+        @Override
+        public ModelRuntime create() {
+            return new AsrServerRuntime(config);
+        }
+
+        @Override
+        public Path folder() {
+            return modelDir;
+        }
+    }
+
+    /** StackFlow's melotts unit behind llm-sys (M5Stack's packages keep its model in /opt/m5stack/data: no folder of ours). */
+    public record StackFlowTts(StackFlowTtsRuntime.Config config) implements RuntimeSpec {
+        @Override
+        public ModelRuntime create() {
+            return new StackFlowTtsRuntime(config);
+        }
+
+        @Override
+        public Path folder() {
+            return null;
+        }
+    }
+
     /**
      * {@code axllm serve} started on an overlay of the model folder ({@link AxllmServeRuntime.Overlay}, in the state
      * folder): {@code {model_dir}} in the command names the overlay. The card is chosen twice, as the runtime reads it:
@@ -218,8 +246,30 @@ public record WorkerConfig(
             }
             case "sd15-lcm" -> new Sd15Lcm(new Sd15Runtime.Config(s.string("runtime.axcl_library", "axcl_rt"), s.integer("card.index", 0),
                     Path.of(modelDir), s.duration("runtime.call_timeout", Duration.ofSeconds(120))));
-            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api, sd15-lcm, axllm-serve-images or "
-                    + "axllm-serve-embeddings, not " + kind);
+            case "asr-server" -> {
+                String asrModel = s.string("runtime.asr_model", model.replace('-', '_'));
+                yield new AsrServer(new AsrServerRuntime.Config(
+                        CommandLine.parse(s.string("runtime.command", "asr_server --port {port} --model_path {model_dir} --api_key {api_key}"),
+                                Map.of("model_dir", modelDir, "port", String.valueOf(port), "api_key", "{api_key}")),
+                        env, port, workDir, state, stopGrace, loadTimeout, s.duration("runtime.probe_interval", Duration.ofMillis(250)), asrModel,
+                        s.duration("runtime.call_timeout", Duration.ofSeconds(120)),
+                        // Whisper's mel holds 30 s (whisper.cpp WHISPER_FRAME_NUM 3000); SenseVoice slices by itself, 30 s keeps timestamps useful.
+                        s.decimal("runtime.window_seconds", 30.0)), Path.of(modelDir));
+            }
+            case "stackflow-melotts" -> {
+                String mode = s.string("runtime.mode", model + "-axcl");
+                String command = s.string("runtime.command", "");
+                int sysPort = s.integer("runtime.port", 10001);
+                yield new StackFlowTts(new StackFlowTtsRuntime.Config(command.isBlank() ? List.of()
+                        : CommandLine.parse(command, Map.of("port", String.valueOf(sysPort), "model_dir", modelDir)), env,
+                        s.string("runtime.host", "127.0.0.1"), sysPort, s.string("runtime.workdir", null) == null ? null
+                        : Path.of(s.string("runtime.workdir", null)), state, stopGrace, loadTimeout,
+                        s.duration("runtime.probe_interval", Duration.ofMillis(250)), mode,
+                        s.string("runtime.voice", mode.replaceFirst("^melotts[-_]", "").replaceFirst("-(axcl|ax650)$", "")),
+                        s.duration("runtime.call_timeout", Duration.ofSeconds(60)), s.string("runtime.process_name", "llm_melotts")));
+            }
+            default -> throw new IllegalArgumentException("runtime.kind must be axllm-serve, main-api, sd15-lcm, axllm-serve-images, "
+                    + "axllm-serve-embeddings, asr-server or stackflow-melotts, not " + kind);
         };
         return new WorkerConfig(model, id, broker, state,
                 s.integer("worker.default_max_tokens", 512),

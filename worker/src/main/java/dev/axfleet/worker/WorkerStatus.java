@@ -33,7 +33,7 @@ final class WorkerStatus {
         this.topic = Topics.workerState(config.model(), config.workerId());
         this.clock = clock;
         this.state = new WorkerState(config.workerId(), config.model(), Phase.STARTING, runtime.kind(), false, 0, 0, 0, 0, null,
-                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks(), runtime.capabilities(), null);
+                clock.instant(), config.card(), null, java.util.List.of(), 0, runtime.tasks(), runtime.capabilities(), runtime.voices(), null);
     }
 
     /** What the broker publishes for this worker when its connection dies. */
@@ -48,7 +48,7 @@ final class WorkerStatus {
     void ready(ModelRuntime runtime) {
         synchronized (this) {
             state = state.withRuntime(runtime.kind(), runtime.emulated(), runtime.contextTokens(), runtime.pids())
-                    .withTasks(runtime.tasks()).withPhase(Phase.READY, state.lastError(), clock.instant());
+                    .withTasks(runtime.tasks()).withVoices(runtime.voices()).withPhase(Phase.READY, state.lastError(), clock.instant());
         }
         publish();
     }
@@ -147,14 +147,19 @@ final class WorkerStatus {
         publish();
     }
 
-    /** Publishes the current state, retained; completes when the broker has it. */
+    /**
+     * Publishes the current state, retained; completes when the broker has it. The state is read and handed to the client
+     * under one lock (the client only queues it): otherwise the once-a-second flush could read LOADING, be overtaken by the
+     * job loop's READY, and send its stale LOADING last — the retained state a worker that is ready would then never correct.
+     */
     CompletableFuture<?> publish() {
-        byte[] payload;
+        CompletableFuture<?> sent;
         synchronized (this) {
-            payload = WireCodec.encodeWorkerState(state);
+            byte[] payload = WireCodec.encodeWorkerState(state);
             dirty = false;
+            sent = client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send();
         }
-        return client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send()
+        return sent
                 .whenComplete((r, e) -> {
                     if (e != null) {
                         log.debug("worker state not published: {}", e.toString());

@@ -17,6 +17,8 @@ import dev.axfleet.worker.image.ClipTokenizer;
 import dev.axfleet.worker.image.Sd15Runtime;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
+import dev.axfleet.worker.speech.StackFlowTtsRuntime;
+import dev.axfleet.worker.transcribe.AsrServerRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -99,6 +101,29 @@ final class EmulatedWorkers {
         return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
                 Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AxllmServeEmbeddings(rc, Duration.ofSeconds(30)), CARD,
                 Duration.ofSeconds(20), 0, WorkerConfig.ContextOverflow.TRUNCATE);
+    }
+
+    /** A transcription worker whose runtime is the emulated {@code asr_server} on an emulated models folder, serving {@code asrModel}. */
+    static WorkerConfig asrServer(BrokerAddress broker, String model, String asrModel, Path dir, Map<String, String> env) {
+        int port = TestBroker.freePort();
+        Path models = EmulatedModel.writeAsrModels(dir.resolve("asr-models"));
+        AsrServerRuntime.Config rc = new AsrServerRuntime.Config(EmulatedModel.asrServer(models, port), env, port, models, dir.resolve("state"),
+                Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMillis(50), asrModel, Duration.ofSeconds(30), 30.0);
+        return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.AsrServer(rc, models), CARD, Duration.ofSeconds(20), 0,
+                WorkerConfig.ContextOverflow.TRUNCATE);
+    }
+
+    /** A speech worker whose runtime is the emulated StackFlow llm_sys with its melotts unit and one installed mode. */
+    static WorkerConfig melotts(BrokerAddress broker, String model, String mode, Path dir, Map<String, String> env) {
+        int port = TestBroker.freePort();
+        Path modes = EmulatedModel.writeMelottsMode(dir.resolve("stackflow-models"), mode);
+        StackFlowTtsRuntime.Config rc = new StackFlowTtsRuntime.Config(EmulatedModel.llmSys(modes, port), env, "127.0.0.1", port, dir,
+                dir.resolve("state"), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofMillis(50), mode,
+                mode.replaceFirst("^melotts-", "").replaceFirst("-axcl$", ""), Duration.ofSeconds(30), "llm_melotts");
+        return new WorkerConfig(model, "test-" + model, broker, dir.resolve("state"), 512, Duration.ofHours(1),
+                Duration.ofMillis(500), Duration.ofSeconds(30), new WorkerConfig.StackFlowTts(rc), CARD, Duration.ofSeconds(20), 0,
+                WorkerConfig.ContextOverflow.TRUNCATE);
     }
 
     static WorkerConfig mainApi(BrokerAddress broker, String model, Path dir, Map<String, String> env) {

@@ -85,7 +85,7 @@ class KeepAliveTest {
         assertEquals(reply, ResidencyCodec.decodeReply(ResidencyCodec.encodeReply(reply)));
         Residence home = new Residence(1972, true, KeepAlive.of(Duration.ofMinutes(5)), Instant.ofEpochMilli(100), Instant.ofEpochMilli(300_100));
         WorkerState s = new WorkerState("w", "m", WorkerState.Phase.UNLOADED, "axllm-serve", true, 0, 0, 0, 0, null, Instant.ofEpochMilli(1),
-                new CardRef("pi", 0), null, List.of(), 0, Set.of(Task.CHAT), Set.of(), home);
+                new CardRef("pi", 0), null, List.of(), 0, Set.of(Task.CHAT), Set.of(), List.of(), home);
         assertEquals(s, WireCodec.decodeWorkerState(WireCodec.encodeWorkerState(s)));
         assertFalse(s.holdsCard());
         assertTrue(s.withPhase(WorkerState.Phase.LOADING, null, null).holdsCard());

@@ -10,6 +10,7 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode
 import dev.axfleet.broker.BrokerAddress;
 import dev.axfleet.broker.InvalidJobException;
 import dev.axfleet.broker.Job;
+import dev.axfleet.broker.AudioChunk;
 import dev.axfleet.broker.JobDelta;
 import dev.axfleet.broker.JobResult;
 import dev.axfleet.broker.MqttClients;
@@ -103,7 +104,18 @@ public final class TestMqttClient implements AutoCloseable {
     }
 
     /** Deltas and the result of one job, as they arrived. */
-    public record Answer(List<JobDelta> deltas, JobResult result, List<Mqtt5Publish> raw) {
+    public record Answer(List<JobDelta> deltas, JobResult result, List<Mqtt5Publish> raw, List<AudioChunk> audio) {
+        public Answer(List<JobDelta> deltas, JobResult result, List<Mqtt5Publish> raw) {
+            this(deltas, result, raw, List.of());
+        }
+
+        /** The streamed audio's bytes, in order. */
+        public byte[] streamedAudio() {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            audio.forEach(c -> out.writeBytes(c.audio()));
+            return out.toByteArray();
+        }
+
         public String streamedText() {
             StringBuilder sb = new StringBuilder();
             deltas.stream().filter(d -> !d.thinking()).forEach(d -> sb.append(d.text()));
@@ -121,6 +133,7 @@ public final class TestMqttClient implements AutoCloseable {
     /** Reads replies from {@code inbox} until a result arrives; fails after {@code timeout}. */
     public static Answer await(BlockingQueue<Mqtt5Publish> inbox, Duration timeout) throws InterruptedException {
         List<JobDelta> deltas = new ArrayList<>();
+        List<AudioChunk> audio = new ArrayList<>();
         List<Mqtt5Publish> raw = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -133,8 +146,10 @@ public final class TestMqttClient implements AutoCloseable {
             Reply r = WireCodec.decodeReply(p.getPayloadAsBytes());
             if (r instanceof JobDelta d) {
                 deltas.add(d);
+            } else if (r instanceof AudioChunk c) {
+                audio.add(c);
             } else {
-                return new Answer(deltas, (JobResult) r, raw);
+                return new Answer(deltas, (JobResult) r, raw, audio);
             }
         }
     }

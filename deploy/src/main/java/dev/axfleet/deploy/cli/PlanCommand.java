@@ -163,6 +163,6 @@ public final class PlanCommand implements Callable<Integer> {
                 KeepAlive.FOREVER, w.has("last_used") ? Instant.parse(w.get("last_used").getAsString()) : null, null) : null;
         return new WorkerState(w.get("worker").getAsString(), model, phase, null, false, 0, 0, 0, 0, null,
                 w.has("since") ? Instant.parse(w.get("since").getAsString()) : null, ref, null, List.of(), w.has("queued") ? w.get("queued").getAsInt() : 0,
-                Set.of(), Set.of(), r);
+                Set.of(), Set.of(), List.of(), r);
     }
 }

@@ -310,6 +310,11 @@ final class ToolChecks {
             public void warn(String warning) {
                 warnings.add(warning);
             }
+
+            @Override
+            public int audio(byte[] audio, boolean last, int maxMessageBytes) {
+                return 0; // a chat answer has no audio
+            }
         };
     }
 

@@ -78,6 +78,11 @@ public final class ModelStore {
         ModelCatalog.Entry entry = catalog.find(name).orElseThrow(() -> new UserError("unknown model '" + name + "'; axfleet models list"
                 + " names those there are"));
         String id = entry.id();
+        if (entry.repo().startsWith("apt:")) {
+            // StackFlow's models come as M5Stack's Debian packages, installed where its units look (/opt/m5stack/data).
+            throw new UserError(id + " is installed with M5Stack's package, not pulled: sudo apt install llm-sys llm-melotts "
+                    + entry.repo().substring(4) + " (M5 docs, \"RaspberryPi & LLM8850 软件包获取教程\")");
+        }
         List<RemoteFile> files = host.list(entry.repo(), revision);
         if (files.isEmpty()) {
             throw new IOException(entry.repo() + " lists no files at revision " + revision);

@@ -303,8 +303,8 @@ public final class OllamaFacade {
             String capability = switch (k) {
                 case CHAT -> "completion";
                 case EMBEDDING -> "embedding";
-                // Not Ollama's (it serves no image models): said so the picture models listed in /api/tags are not taken for chat.
-                case IMAGE, INTERROGATION -> null;
+                // Not Ollama's (it serves no image or audio models): said so the models listed in /api/tags are not taken for chat.
+                case IMAGE, INTERROGATION, TRANSCRIPTION, SPEECH -> null;
             };
             if (capability != null) {
                 out.add(capability);

@@ -269,7 +269,7 @@ public final class OpenAiFacade {
         return Json.respond(response, e.status(), errorBody(e), e.headers());
     }
 
-    static JsonObject errorBody(ApiException e) {
+    public static JsonObject errorBody(ApiException e) {
         JsonObject err = new JsonObject();
         err.addProperty("message", e.getMessage());
         err.addProperty("type", switch (e.status()) {

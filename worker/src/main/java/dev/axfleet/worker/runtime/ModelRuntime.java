@@ -54,6 +54,11 @@ public interface ModelRuntime extends AutoCloseable {
         return Set.of();
     }
 
+    /** A speech model's own voices, announced so OpenAI's names can be mapped onto them; empty for other kinds. */
+    default List<String> voices() {
+        return List.of();
+    }
+
     /** The model's context length in tokens, or 0 when it has none or has not said yet. */
     default int contextTokens() {
         return 0;

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /** Waiting for runtime processes to come up, and the side-effect-free probes used for it. */
-final class Readiness {
+public final class Readiness {
     private Readiness() {
     }
 
@@ -17,7 +17,7 @@ final class Readiness {
      * Waits until {@code ready} holds, checking every {@code interval}; fails at once when one of the
      * processes exits, and after {@code timeout}.
      */
-    static void await(List<RuntimeProcess> processes, BooleanSupplier ready, Duration timeout, Duration interval)
+    public static void await(List<RuntimeProcess> processes, BooleanSupplier ready, Duration timeout, Duration interval)
             throws RuntimeStartException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {

@@ -21,7 +21,7 @@ class RoomPlanTest {
 
     static WorkerState mate(String model, WorkerState.Phase phase, long cmm, boolean pinned, long lastUsedSeconds, int queued) {
         return new WorkerState("pi1-" + model, model, phase, "axllm-serve", false, 0, 0, 0, 0, null, Instant.ofEpochSecond(1), CARD, null,
-                List.of(100L + cmm), queued, Set.of(Task.CHAT), Set.of(), new Residence(cmm, pinned, KeepAlive.FOREVER, Instant.ofEpochSecond(lastUsedSeconds), null));
+                List.of(100L + cmm), queued, Set.of(Task.CHAT), Set.of(), List.of(), new Residence(cmm, pinned, KeepAlive.FOREVER, Instant.ofEpochSecond(lastUsedSeconds), null));
     }
 
     static RoomPlan.Free free(long mib) {
