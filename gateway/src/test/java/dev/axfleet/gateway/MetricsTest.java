@@ -146,10 +146,13 @@ class MetricsTest {
     void workerCountersKeepTheirSeriesThroughAPhaseFlip() throws Exception {
         worker.publish(Topics.workerState(MODEL, "w1"), new String(WireCodec.encodeWorkerState(state(WorkerState.Phase.READY, 5)),
                 StandardCharsets.UTF_8));
-        PrometheusText ready = scrapeUntil(x -> x.sum("axfleet_worker_jobs_done_total", Map.of("worker", "w1")) == 5);
+        // Each family's callback reads the registry when the scrape reaches it: wait until one scrape shows the whole new state.
+        PrometheusText ready = scrapeUntil(x -> x.sum("axfleet_worker_jobs_done_total", Map.of("worker", "w1")) == 5
+                && x.sum("axfleet_worker_phase", Map.of("worker", "w1", "phase", "ready")) == 1.0);
         worker.publish(Topics.workerState(MODEL, "w1"), new String(WireCodec.encodeWorkerState(state(WorkerState.Phase.RESTARTING, 7)),
                 StandardCharsets.UTF_8));
-        PrometheusText restarting = scrapeUntil(x -> x.sum("axfleet_worker_jobs_done_total", Map.of("worker", "w1")) == 7);
+        PrometheusText restarting = scrapeUntil(x -> x.sum("axfleet_worker_jobs_done_total", Map.of("worker", "w1")) == 7
+                && x.sum("axfleet_worker_phase", Map.of("worker", "w1", "phase", "restarting")) == 1.0);
         for (PrometheusText m : List.of(ready, restarting)) {
             List<PrometheusText.Sample> done = m.samples("axfleet_worker_jobs_done_total", Map.of("worker", "w1"));
             assertEquals(1, done.size(), done.toString());
