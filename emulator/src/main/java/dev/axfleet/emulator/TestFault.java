@@ -105,7 +105,7 @@ public enum TestFault {
     WHISPER_REPO_LAYOUT("U34", Where.MODEL);
 
     /** How long {@link #CMM_FREED_LATE} keeps a dead process's CMM taken. */
-    public static final long LINGER_MS = 4_000;
+    public static final long LINGER_MS = 3_000;
 
     /** Where a fault acts. */
     public enum Where { RUNTIME, CARD, MODEL }

@@ -70,15 +70,19 @@ public final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         // The terminal shows doctor's own progress; the adapters' log lines only when asked for (AXFLEET_LOG_LEVEL=INFO).
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.axfleet");
-        ch.qos.logback.classic.Level level = log.getLevel();
+        // The residency code logs as "residency" (Room).
+        List<ch.qos.logback.classic.Logger> logs = List.of((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.axfleet"),
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("residency"));
+        List<ch.qos.logback.classic.Level> levels = logs.stream().map(ch.qos.logback.classic.Logger::getLevel).toList();
         if (System.getenv("AXFLEET_LOG_LEVEL") == null) {
-            log.setLevel(ch.qos.logback.classic.Level.WARN);
+            logs.forEach(l -> l.setLevel(ch.qos.logback.classic.Level.WARN));
         }
         try {
             return check();
         } finally {
-            log.setLevel(level);
+            for (int i = 0; i < logs.size(); i++) {
+                logs.get(i).setLevel(levels.get(i));
+            }
         }
     }
 

@@ -369,5 +369,11 @@ final class EmulatedTarget implements Target {
             stackflow.stop();
             stackflow = null;
         }
+        try {
+            // The link to java that named the emulated unit (a test's temporary folder would warn about it).
+            Files.deleteIfExists(home.resolve("bin").resolve(TestFault.unitProcessName(faults)));
+        } catch (IOException e) {
+            // Left behind: harmless.
+        }
     }
 }

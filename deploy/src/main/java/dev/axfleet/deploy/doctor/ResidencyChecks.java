@@ -79,8 +79,8 @@ final class ResidencyChecks {
 
         String describe() {
             return model + " took " + footprint() + " MiB of CMM in " + ms + " ms, " + (watchable() ? "rising " + rises() + " times in "
-                    + samples.size() + " readings" : "too quick to watch (" + samples.size() + " readings)") + "; " + remainLines
-                    + " remain_cmm lines in its log";
+                    + samples.size() + " readings" : "too quick to watch (" + samples.size() + (samples.size() == 1 ? " reading)" : " readings)")) + "; " + remainLines
+                    + (remainLines == 1 ? " remain_cmm line" : " remain_cmm lines") + " in its log";
         }
     }
 
@@ -210,6 +210,13 @@ final class ResidencyChecks {
                 }
             }
             String stop = t.secondModel() + " stopped politely (SIGINT) in " + stopMs.get(t.secondModel()) + " ms";
+            // Room trusts the first reading that no longer lists the process: its memory must show free in that one already.
+            Readings.Reading unlisted = readings.firstAfter(gone, stateB.runtimePids(), Long.MAX_VALUE);
+            if (unlisted != null && (free == null || free.at().isAfter(unlisted.at()))) {
+                off.add("the card stopped listing " + t.secondModel() + "'s process while its memory still showed taken (" + unlisted.usedMiB()
+                        + " MiB used " + Duration.between(gone, unlisted.at()).toMillis() + " ms after the exit): Room plans from such a reading "
+                        + "(A19 assumes the memory is free the moment the process is gone)");
+            }
             if (free == null) {
                 off.add(stop + ", and its " + second.footprint() + " MiB did not show free within models.evict_wait "
                         + planned.residency().evictWait().toSeconds() + " s of its exit (A19 assumes at once): raise models.evict_wait");
@@ -359,17 +366,17 @@ final class ResidencyChecks {
             List<String> out = new ArrayList<>();
             Instant first = all.isEmpty() ? Instant.now() : all.get(0).at();
             String last = null;
-            int same = 0;
+            int times = 0;
             for (Reading r : all) {
                 String said = r.usedMiB() + " MiB used, processes " + r.pids();
                 if (said.equals(last)) {
-                    same++;
+                    times++;
+                    out.set(out.size() - 1, out.get(out.size() - 1).replaceFirst(" \\(read \\d+ times\\)$", "") + " (read " + times + " times)");
                     continue;
                 }
-                out.add("the card as Room read it, +" + Duration.between(first, r.at()).toMillis() + " ms: " + said
-                        + (same > 0 ? " (the one before read " + (same + 1) + " times)" : ""));
+                out.add("the card as Room read it, +" + Duration.between(first, r.at()).toMillis() + " ms: " + said);
                 last = said;
-                same = 0;
+                times = 1;
             }
             return out;
         }
