@@ -55,8 +55,15 @@ final class AsrServer {
                 case "whisper_base" -> new Profile(model, 0.0668, 5_980, 438);
                 case "whisper_small" -> new Profile(model, 0.18, 15_118, 1106);
                 case "whisper_turbo" -> new Profile(model, 0.4372, 27_300, 2000);
-                default -> new Profile(model, 0.0364, 4_263, 1060);
+                // Test fault SENSEVOICE_CMM_HALF: A24's other side (docs/hardware.md U32).
+                default -> new Profile(model, 0.0364, 4_263, TestFault.SENSEVOICE_CMM_HALF.on() ? 530 : 1060);
             };
+        }
+
+        /** How long a piece of {@code seconds} takes: the real-time factor times its length (A23). */
+        double pieceMs(double seconds) {
+            // Test fault ASR_PADS_TO_30S: every piece costs a whole 30 s mel (docs/hardware.md U33).
+            return rtf * (TestFault.ASR_PADS_TO_30S.on() ? Math.max(30, seconds) : seconds) * 1000;
         }
     }
 
@@ -89,6 +96,17 @@ final class AsrServer {
 
     void run(int port) throws IOException {
         AxllmServe.say("EMULATOR: axfleet's stand-in for asr_server (ax_asr_api), not the AX650 card (time scale " + time.scale() + ")");
+        if (TestFault.ASR_LOADS_AT_START.on()) {
+            // Test fault ASR_LOADS_AT_START: every model of the folder loaded before listening (docs/hardware.md U31), at no
+            // pace: the fault is where the CMM goes and when, not how long it takes.
+            for (String m : MODELS) {
+                if (Files.exists(configFile(m))) {
+                    synchronized (this) {
+                        load(Profile.of(m), new TimeScale(0));
+                    }
+                }
+            }
+        }
         AxllmServe.say("[I] ASRServer init success. model_path=" + modelPath + " payload_max_length=" + payloadLimit + " auth="
                 + (apiKey.isEmpty() ? "disabled" : "enabled"));
         Map<String, HttpHandler> routes = new HashMap<>(control.routes());
@@ -239,7 +257,7 @@ final class AsrServer {
         }
         Profile profile = Profile.of(model);
         synchronized (this) {
-            if (!load(profile)) {
+            if (!load(profile, time)) {
                 error(ex, 500, "Model initialization failed on server side.", "model");
                 return;
             }
@@ -259,7 +277,7 @@ final class AsrServer {
             if (fault.mode() == Fault.Mode.CRASH) {
                 AxllmServe.crash();
             }
-            time.sleep(profile.rtf() * heard[0] * 1000);
+            time.sleep(profile.pieceMs(heard[0]));
             String text = String.format(Locale.ROOT, "(emulated %s, %s: %.2f s of audio at %d Hz)", model, language, heard[0], (int) heard[1]);
             if (format.equals("text")) {
                 send(ex, 200, "text/plain; charset=utf-8", text);
@@ -278,21 +296,45 @@ final class AsrServer {
         }
     }
 
-    /** Loads a model once and keeps it (load_asr_): its time, the card's CMM for it. */
-    private boolean load(Profile profile) {
+    /**
+     * Loads a model once and keeps it (load_asr_): its time, and the card's CMM for it taken part by part as the load goes
+     * (the process attaches to the card at its first model; a second model adds to the first's, A22).
+     */
+    private boolean load(Profile profile, TimeScale pace) {
         if (loaded.containsKey(profile.model())) {
             return loaded.get(profile.model());
         }
         AxllmServe.say("[I] Initializing " + profile.model() + " ...");
-        boolean ok = Files.exists(configFile(profile.model()));
+        List<Path> missing = files(profile.model()).stream().filter(f -> !Files.exists(f)).toList();
+        boolean ok = missing.isEmpty();
         if (ok) {
-            CardLink.attach("asr_server", new ModelProfile(profile.model(), 0, 1, 0, profile.loadMs(), profile.cmmMiB(), 0), control);
-            time.sleep(profile.loadMs());
+            ModelProfile p = new ModelProfile(profile.model(), 0, 1, 0, profile.loadMs(), profile.cmmMiB(), 0);
+            if (!CardLink.attached()) {
+                CardLink.attach("asr_server", p, control);
+            }
+            CardLink.load("asr_server", p, pace);
         } else {
+            AxllmServe.say("[E] Load model " + missing.get(0) + " failed!");
             AxllmServe.say("[E] Init asr " + profile.model() + " failed!");
         }
         loaded.put(profile.model(), ok);
         return ok;
+    }
+
+    /**
+     * What AX_ASR_Init opens for a model (asr_factory.hpp: {@code model_path/whisper/SIZE/}, {@code /sensevoice/}; whisper.cpp
+     * {@code init}: {@code SIZE-encoder.axmodel}, {@code SIZE-decoder.axmodel}, {@code SIZE-tokens.txt}, {@code SIZE_config.json};
+     * sensevoice.cpp {@code init}: {@code sensevoice.axmodel}, {@code tokens.txt}).
+     */
+    private List<Path> files(String model) {
+        if (model.equals("sensevoice")) {
+            Path d = modelPath.resolve("sensevoice");
+            return List.of(d.resolve("sensevoice.axmodel"), d.resolve("tokens.txt"));
+        }
+        String size = model.substring("whisper_".length());
+        Path d = modelPath.resolve("whisper").resolve(size);
+        return List.of(d.resolve(size + "-encoder.axmodel"), d.resolve(size + "-decoder.axmodel"), d.resolve(size + "-tokens.txt"),
+                d.resolve(size + "_config.json"));
     }
 
     /** What AX_ASR_Init opens first: the Whisper config, or SenseVoice's tokens (asr_factory.hpp: model_path/whisper/SIZE/, /sensevoice/). */
@@ -375,8 +417,12 @@ final class AsrServer {
         ex.getResponseBody().write(bytes);
     }
 
-    /** Writes a models folder as download_models.sh leaves it, for the emulator: whisper/SIZE/SIZE_config.json, sensevoice/tokens.txt. */
+    /**
+     * Writes a models folder as download_models.sh leaves it, for the emulator: every file AX_ASR_Init opens
+     * ({@link #files}), the axmodels and token lists as placeholders, the Whisper configs with their languages.
+     */
     static Path writeModels(Path dir) throws IOException {
+        String placeholder = "EMULATED: axfleet's placeholder, no weights\n";
         for (String size : List.of("tiny", "base", "small", "turbo")) {
             Path d = Files.createDirectories(dir.resolve("whisper").resolve(size));
             JsonObject c = new JsonObject();
@@ -384,10 +430,14 @@ final class AsrServer {
             c.addProperty("all_language_codes", String.join(",", WHISPER_LANGUAGES));
             c.addProperty("emulated", true);
             Files.writeString(d.resolve(size + "_config.json"), c.toString());
+            for (String f : List.of(size + "-encoder.axmodel", size + "-decoder.axmodel", size + "-tokens.txt")) {
+                Files.writeString(d.resolve(f), placeholder);
+            }
         }
         Path s = Files.createDirectories(dir.resolve("sensevoice"));
         Files.writeString(s.resolve("tokens.txt"), "<blank>\n<s>\n</s>\n");
-        Files.writeString(dir.resolve("EMULATED.txt"), "axfleet's emulated asr models: no weights, only what asr_server opens first\n");
+        Files.writeString(s.resolve("sensevoice.axmodel"), placeholder);
+        Files.writeString(dir.resolve("EMULATED.txt"), "axfleet's emulated asr models: no weights, only the files asr_server opens\n");
         return dir;
     }
 

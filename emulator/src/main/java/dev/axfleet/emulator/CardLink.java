@@ -17,6 +17,8 @@ final class CardLink {
     private static EmulatedCard attached;
     /** How many parts a load takes the model's CMM in (LLM::Init takes it an axmodel at a time). */
     static final int LOAD_STEPS = 8;
+    /** What the models this process loaded so far hold (asr_server keeps every model it loaded, load_asr_). */
+    private static long heldKiB;
 
     private CardLink() {
     }
@@ -71,9 +73,10 @@ final class CardLink {
     /**
      * Loads the model: its load time slept in {@link #LOAD_STEPS} parts, the card's CMM taken part by part, as ax-llm's
      * {@code LLM::Init} initialises one axmodel after another and logs the card's remaining CMM after each
-     * (src/runner/LLM.hpp@c26dcbb:182-213, "init %d axmodel ok,remain_cmm(%d MB)"). False when interrupted.
+     * (src/runner/LLM.hpp@c26dcbb:182-213, "init %d axmodel ok,remain_cmm(%d MB)"). A second model loaded by the same process
+     * (asr_server's) adds to what the first holds. False when interrupted.
      */
-    static boolean load(String program, ModelProfile profile, TimeScale time) {
+    static synchronized boolean load(String program, ModelProfile profile, TimeScale time) {
         long needKiB = profile.cmmMiB() * 1024L;
         long pid = ProcessHandle.current().pid();
         for (int i = 1; i <= LOAD_STEPS; i++) {
@@ -81,10 +84,16 @@ final class CardLink {
                 return false;
             }
             if (attached != null) {
-                attached.register(pid, program, needKiB * i / LOAD_STEPS);
+                attached.register(pid, program, heldKiB + needKiB * i / LOAD_STEPS);
             }
         }
+        heldKiB += needKiB;
         return true;
+    }
+
+    /** Whether this process is registered on a card already (a second model's load only adds to it). */
+    static synchronized boolean attached() {
+        return attached != null;
     }
 
     private static void watch(EmulatedCard card, long boot, Control control) {

@@ -122,6 +122,25 @@ public final class EmulatedModel {
         return command("llm_sys", "--port", String.valueOf(port), "--models-dir", modelsDir.toString());
     }
 
+    /**
+     * StackFlow's llm_sys with its melotts unit as a service of its own (on the Pi, M5Stack's systemd units run it, not the
+     * worker), its process named {@code processName} as the card's {@code llm_melotts} is in /proc: java is started through
+     * a link of that name in {@code binDir} (the kernel names a process after the file it executes).
+     */
+    public static List<String> llmSysNamed(Path modelsDir, int port, Path binDir, String processName) {
+        List<String> out = command("llm_sys", "--port", String.valueOf(port), "--models-dir", modelsDir.toString());
+        try {
+            Files.createDirectories(binDir);
+            Path link = binDir.resolve(processName);
+            Files.deleteIfExists(link);
+            Files.createSymbolicLink(link, Path.of(out.get(0)));
+            out.set(0, link.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot link " + processName + " to java in " + binDir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
     /** The legacy runtime's command line, as in the model's run_qwen3_1.7b_int8_ctx_axcl_aarch64 script. */
     public static List<String> mainApi(String modelName, int tokenizerPort) {
         ModelProfile p = ModelProfile.forName(modelName);

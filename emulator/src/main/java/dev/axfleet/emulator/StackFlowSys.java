@@ -59,6 +59,7 @@ final class StackFlowSys {
     private String task;
     private JsonObject taskMode;
     private double taskSpeed;
+    private boolean loadedOnce;
     private static int index;
 
     StackFlowSys(Path modelsDir, TimeScale time, Control control) {
@@ -180,7 +181,8 @@ final class StackFlowSys {
     }
 
     private synchronized void setup(OutputStream out, String id, JsonObject req) throws IOException {
-        if (task != null) {
+        // Test fault MELOTTS_SECOND_TASK: a second task is taken (docs/hardware.md U35).
+        if (task != null && !TestFault.MELOTTS_SECOND_TASK.on()) {
             reply(out, id, "melotts", "None", "None", -21, "task full");
             return;
         }
@@ -200,11 +202,18 @@ final class StackFlowSys {
             return;
         }
         JsonObject param = mode.getAsJsonObject("mode_param");
-        double speed = data.has("spacker_speed") ? data.get("spacker_speed").getAsDouble() : param.get("spacker_speed").getAsDouble();
-        if (taskMode == null) {
-            CardLink.attach("llm_melotts", new ModelProfile(str(mode, "mode"), 0, 1, 0, SETUP_MS, CMM_MIB, 0), control);
+        // Test fault MELOTTS_IGNORES_SPEED: the mode file's speed whatever the setup says (docs/hardware.md U36).
+        double speed = data.has("spacker_speed") && !TestFault.MELOTTS_IGNORES_SPEED.on() ? data.get("spacker_speed").getAsDouble()
+                : param.get("spacker_speed").getAsDouble();
+        if (!loadedOnce) {
+            // The first setup loads the model and takes its CMM, held by the process from then on (A26).
+            ModelProfile p = new ModelProfile(str(mode, "mode"), 0, 1, 0, SETUP_MS, CMM_MIB, 0);
+            CardLink.attach("llm_melotts", p, control);
+            CardLink.load("llm_melotts", p, time);
+            loadedOnce = true;
+        } else {
+            time.sleep(SETUP_MS);
         }
-        time.sleep(SETUP_MS);
         String workId = "melotts." + workIds++;
         task = workId;
         taskMode = mode;

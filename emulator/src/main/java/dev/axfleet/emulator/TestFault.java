@@ -55,6 +55,18 @@ public enum TestFault {
     VLM_IGNORES_IMAGES("U28", Where.RUNTIME),
     /** U29, F41: every tool call is left in the content as Qwen3's {@code <tool_call>} block, finish_reason "stop" (none parsed). */
     TOOL_CALLS_IN_TEXT("U29", Where.RUNTIME),
+    /** U31, F46, A22: asr_server loads every model its folder holds at start, before it listens, not on a model's first request. */
+    ASR_LOADS_AT_START("U31", Where.RUNTIME),
+    /** U32, A24: SenseVoice takes half the CMM assumed (530 MiB, not 1060). */
+    SENSEVOICE_CMM_HALF("U32", Where.RUNTIME),
+    /** U33, A23: Whisper costs a 30 s piece whatever the audio's length (the mel padded to 3000 frames), not time by length. */
+    ASR_PADS_TO_30S("U33", Where.RUNTIME),
+    /** U35, F50: the melotts unit takes a second setup (a second task) instead of answering -21 "task full". */
+    MELOTTS_SECOND_TASK("U35", Where.RUNTIME),
+    /** U36, F50: the unit ignores the setup's {@code spacker_speed} and speaks at its mode file's. */
+    MELOTTS_IGNORES_SPEED("U36", Where.RUNTIME),
+    /** U37: the unit's process is not named {@code llm_melotts} (the emulated service runs as {@code llm-melotts}: {@link #unitProcessName}). */
+    MELOTTS_OTHER_NAME("U37", Where.RUNTIME),
 
     /** F14: the driver is not loaded (as after a kernel upgrade without a DKMS rebuild, axera.md §8.2). */
     DRIVER_NOT_LOADED("F14", Where.CARD),
@@ -78,6 +90,8 @@ public enum TestFault {
     INIT_TWICE_OK("U23", Where.CARD),
     /** U27, A9: {@code axcl-smi -d N} beyond the cards prints card 0's table instead of the out-of-range line. */
     INDEX_PRINTS_TABLE("U27", Where.CARD),
+    /** U30, A19: a process's CMM stays taken for {@link #LINGER_MS} after it exits (the card no longer lists the process). */
+    CMM_FREED_LATE("U30", Where.CARD),
 
     /** U10, F1: the model folder's config.json is 0 bytes (the 2025 revisions of the model repositories). */
     EMPTY_CONFIG("U10", Where.MODEL),
@@ -86,7 +100,12 @@ public enum TestFault {
     /** U20, F27: the CLIP encoders give the pooled vector at output 0 and the hidden states at output 1. */
     CLIP_POOLED_FIRST("U20", Where.MODEL),
     /** U24, F38: the VAE decoder's output has a type that is no {@code axclrtEngineDataType} (float64). */
-    SD_UNKNOWN_TENSOR_TYPE("U24", Where.MODEL);
+    SD_UNKNOWN_TENSOR_TYPE("U24", Where.MODEL),
+    /** U34: the asr models folder is the AXERA-TECH/Whisper repository as it is ({@code models-ax650/<size>/}), no {@code whisper/<size>/}. */
+    WHISPER_REPO_LAYOUT("U34", Where.MODEL);
+
+    /** How long {@link #CMM_FREED_LATE} keeps a dead process's CMM taken. */
+    public static final long LINGER_MS = 3_000;
 
     /** Where a fault acts. */
     public enum Where { RUNTIME, CARD, MODEL }
@@ -185,6 +204,26 @@ public enum TestFault {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Applies {@link #WHISPER_REPO_LAYOUT} to an emulated asr models folder ({@link EmulatedModel#writeAsrModels}): its
+     * {@code whisper/} becomes the repository's {@code models-ax650/}, as {@code axfleet models pull whisper-tiny} leaves it.
+     */
+    public static void applyToAsrModels(Collection<TestFault> faults, Path asr) {
+        if (!faults.contains(WHISPER_REPO_LAYOUT)) {
+            return;
+        }
+        try {
+            Files.move(asr.resolve("whisper"), asr.resolve("models-ax650"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The process name the emulated melotts unit runs under for doctor: the card's {@code llm_melotts}, or another under {@link #MELOTTS_OTHER_NAME}. */
+    public static String unitProcessName(Collection<TestFault> faults) {
+        return faults.contains(MELOTTS_OTHER_NAME) ? "llm-melotts" : "llm_melotts";
     }
 
     /** The faults that act on {@code where}. */

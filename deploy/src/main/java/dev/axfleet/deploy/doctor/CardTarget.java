@@ -28,6 +28,10 @@ final class CardTarget implements Target {
     private final String chat;
     private final String image;
     private final String vision;
+    private final String second;
+    private final String transcribe;
+    private final String sensevoice;
+    private final String speech;
 
     CardTarget(Settings settings) {
         this.settings = settings;
@@ -36,6 +40,10 @@ final class CardTarget implements Target {
         this.chat = settings.string("doctor.chat_model", "qwen3-1.7b");
         this.image = settings.string("doctor.image_model", "sd15-lcm");
         this.vision = settings.string("doctor.vision_model", "internvl3-1b");
+        this.second = settings.string("doctor.second_model", "qwen3-0.6b");
+        this.transcribe = settings.string("doctor.transcribe_model", "whisper-tiny");
+        this.sensevoice = settings.string("doctor.sensevoice_model", "sensevoice");
+        this.speech = settings.string("doctor.speech_model", "melotts-en-default");
     }
 
     @Override
@@ -89,6 +97,81 @@ final class CardTarget implements Target {
     @Override
     public Settings visionWorker(int port) throws Verdict.Skip {
         return axllmWorker(vision, port);
+    }
+
+    @Override
+    public String secondModel() {
+        return second;
+    }
+
+    @Override
+    public Settings secondWorker(int port, boolean paced) throws Verdict.Skip {
+        if (second.equals(chat)) {
+            throw new Verdict.Skip("doctor.second_model is doctor.chat_model (" + chat + "): name another chat model, e.g. qwen3-0.6b");
+        }
+        return axllmWorker(second, port);
+    }
+
+    @Override
+    public String transcribeModel() {
+        return transcribe;
+    }
+
+    @Override
+    public String sensevoiceModel() {
+        return sensevoice;
+    }
+
+    @Override
+    public Path transcribeModelDir(String id) throws Verdict.Skip {
+        return modelDir(id);
+    }
+
+    /** As the fleet makes a transcription worker on the card (Fleet.cardWorker), with doctor's command line for asr_server. */
+    @Override
+    public Settings transcribeWorker(String id, Path folder, int port, boolean paced) throws Verdict.Skip {
+        String command = settings.string("doctor.asr_command", "asr_server --port {port} --model_path {model_dir} --api_key {api_key}");
+        String program = command.strip().split("\\s+")[0];
+        if (!Host.onPath(program)) {
+            throw new Verdict.Skip("asr_server is not installed (" + program + " is not on PATH): build it (bash build_ax8850_aarch64.sh in "
+                    + "AXERA-TECH/ax_asr_api) and put it on PATH, or name it in doctor.asr_command");
+        }
+        return settings.with(Map.of(
+                "worker.model", id,
+                "worker.id", "doctor-" + id,
+                "worker.state_dir", state.resolve("worker-" + id).toString(),
+                "runtime.kind", "asr-server",
+                "runtime.asr_model", id.replace('-', '_'),
+                "runtime.model_dir", folder.toString(),
+                "runtime.workdir", folder.toString(),
+                "runtime.port", String.valueOf(port),
+                "runtime.command", command));
+    }
+
+    @Override
+    public String speechModel() {
+        return speech;
+    }
+
+    /** As the fleet makes a speech worker on the card: llm-sys (M5Stack's systemd service) on fleet.stackflow_port, nothing started. */
+    @Override
+    public Settings speechWorker() {
+        return settings.with(Map.of(
+                "worker.model", speech,
+                "worker.id", "doctor-" + speech,
+                "worker.state_dir", state.resolve("worker-" + speech).toString(),
+                "runtime.kind", "stackflow-melotts",
+                "runtime.port", settings.string("fleet.stackflow_port", "10001"),
+                "runtime.command", ""));
+    }
+
+    @Override
+    public String speechService() {
+        List<String> command = new ArrayList<>(List.of(settings.string("doctor.systemctl", "systemctl"), "show", "llm-melotts", "-p",
+                "LoadState,ActiveState,SubState,MainPID,Restart,RestartUSec,NRestarts,FragmentPath"));
+        Tool.Result r = Tool.run(command, null, Duration.ofSeconds(10));
+        return r.startError() != null ? "systemctl cannot run: " + r.startError()
+                : String.join(", ", r.output().strip().lines().toList()) + (r.ok() ? "" : " (exit " + r.exitCode() + ")");
     }
 
     /** A worker of model {@code id} under {@code axllm serve}, with this host's command line for it. */

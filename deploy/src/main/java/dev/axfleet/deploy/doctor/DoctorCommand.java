@@ -48,8 +48,8 @@ public final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "also write the report as JSON to FILE")
     Path json;
 
-    @Option(names = "--pull", description = "download the models the checks need when they are missing (doctor.chat_model, doctor.image_model, "
-            + "doctor.vision_model); "
+    @Option(names = "--pull", description = "download the models the checks need when they are missing (doctor.chat_model, doctor.second_model, "
+            + "doctor.image_model, doctor.vision_model, doctor.transcribe_model, doctor.sensevoice_model); "
             + "without it nothing is downloaded")
     boolean pull;
 
@@ -70,15 +70,19 @@ public final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         // The terminal shows doctor's own progress; the adapters' log lines only when asked for (AXFLEET_LOG_LEVEL=INFO).
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.axfleet");
-        ch.qos.logback.classic.Level level = log.getLevel();
+        // The residency code logs as "residency" (Room).
+        List<ch.qos.logback.classic.Logger> logs = List.of((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.axfleet"),
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("residency"));
+        List<ch.qos.logback.classic.Level> levels = logs.stream().map(ch.qos.logback.classic.Logger::getLevel).toList();
         if (System.getenv("AXFLEET_LOG_LEVEL") == null) {
-            log.setLevel(ch.qos.logback.classic.Level.WARN);
+            logs.forEach(l -> l.setLevel(ch.qos.logback.classic.Level.WARN));
         }
         try {
             return check();
         } finally {
-            log.setLevel(level);
+            for (int i = 0; i < logs.size(); i++) {
+                logs.get(i).setLevel(levels.get(i));
+            }
         }
     }
 
@@ -214,8 +218,9 @@ public final class DoctorCommand implements Callable<Integer> {
     private List<String> pullMissing(Settings s, PrintStream err) {
         List<String> notes = new ArrayList<>();
         Path models = Path.of(s.string("models.dir", "/var/lib/axfleet/models"));
-        for (String id : List.of(s.string("doctor.chat_model", "qwen3-1.7b"), s.string("doctor.image_model", "sd15-lcm"),
-                s.string("doctor.vision_model", "internvl3-1b"))) {
+        for (String id : List.of(s.string("doctor.chat_model", "qwen3-1.7b"), s.string("doctor.second_model", "qwen3-0.6b"),
+                s.string("doctor.image_model", "sd15-lcm"), s.string("doctor.vision_model", "internvl3-1b"),
+                s.string("doctor.transcribe_model", "whisper-tiny"), s.string("doctor.sensevoice_model", "sensevoice"))) {
             if (Files.isDirectory(models.resolve(id))) {
                 continue;
             }
@@ -260,7 +265,8 @@ public final class DoctorCommand implements Callable<Integer> {
                 "runtime.stall_timeout", "runtime.stop_grace", "runtime.server_timeout", "runtime.axcl_library", "monitor.probe", "monitor.axcl_smi",
                 "monitor.modprobe", "monitor.device_node", "monitor.libaxcl", "monitor.probe_timeout", "monitor.reboot_wait", "monitor.reload_wait",
                 "models.dir", "models.host", "models.token", "gateway.port", "broker.url", "worker.mqtt_password", "doctor.chat_model",
-                "doctor.image_model", "doctor.vision_model", "doctor.state_dir", "doctor.legacy_command", "doctor.legacy_dir", "doctor.time_scale", "doctor.systemctl")) {
+                "doctor.second_model", "doctor.image_model", "doctor.vision_model", "doctor.transcribe_model", "doctor.sensevoice_model",
+                "doctor.asr_command", "doctor.speech_model", "fleet.stackflow_port", "models.margin_mib", "models.evict_wait", "worker.card_lock", "doctor.state_dir", "doctor.legacy_command", "doctor.legacy_dir", "doctor.time_scale", "doctor.systemctl")) {
             String v = s.string(key, null);
             if (v != null) {
                 out.put(key, v);

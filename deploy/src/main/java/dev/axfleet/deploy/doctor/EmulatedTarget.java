@@ -8,6 +8,8 @@ import dev.axfleet.emulator.card.EmulatedCard;
 import dev.axfleet.emulator.image.EmulatedSdModel;
 import dev.axfleet.monitor.MonitorConfig;
 import dev.axfleet.worker.image.ClipTokenizer;
+import dev.axfleet.worker.runtime.RuntimeProcess;
+import dev.axfleet.worker.runtime.RuntimeStartException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,6 +33,11 @@ final class EmulatedTarget implements Target {
     static final String IMAGE_MODEL = "sd15-lcm";
     static final String VISION_MODEL = "internvl3-1b";
     static final String VISION_NAME = "InternVL3-1B";
+    static final String SECOND_MODEL = "qwen3-1.7b";
+    static final String SECOND_NAME = "Qwen3-1.7B";
+    static final String TRANSCRIBE_MODEL = "whisper-tiny";
+    static final String SENSEVOICE_MODEL = "sensevoice";
+    static final String SPEECH_MODEL = "melotts-en-default";
 
     private final Settings settings;
     private final Path home;
@@ -42,6 +49,12 @@ final class EmulatedTarget implements Target {
     private final Path visionDir;
     private final Path imageDir;
     private final Path legacyDir;
+    private final Path secondDir;
+    private final Path asrDir;
+    private final Path stackflowModes;
+    /** The emulated llm_sys with its melotts unit, started once as the card's systemd services would be. */
+    private RuntimeProcess stackflow;
+    private int stackflowPort;
     private Path library;
     private String libraryError;
 
@@ -75,6 +88,11 @@ final class EmulatedTarget implements Target {
             throw new UncheckedIOException(e);
         }
         TestFault.applyToModels(faults, chatDir, imageDir);
+        secondDir = EmulatedModel.writeModelDir(home.resolve("models"), SECOND_MODEL, SECOND_NAME);
+        // One folder as ax_asr_api's download_models.sh leaves it (whisper/SIZE/, sensevoice/) for every transcription model.
+        asrDir = EmulatedModel.writeAsrModels(home.resolve("models").resolve("asr"));
+        TestFault.applyToAsrModels(faults, asrDir);
+        stackflowModes = EmulatedModel.writeMelottsMode(home.resolve("models").resolve("stackflow"), SPEECH_MODEL + "-axcl");
     }
 
     @Override
@@ -159,6 +177,88 @@ final class EmulatedTarget implements Target {
     @Override
     public Settings visionWorker(int port) {
         return axllmWorker(VISION_MODEL, visionDir, port, timeScale);
+    }
+
+    @Override
+    public String secondModel() {
+        return SECOND_MODEL;
+    }
+
+    @Override
+    public Settings secondWorker(int port, boolean paced) {
+        return axllmWorker(SECOND_MODEL, secondDir, port, paced ? this.paced : timeScale);
+    }
+
+    @Override
+    public String transcribeModel() {
+        return TRANSCRIBE_MODEL;
+    }
+
+    @Override
+    public String sensevoiceModel() {
+        return SENSEVOICE_MODEL;
+    }
+
+    @Override
+    public Path transcribeModelDir(String id) {
+        return asrDir;
+    }
+
+    /** As the fleet makes an emulated transcription worker (Fleet.emulatedAsrWorker). */
+    @Override
+    public Settings transcribeWorker(String id, Path folder, int port, boolean paced) {
+        return settings.with(Map.of(
+                "worker.model", id,
+                "worker.id", "doctor-" + id,
+                "worker.state_dir", home.resolve("worker-" + id).toString(),
+                "runtime.kind", "asr-server",
+                "runtime.asr_model", id.replace('-', '_'),
+                "runtime.model_dir", folder.toString(),
+                "runtime.workdir", folder.toString(),
+                "runtime.port", String.valueOf(port),
+                "runtime.command", EmulatedModel.asrServer(folder, port).stream().map(Host::quote).collect(Collectors.joining(" ")),
+                "runtime.env", env(paced ? this.paced : timeScale)));
+    }
+
+    @Override
+    public String speechModel() {
+        return SPEECH_MODEL;
+    }
+
+    /** As the card's speech worker: llm-sys on its port, started here as M5Stack's services are there, the worker starting nothing. */
+    @Override
+    public synchronized Settings speechWorker() throws Verdict.Skip {
+        if (stackflow == null) {
+            int port = Host.freePort();
+            Map<String, String> env = new LinkedHashMap<>();
+            env.put("AXFLEET_EMULATOR_TIME_SCALE", String.valueOf(timeScale));
+            env.put("AXFLEET_EMULATOR_CARD", card.dir().toString());
+            env.putAll(TestFault.environment(faults));
+            RuntimeProcess p = new RuntimeProcess("llm_sys", EmulatedModel.llmSysNamed(stackflowModes, port, home.resolve("bin"),
+                    TestFault.unitProcessName(faults)), home, env, home.resolve("llm_sys.pid"), java.time.Duration.ofSeconds(5),
+                    java.time.Duration.ofSeconds(30));
+            try {
+                p.start();
+            } catch (RuntimeStartException e) {
+                throw new Verdict.Skip("the emulated llm_sys did not start: " + e.getMessage());
+            }
+            stackflow = p;
+            stackflowPort = port;
+        }
+        return settings.with(Map.of(
+                "worker.model", SPEECH_MODEL,
+                "worker.id", "doctor-" + SPEECH_MODEL,
+                "worker.state_dir", home.resolve("worker-" + SPEECH_MODEL).toString(),
+                "runtime.kind", "stackflow-melotts",
+                "runtime.host", "127.0.0.1",
+                "runtime.port", String.valueOf(stackflowPort),
+                "runtime.command", ""));
+    }
+
+    @Override
+    public synchronized String speechService() {
+        return "EMULATED: no systemd here; doctor started the emulated llm_sys with its melotts unit as pid "
+                + (stackflow == null ? "(not started)" : stackflow.pid()) + " (on the card: systemctl show llm-melotts)";
     }
 
     private Settings axllmWorker(String id, Path dir, int port, double scale) {
@@ -252,6 +352,9 @@ final class EmulatedTarget implements Target {
         v.put("model " + CHAT_MODEL, "EMULATED folder " + chatDir + ", config.json sha256 " + Host.sha256(chatDir.resolve("config.json")));
         v.put("model " + VISION_MODEL, "EMULATED folder " + visionDir + ", config.json sha256 " + Host.sha256(visionDir.resolve("config.json")));
         v.put("model " + IMAGE_MODEL, "EMULATED folder " + imageDir + ", unet.axmodel sha256 " + Host.sha256(imageDir.resolve("unet.axmodel")));
+        v.put("model " + SECOND_MODEL, "EMULATED folder " + secondDir + ", config.json sha256 " + Host.sha256(secondDir.resolve("config.json")));
+        v.put("models " + TRANSCRIBE_MODEL + ", " + SENSEVOICE_MODEL, "EMULATED asr_server folder " + asrDir + " (placeholders, no weights)");
+        v.put("model " + SPEECH_MODEL, "EMULATED StackFlow mode file in " + stackflowModes);
         return v;
     }
 
@@ -261,6 +364,16 @@ final class EmulatedTarget implements Target {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (stackflow != null) {
+            stackflow.stop();
+            stackflow = null;
+        }
+        try {
+            // The link to java that named the emulated unit (a test's temporary folder would warn about it).
+            Files.deleteIfExists(home.resolve("bin").resolve(TestFault.unitProcessName(faults)));
+        } catch (IOException e) {
+            // Left behind: harmless.
+        }
     }
 }

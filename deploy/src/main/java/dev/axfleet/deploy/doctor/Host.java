@@ -75,6 +75,61 @@ final class Host {
         }
     }
 
+    /** Whether {@code program} (a path, or a name looked up on PATH) is an executable file here. */
+    static boolean onPath(String program) {
+        String p = program.replace("'", "").replace("\"", "");
+        if (p.contains("/")) {
+            return Files.isExecutable(Path.of(p));
+        }
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        return java.util.Arrays.stream(path.split(":")).anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, p)));
+    }
+
+    /**
+     * The local addresses of the TCP sockets listening on {@code port} (/proc/net/tcp and tcp6: {@code 0.0.0.0}, {@code ::},
+     * {@code 127.0.0.1}, ...), as {@code ss -ltn} would show them.
+     */
+    static List<String> listening(int port) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(Path.of(table));
+            } catch (IOException e) {
+                continue;
+            }
+            for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                String[] f = line.strip().split("\\s+");
+                if (f.length < 4 || !f[3].equals("0A")) {
+                    continue; // not LISTEN
+                }
+                String[] local = f[1].split(":");
+                if (local.length == 2 && Integer.parseInt(local[1], 16) == port) {
+                    out.add(address(local[0]));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** /proc/net/tcp's hex address: four bytes (or sixteen) in the kernel's order, each 32-bit word little-endian. */
+    private static String address(String hex) {
+        byte[] b = HexFormat.of().parseHex(hex);
+        for (int i = 0; i + 3 < b.length; i += 4) {
+            byte t = b[i];
+            b[i] = b[i + 3];
+            b[i + 3] = t;
+            t = b[i + 1];
+            b[i + 1] = b[i + 2];
+            b[i + 2] = t;
+        }
+        try {
+            return InetAddress.getByAddress(b).getHostAddress().replace("0:0:0:0:0:0:0:0", "::");
+        } catch (java.net.UnknownHostException e) {
+            return hex;
+        }
+    }
+
     /** A word for a command line in the settings' syntax (worker CommandLine): single-quoted. */
     static String quote(String word) {
         return "'" + word.replace("'", "'\"'\"'") + "'";

@@ -11,11 +11,14 @@ import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.MainApiRuntime;
 import dev.axfleet.worker.runtime.ModelRuntime;
 import dev.axfleet.worker.runtime.RuntimeStartException;
+import dev.axfleet.worker.speech.StackFlowTtsRuntime;
+import dev.axfleet.worker.transcribe.AsrServerRuntime;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -183,6 +186,54 @@ final class Lab implements AutoCloseable {
     ChatRunner chatRunner(AxllmServeRuntime runtime) throws Verdict.Skip {
         WorkerConfig c = WorkerConfig.from(target.chatWorker(runtime.base().getPort(), chatPaced));
         return new ChatRunner(runtime, c.defaultMaxTokens(), c.contextOverflow());
+    }
+
+    /** The second chat model's {@code axllm serve} (U30), of the check's own, beside the shared one. Not started; stopped after the check. */
+    AxllmServeRuntime second(boolean paced) throws Verdict.Skip {
+        AxllmServeRuntime r = (AxllmServeRuntime) create(target.secondWorker(Host.freePort(), paced));
+        closeAfterCheck(r);
+        return r;
+    }
+
+    /**
+     * asr_server for transcription model {@code id}, from a worker's settings for it, with nothing else of doctor's on the
+     * card (its CMM is its own); on the pulled folder when asr_server reads it as it is, else on a folder of links doctor
+     * makes (U34 says why). Not started; stopped after the check.
+     */
+    AsrServerRuntime transcriber(String id, boolean paced) throws Verdict.Skip {
+        releaseAll();
+        Path dir = target.transcribeModelDir(id);
+        String asr = asrModel(id);
+        Path path = AsrFolder.serverPath(dir, asr, target.stateDir().resolve("asr-links"));
+        if (path == null) {
+            throw new Verdict.Skip(dir + " holds no " + AsrFolder.wanted(asr) + " files asr_server could read (" + AsrFolder.missing(dir, asr)
+                    + "; U34)");
+        }
+        if (!path.equals(dir)) {
+            note("asr_server runs on " + path + ": links to the files in " + dir + ", laid out as asr_server reads them (U34)");
+        }
+        AsrServerRuntime r = (AsrServerRuntime) create(target.transcribeWorker(id, path, Host.freePort(), paced));
+        closeAfterCheck(r);
+        return r;
+    }
+
+    /** The name asr_server knows a transcription model by, as a worker's {@code runtime.asr_model} defaults to it. */
+    static String asrModel(String id) {
+        return id.replace('-', '_');
+    }
+
+    /** The melotts unit through llm-sys, from a speech worker's settings (the unit set up by its start, released by its close). Not started. */
+    StackFlowTtsRuntime speaker() throws Verdict.Skip {
+        StackFlowTtsRuntime r = (StackFlowTtsRuntime) create(target.speechWorker());
+        closeAfterCheck(r);
+        return r;
+    }
+
+    /** The CMM axcl-smi says card 0 uses ({@code info --cmm}), MiB; null when it says none. Not written into the evidence. */
+    Long cmmUsed() {
+        List<String> command = new ArrayList<>(monitor().axclSmi());
+        command.addAll(List.of("info", "--cmm", "-d", "0"));
+        return dev.axfleet.monitor.probe.SmiParser.cmm(Tool.run(command, null, monitor().probeTimeout()).output()).usedMiB();
     }
 
     /** The legacy runtime (main_api and its tokenizer), of the check's own. Not started; stopped after the check. */

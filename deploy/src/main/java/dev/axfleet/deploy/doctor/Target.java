@@ -42,6 +42,39 @@ sealed interface Target extends AutoCloseable permits CardTarget, EmulatedTarget
     /** The settings a worker of the vision model reads ({@code axllm serve}), listening on {@code port}. */
     Settings visionWorker(int port) throws Verdict.Skip;
 
+    /** A second chat model's id ({@code doctor.second_model}), loaded beside the chat model (U30). */
+    String secondModel();
+
+    /** The settings a worker of the second chat model reads ({@code axllm serve}), listening on {@code port}. */
+    Settings secondWorker(int port, boolean paced) throws Verdict.Skip;
+
+    /** The Whisper model the asr_server checks start ({@code doctor.transcribe_model}). */
+    String transcribeModel();
+
+    /** SenseVoice's id ({@code doctor.sensevoice_model}). */
+    String sensevoiceModel();
+
+    /** Transcription model {@code id}'s folder as it was pulled (asr_server's {@code --model_path} when its layout is right: U34). */
+    Path transcribeModelDir(String id) throws Verdict.Skip;
+
+    /**
+     * The settings a transcription worker of {@code id} reads: asr_server on {@code folder}, listening on {@code port};
+     * {@code paced} as for {@link #chatWorker}.
+     */
+    Settings transcribeWorker(String id, Path folder, int port, boolean paced) throws Verdict.Skip;
+
+    /** The speech model's id ({@code doctor.speech_model}): a StackFlow melotts mode, {@code -axcl} left off. */
+    String speechModel();
+
+    /**
+     * The settings a speech worker of it reads: llm-sys's address and the mode. On the card M5Stack's services run llm-sys and
+     * the unit; emulated, doctor starts them as such a service (the worker starts nothing either way).
+     */
+    Settings speechWorker() throws Verdict.Skip;
+
+    /** What runs the melotts unit and restarts it (systemd's word on {@code llm-melotts}). */
+    String speechService();
+
     /** The settings a worker of the legacy runtime reads (main_api and its tokenizer). */
     Settings legacyWorker() throws Verdict.Skip;
 

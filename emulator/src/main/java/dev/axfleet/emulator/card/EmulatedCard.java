@@ -265,7 +265,7 @@ public final class EmulatedCard {
         Properties p = update(q -> { });
         List<User> users = users();
         long cmmUsed = Long.parseLong(p.getProperty("cmm_base_kib")) + Long.parseLong(p.getProperty("cmm_reserved_kib"))
-                + users.stream().mapToLong(User::cmmKiB).sum();
+                + users.stream().mapToLong(User::cmmKiB).sum() + lingering();
         boolean resetting = Long.parseLong(p.getProperty("resetting_until")) > 0;
         boolean visible = bool(p, "present") && bool(p, "driver_loaded") && !resetting;
         return new Snapshot(visible, bool(p, "hang"), resetting, Long.parseLong(p.getProperty("temp_mc")),
@@ -316,10 +316,56 @@ public final class EmulatedCard {
 
     public void unregister(long pid) {
         try {
-            Files.deleteIfExists(dir.resolve("users/" + pid));
+            Path f = dir.resolve("users/" + pid);
+            if (testFault(dev.axfleet.emulator.TestFault.CMM_FREED_LATE)) {
+                linger(f, pid);
+            }
+            Files.deleteIfExists(f);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Test fault CMM_FREED_LATE: a gone process's CMM stays taken a while, though the card no longer lists it (U30, A19). */
+    private void linger(Path user, long pid) throws IOException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(user);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        if (lines.size() < 2) {
+            return;
+        }
+        Path d = Files.createDirectories(dir.resolve("lingering"));
+        Files.writeString(d.resolve(String.valueOf(pid)), lines.get(1).trim() + "\n"
+                + (System.currentTimeMillis() + dev.axfleet.emulator.TestFault.LINGER_MS) + "\n");
+    }
+
+    /** The CMM of gone processes still taken under CMM_FREED_LATE, in KiB; what has lingered long enough is let go. */
+    private long lingering() {
+        Path d = dir.resolve("lingering");
+        if (!Files.isDirectory(d)) {
+            return 0;
+        }
+        long sum = 0;
+        try (Stream<Path> files = Files.list(d)) {
+            for (Path f : files.toList()) {
+                try {
+                    List<String> lines = Files.readAllLines(f);
+                    if (System.currentTimeMillis() < Long.parseLong(lines.get(1).trim())) {
+                        sum += Long.parseLong(lines.get(0).trim());
+                    } else {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // Being written right now; it is counted on the next look.
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return sum;
     }
 
     private List<User> users() {
@@ -340,6 +386,9 @@ public final class EmulatedCard {
                         // Being written right now; it is counted on the next look.
                     }
                 } else {
+                    if (testFault(dev.axfleet.emulator.TestFault.CMM_FREED_LATE)) {
+                        linger(f, pid);
+                    }
                     Files.deleteIfExists(f);
                 }
             }

@@ -232,8 +232,8 @@ public final class StackFlowTtsRuntime implements SpeechRuntime {
         return escapeBraces(GSON.toJsonTree(s));
     }
 
-    /** JSON text of {@code e} with each brace inside a string written as a unicode escape. */
-    static String escapeBraces(JsonElement e) {
+    /** JSON text of {@code e} with each brace inside a string written as a unicode escape (llm-sys frames by braces, F49). */
+    public static String escapeBraces(JsonElement e) {
         String json = GSON.toJson(e);
         StringBuilder out = new StringBuilder(json.length());
         boolean inString = false;

@@ -234,6 +234,32 @@ public final class AsrServerRuntime implements TranscribeRuntime {
         return emulated;
     }
 
+    /** The last lines asr_server wrote (its log). */
+    public String recentOutput() {
+        return process.recentOutput();
+    }
+
+    /** Where it listens: {@code http://127.0.0.1:port}. */
+    public URI base() {
+        return base;
+    }
+
+    /**
+     * The files asr_server opens under {@code --model_path} for {@code asrModel} (ax_asr_api@df475fe asr_factory.hpp: a
+     * folder {@code whisper/SIZE/} or {@code sensevoice/}; whisper.cpp {@code init}: {@code SIZE-encoder.axmodel},
+     * {@code SIZE-decoder.axmodel}, {@code SIZE-tokens.txt}, {@code SIZE_config.json}; sensevoice.cpp {@code init}:
+     * {@code sensevoice.axmodel}, {@code tokens.txt}), relative to it.
+     */
+    public static List<Path> modelFiles(String asrModel) {
+        if (asrModel.equals("sensevoice")) {
+            return List.of(Path.of("sensevoice", "sensevoice.axmodel"), Path.of("sensevoice", "tokens.txt"));
+        }
+        String size = asrModel.replaceFirst("^whisper_", "");
+        Path d = Path.of("whisper", size);
+        return List.of(d.resolve(size + "-encoder.axmodel"), d.resolve(size + "-decoder.axmodel"), d.resolve(size + "-tokens.txt"),
+                d.resolve(size + "_config.json"));
+    }
+
     @Override
     public List<Long> pids() {
         return process.alive() ? List.of(process.pid()) : List.of();
