@@ -322,6 +322,10 @@ public final class Fleet implements AutoCloseable {
             log.info("  images:        {}/sdapi/v1/txt2img (AUTOMATIC1111), {}/generate, {}/v1/images/generations  (model: {})", http, http,
                     http, ids(config, Kind.IMAGE));
         }
+        if (gateway.wyomingPort() >= 0) {
+            log.info("  Home Assistant (Wyoming): tcp://{}:{}  (Settings > Devices & services > Add integration > Wyoming Protocol)",
+                    gateway.config().wyoming().bind(), gateway.wyomingPort());
+        }
         log.info("  health:        {}/health   metrics: {}/metrics", http, http);
         gateway.ports().forEach((port, state) -> {
             if (port != gateway.port()) {
@@ -350,6 +354,11 @@ public final class Fleet implements AutoCloseable {
 
     public int gatewayPort() {
         return gateway.port();
+    }
+
+    /** The Wyoming port (Home Assistant's voice protocol), or -1 when it is not offered. */
+    public int wyomingPort() {
+        return gateway.wyomingPort();
     }
 
     @Override

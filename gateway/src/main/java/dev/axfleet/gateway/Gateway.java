@@ -15,6 +15,7 @@ import dev.axfleet.gateway.residency.Residency;
 import dev.axfleet.gateway.residency.ResidencyRoutes;
 import dev.axfleet.gateway.speech.SpeechFacade;
 import dev.axfleet.gateway.transcribe.TranscriptionsFacade;
+import dev.axfleet.gateway.wyoming.WyomingServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -40,14 +41,17 @@ public final class Gateway implements AutoCloseable {
 
     private final AtomicInteger inFlight;
     private final Listeners listeners;
+    private final WyomingServer wyoming;
 
-    private Gateway(GatewayConfig config, Bus client, BusWatch bus, Service http, AtomicInteger inFlight, Listeners listeners) {
+    private Gateway(GatewayConfig config, Bus client, BusWatch bus, Service http, AtomicInteger inFlight, Listeners listeners,
+                    WyomingServer wyoming) {
         this.config = config;
         this.client = client;
         this.bus = bus;
         this.http = http;
         this.inFlight = inFlight;
         this.listeners = listeners;
+        this.wyoming = wyoming;
     }
 
     /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
@@ -60,6 +64,7 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalStateException("gateway.bind=" + config.bind() + " reaches beyond this machine and no API key is set: "
                     + "set gateway.api_key_file, or gateway.allow_anonymous=true to let anyone on the network in");
         }
+        WyomingServer.refuseUnsafe(config.wyoming());
         ModelRegistry registry = new ModelRegistry(config.models(), config.aliases(), config.fallbackModel(), config.cardStale(),
                 Clock.systemUTC());
         Bus client = new Bus(config.broker(), config.gatewayId(), Clock.systemUTC(), config.sessionExpiry(), config.brokerGrace());
@@ -143,7 +148,30 @@ public final class Gateway implements AutoCloseable {
             });
             log.info("classic port {}: {} ({})", number, listeners.states().get(number), port.describe());
         });
-        return new Gateway(config, client, bus, http, inFlight, listeners);
+        return new Gateway(config, client, bus, http, inFlight, listeners, wyoming(config, runner, registry));
+    }
+
+    /**
+     * Home Assistant's voice protocol, when the gateway serves transcription or speech: a port another program holds is
+     * logged and Wyoming left out (the HTTP facades serve on); an address beyond loopback not allowed stops the start.
+     */
+    private static WyomingServer wyoming(GatewayConfig config, JobRunner runner, ModelRegistry registry) {
+        boolean speech = config.models().containsValue(Kind.TRANSCRIPTION) || config.models().containsValue(Kind.SPEECH);
+        if (!config.wyoming().enabled() || !speech) {
+            return null;
+        }
+        try {
+            return WyomingServer.start(config.wyoming(), runner, registry);
+        } catch (java.io.IOException e) {
+            log.warn("Wyoming is not offered: port {} on {} cannot be bound ({}); set gateway.wyoming_port, or -1 to leave it off",
+                    config.wyoming().port(), config.wyoming().bind(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** The port Home Assistant's voice protocol listens on, or -1 when it is not offered. */
+    public int wyomingPort() {
+        return wyoming == null ? -1 : wyoming.port();
     }
 
     private static byte[] secret(java.nio.file.Path file, String setting) {
@@ -201,6 +229,9 @@ public final class Gateway implements AutoCloseable {
         awaitRequests(config.drain());
         if (client.cancelWaiting() > 0) {
             awaitRequests(Duration.ofSeconds(2));
+        }
+        if (wyoming != null) {
+            wyoming.close();
         }
         listeners.close();
         bus.close();
