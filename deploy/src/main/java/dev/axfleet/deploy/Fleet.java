@@ -179,7 +179,7 @@ public final class Fleet implements AutoCloseable {
                 "runtime.command", command,
                 "runtime.cmm_mib", String.valueOf(ModelProfile.forName(modelName).cmmMiB()),
                 "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'"
-                        + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off")
+                        + sharedNpu(config) + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off")
                         // A fault of the emulated runtime from its start, for benchmarks and tests (emulator Fault): never a default.
                         + (config.settings().string("emulator.fault", "").isEmpty() ? ""
                                 : " AXFLEET_EMULATOR_FAULT=" + config.settings().string("emulator.fault", "")))));
@@ -217,8 +217,17 @@ public final class Fleet implements AutoCloseable {
         s.put("worker.state_dir", config.home().resolve("worker-" + m.id()).toString());
         s.put("broker.url", brokerUrl);
         s.put("runtime.cmm_mib", String.valueOf(dev.axfleet.deploy.models.ModelCatalog.builtIn().find(m.id()).map(e -> e.cmmMib()).orElse(0)));
-        s.put("runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'");
+        s.put("runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'"
+                + sharedNpu(config));
         return s;
+    }
+
+    /**
+     * The emulated runtimes share the emulated card's one NPU, taking turns (docs/hardware.md A29); {@code
+     * emulator.shared_npu=false} gives each its own, for a benchmark's "what if the three did not contend".
+     */
+    private static String sharedNpu(FleetConfig config) {
+        return " AXFLEET_EMULATOR_SHARED_NPU=" + (config.settings().bool("emulator.shared_npu", true) ? "on" : "off");
     }
 
     private static String quoted(List<String> command) {
