@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  * axfleet/v1/events/cards/{host}/{card} what the monitor did for a card (recovery steps), QoS 1
  * axfleet/v1/control/cards/{host}/{card}       reset requests; only the monitor acts on them
  * axfleet/v1/control/workers/{model}/{worker}  requests to one worker (restart its runtime), from the monitor
+ * axfleet/v1/voice                     voice turns from devices (a gateway takes each: transcription, answer and speech)
  * </pre>
  */
 public final class Topics {
@@ -127,6 +128,16 @@ public final class Topics {
         }
         int index = Integer.parseInt(parts[parts.length - 1]);
         return index > 255 ? Optional.empty() : Optional.of(new CardRef(parts[parts.length - 2], index));
+    }
+
+    /** Where devices ask for voice turns (docs/protocol.md "Voice turns"); the gateways take them from {@link #voiceShared()}. */
+    public static String voice() {
+        return ROOT + "/voice";
+    }
+
+    /** The shared subscription the gateways take voice turns from: the broker hands each turn to one of them. */
+    public static String voiceShared() {
+        return "$share/axfleet-voice/" + voice();
     }
 
     public static String workerControl(String model, String workerId) {

@@ -179,7 +179,7 @@ public final class Fleet implements AutoCloseable {
                 "runtime.command", command,
                 "runtime.cmm_mib", String.valueOf(ModelProfile.forName(modelName).cmmMiB()),
                 "runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'"
-                        + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off")
+                        + sharedNpu(config) + " AXFLEET_EMULATOR_PREFIX_CACHE=" + (config.settings().bool("emulator.prefix_cache", true) ? "on" : "off")
                         // A fault of the emulated runtime from its start, for benchmarks and tests (emulator Fault): never a default.
                         + (config.settings().string("emulator.fault", "").isEmpty() ? ""
                                 : " AXFLEET_EMULATOR_FAULT=" + config.settings().string("emulator.fault", "")))));
@@ -217,8 +217,17 @@ public final class Fleet implements AutoCloseable {
         s.put("worker.state_dir", config.home().resolve("worker-" + m.id()).toString());
         s.put("broker.url", brokerUrl);
         s.put("runtime.cmm_mib", String.valueOf(dev.axfleet.deploy.models.ModelCatalog.builtIn().find(m.id()).map(e -> e.cmmMib()).orElse(0)));
-        s.put("runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'");
+        s.put("runtime.env", "AXFLEET_EMULATOR_TIME_SCALE=" + config.emulatorTimeScale() + " AXFLEET_EMULATOR_CARD='" + card.dir() + "'"
+                + sharedNpu(config));
         return s;
+    }
+
+    /**
+     * The emulated runtimes share the emulated card's one NPU, taking turns (docs/hardware.md A29); {@code
+     * emulator.shared_npu=false} gives each its own, for a benchmark's "what if the three did not contend".
+     */
+    private static String sharedNpu(FleetConfig config) {
+        return " AXFLEET_EMULATOR_SHARED_NPU=" + (config.settings().bool("emulator.shared_npu", true) ? "on" : "off");
     }
 
     private static String quoted(List<String> command) {
@@ -322,6 +331,10 @@ public final class Fleet implements AutoCloseable {
             log.info("  images:        {}/sdapi/v1/txt2img (AUTOMATIC1111), {}/generate, {}/v1/images/generations  (model: {})", http, http,
                     http, ids(config, Kind.IMAGE));
         }
+        if (gateway.wyomingPort() >= 0) {
+            log.info("  Home Assistant (Wyoming): tcp://{}:{}  (Settings > Devices & services > Add integration > Wyoming Protocol)",
+                    gateway.config().wyoming().bind(), gateway.wyomingPort());
+        }
         log.info("  health:        {}/health   metrics: {}/metrics", http, http);
         gateway.ports().forEach((port, state) -> {
             if (port != gateway.port()) {
@@ -350,6 +363,11 @@ public final class Fleet implements AutoCloseable {
 
     public int gatewayPort() {
         return gateway.port();
+    }
+
+    /** The Wyoming port (Home Assistant's voice protocol), or -1 when it is not offered. */
+    public int wyomingPort() {
+        return gateway.wyomingPort();
     }
 
     @Override

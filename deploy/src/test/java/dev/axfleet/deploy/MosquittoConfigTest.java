@@ -98,6 +98,18 @@ class MosquittoConfigTest {
             assertEquals("{\"action\":\"reset\",\"by\":\"admin-http\"}",
                     reset == null ? null : new String(reset.getPayloadAsBytes(), StandardCharsets.UTF_8));
             assertThrows(ExecutionException.class, () -> publish(gateway, Topics.card(card), "{}"), "only the monitor reports cards");
+
+            // Voice turns: a device asks, a gateway takes the turn through the shared subscription and answers where asked.
+            BlockingQueue<Mqtt5Publish> turns = new LinkedBlockingQueue<>();
+            gateway.publishes(MqttGlobalPublishFilter.SUBSCRIBED, turns::add);
+            gateway.subscribeWith().topicFilter(Topics.voiceShared()).qos(MqttQos.AT_LEAST_ONCE).send().get(5, TimeUnit.SECONDS);
+            publish(device, Topics.voice(), "{\"id\":\"v1\",\"reply_to\":\"devices/lamp1/voice\"}");
+            Mqtt5Publish turn = turns.poll(5, TimeUnit.SECONDS);
+            assertEquals(Topics.voice(), turn == null ? null : turn.getTopic().toString(), "the gateway takes a device's voice turn");
+            publish(gateway, "devices/lamp1/voice", "{\"type\":\"result\"}");
+            Mqtt5Publish answer = replies.poll(5, TimeUnit.SECONDS);
+            assertEquals("{\"type\":\"result\"}", answer == null ? null : new String(answer.getPayloadAsBytes(), StandardCharsets.UTF_8),
+                    "and answers it on the device's reply topic");
             publish(monitor, Topics.card(card), "{}");
 
             // Home Assistant: the monitor's discovery configs and the retained topics they point at, nothing else.

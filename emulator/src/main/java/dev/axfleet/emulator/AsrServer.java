@@ -277,7 +277,7 @@ final class AsrServer {
             if (fault.mode() == Fault.Mode.CRASH) {
                 AxllmServe.crash();
             }
-            time.sleep(profile.pieceMs(heard[0]));
+            time.npu(profile.pieceMs(heard[0]));
             String text = String.format(Locale.ROOT, "(emulated %s, %s: %.2f s of audio at %d Hz)", model, language, heard[0], (int) heard[1]);
             if (format.equals("text")) {
                 send(ex, 200, "text/plain; charset=utf-8", text);

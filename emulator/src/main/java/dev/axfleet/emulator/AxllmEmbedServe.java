@@ -152,7 +152,7 @@ final class AxllmEmbedServe {
                     return;
                 }
                 control.executed(inputs.get(i));
-                time.sleep(profile.prefillMs(tokens));
+                time.npu(profile.prefillMs(tokens));
                 if (i == fault.afterTokens()) {
                     switch (fault.mode()) {
                         case HANG -> AxllmServe.hang();

@@ -115,7 +115,7 @@ final class AxllmImageServe {
         String[] wh = v.get("size").getAsString().split("x");
         card.lock();
         try {
-            time.sleep(init == null ? 10 + 4 * 434 + 914 : 500 + 2 * 434 + 914);
+            time.npu(init == null ? 10 + 4 * 434 + 914 : 500 + 2 * 434 + 914);
             BufferedImage img = picture(Integer.parseInt(wh[0]), Integer.parseInt(wh[1]), prompt, seed, init);
             ByteArrayOutputStream png = new ByteArrayOutputStream();
             ImageIO.write(img, "png", png);

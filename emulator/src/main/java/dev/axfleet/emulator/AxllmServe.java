@@ -360,7 +360,7 @@ public final class AxllmServe {
                 return;
             }
             if (vision != null) {
-                time.sleep(vision.encodeMs() * images.size());
+                time.npu(vision.encodeMs() * images.size());
             }
             JsonObject call = EmulatedTools.call(req, tokenizerType, rawMessages != null && rawMessages.isJsonArray() ? rawMessages.getAsJsonArray() : null);
             generate(ex, req, prompt, ids, fault, think, stream, images, call);
@@ -480,7 +480,7 @@ public final class AxllmServe {
             ex.sendResponseHeaders(200, 0);
             out = ex.getResponseBody();
         }
-        time.sleep(profile.prefillMs(ids.size() - (prefixCache ? reuse(ids) : 0)));
+        time.npu(profile.prefillMs(ids.size() - (prefixCache ? reuse(ids) : 0)));
         StringBuilder text = new StringBuilder();
         boolean open = out != null;
         boolean cut = false;
@@ -489,7 +489,7 @@ public final class AxllmServe {
                 strike(fault);
             }
             if (i > 0) {
-                time.sleep(profile.decodeMsPerToken());
+                time.npu(profile.decodeMsPerToken());
             }
             text.append(tokens.get(i));
             // main.cpp's stream callback prints each piece to stdout as it pushes it.

@@ -242,7 +242,7 @@ public final class MainApi {
         body.addProperty("system_prompt", systemPrompt);
         JsonObject got = call("POST", "/reset", body);
         int tokens = got != null && got.has("token_ids") ? got.getAsJsonArray("token_ids").size() : 0;
-        time.sleep(profile.prefillMs(tokens));
+        time.npu(profile.prefillMs(tokens));
         precomputeLen = tokens;
         lastReply = "";
         running.set(false);
@@ -272,7 +272,7 @@ public final class MainApi {
             return CONTEXT_FULL;
         }
         control.executed(prompt);
-        time.sleep(profile.prefillMs(diff.size()));
+        time.npu(profile.prefillMs(diff.size()));
         List<String> tokens = TextGenerator.tokens(profile.name(), prompt + "\u0000" + sampler(), 0, temperature);
         StringBuilder reply = new StringBuilder();
         // LLM::Run (gregm123456/ax-llm src/runner/LLM.hpp@086f4e6) hands tokens to the callback three at a time
@@ -294,7 +294,7 @@ public final class MainApi {
                 }
             }
             if (i > 0) {
-                time.sleep(profile.decodeMsPerToken());
+                time.npu(profile.decodeMsPerToken());
             }
             reply.append(tokens.get(i));
             precomputeLen++;

@@ -287,7 +287,9 @@ final class StackFlowSys {
         }
         byte[] pcm = voice(phrase, rate, speed);
         double seconds = pcm.length / 2.0 / rate;
-        time.sleep(ENCODER_MS + SLICE_MS * Math.ceil(seconds / SLICE_AUDIO_S));
+        // The encoder runs on the host's CPU (ONNX), the decoder's slices on the card's NPU, shared with the other models (A29).
+        time.sleep(ENCODER_MS);
+        time.npu(SLICE_MS * Math.ceil(seconds / SLICE_AUDIO_S));
         delta(out, id, workId, pcm, finish);
         return true;
     }

@@ -23,6 +23,19 @@ public final class TimeScale {
         return scale;
     }
 
+    /**
+     * Computes for {@code ms} scaled on the card's NPU, which every emulated runtime on the card shares ({@link Npu},
+     * docs/hardware.md A29): a runtime with work waits its turns while another computes. Without a card, as {@link #sleep}.
+     */
+    public boolean npu(double ms) {
+        double wall = ms * scale;
+        if (wall <= 0) {
+            return true;
+        }
+        Npu npu = Npu.shared();
+        return npu == null ? sleep(ms) : npu.run(wall);
+    }
+
     /** Sleeps {@code ms} scaled; returns false when interrupted. */
     public boolean sleep(double ms) {
         long nanos = Math.round(ms * scale * 1_000_000);

@@ -59,6 +59,11 @@ public final class Conversations {
             return turn;
         }
 
+        /** The system prompt it keeps, or null. */
+        public synchronized String system() {
+            return system;
+        }
+
         /** Starts again with {@code systemPrompt} (null keeps the one it has). */
         public synchronized void reset(String systemPrompt) {
             if (systemPrompt != null) {

@@ -15,6 +15,10 @@ import dev.axfleet.gateway.residency.Residency;
 import dev.axfleet.gateway.residency.ResidencyRoutes;
 import dev.axfleet.gateway.speech.SpeechFacade;
 import dev.axfleet.gateway.transcribe.TranscriptionsFacade;
+import dev.axfleet.gateway.voice.VoiceBus;
+import dev.axfleet.gateway.voice.VoiceRoutes;
+import dev.axfleet.gateway.voice.VoiceTurns;
+import dev.axfleet.gateway.wyoming.WyomingServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -40,14 +44,19 @@ public final class Gateway implements AutoCloseable {
 
     private final AtomicInteger inFlight;
     private final Listeners listeners;
+    private final WyomingServer wyoming;
+    private final VoiceBus voiceBus;
 
-    private Gateway(GatewayConfig config, Bus client, BusWatch bus, Service http, AtomicInteger inFlight, Listeners listeners) {
+    private Gateway(GatewayConfig config, Bus client, BusWatch bus, Service http, AtomicInteger inFlight, Listeners listeners,
+                    WyomingServer wyoming, VoiceBus voiceBus) {
         this.config = config;
         this.client = client;
         this.bus = bus;
         this.http = http;
         this.inFlight = inFlight;
         this.listeners = listeners;
+        this.wyoming = wyoming;
+        this.voiceBus = voiceBus;
     }
 
     /** Connects to the broker (waiting up to 10 s; it keeps trying after that) and starts listening. */
@@ -60,6 +69,7 @@ public final class Gateway implements AutoCloseable {
             throw new IllegalStateException("gateway.bind=" + config.bind() + " reaches beyond this machine and no API key is set: "
                     + "set gateway.api_key_file, or gateway.allow_anonymous=true to let anyone on the network in");
         }
+        WyomingServer.refuseUnsafe(config.wyoming());
         ModelRegistry registry = new ModelRegistry(config.models(), config.aliases(), config.fallbackModel(), config.cardStale(),
                 Clock.systemUTC());
         Bus client = new Bus(config.broker(), config.gatewayId(), Clock.systemUTC(), config.sessionExpiry(), config.brokerGrace());
@@ -74,8 +84,9 @@ public final class Gateway implements AutoCloseable {
             log.warn("broker {} not reachable yet ({}); requests get 503 until it is", config.broker(), e.toString());
         }
         JobRunner runner = new JobRunner(client, registry, config, metrics);
-        ConversationTurns turns = new ConversationTurns(runner, registry, config,
-                new Conversations(config.conversationDir(), config.conversationMaxMessages()));
+        Conversations conversations = new Conversations(config.conversationDir(), config.conversationMaxMessages());
+        ConversationTurns turns = new ConversationTurns(runner, registry, config, conversations);
+        VoiceTurns voiceTurns = new VoiceTurns(runner, registry, config, conversations);
         AtomicInteger inFlight = new AtomicInteger();
         Listeners listeners = new Listeners(config.bind(), config.http(), new ApiKey(apiKey), new Cors(config.cors()), metrics, inFlight);
         OpenAiFacade openAi = new OpenAiFacade(runner, registry, config);
@@ -95,6 +106,7 @@ public final class Gateway implements AutoCloseable {
             page.register(service, EnumSet.allOf(Kind.class));
             transcriptions.register(service);
             speech.register(service);
+            new VoiceRoutes(voiceTurns, registry).register(service);
             service.get("/health", new Health(client, registry, listeners)::handle);
             Admin admin = new Admin(client, adminToken, Clock.systemUTC());
             service.post("/admin/cards/:host/:card/reset", admin::resetCard);
@@ -113,7 +125,7 @@ public final class Gateway implements AutoCloseable {
                     : "gateway.port " + config.port() + ": " + why);
         }
         log.info("gateway listening on http://{}:{} (OpenAI: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/images/generations, "
-                + "/v1/audio/transcriptions, /v1/audio/speech; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
+                + "/v1/audio/transcriptions, /v1/audio/speech, /v1/voice/turns; Ollama: /api/chat, /api/generate, /api/embed, /api/tags; "
                 + "AUTOMATIC1111: /sdapi/v1/txt2img, /sdapi/v1/img2img; /generate; /health, /metrics; the page at / for browsers, /fleet); credentials: {}",
                 config.bind(), http.port(), apiKey != null ? "API key required (Bearer, Basic or X-API-Key)"
                         : config.loopbackOnly() ? "none needed (loopback only)" : "NONE NEEDED: anyone on the network may call (gateway.allow_anonymous=true)");
@@ -143,7 +155,35 @@ public final class Gateway implements AutoCloseable {
             });
             log.info("classic port {}: {} ({})", number, listeners.states().get(number), port.describe());
         });
-        return new Gateway(config, client, bus, http, inFlight, listeners);
+        VoiceBus voiceBus = null;
+        if (config.models().containsValue(Kind.TRANSCRIPTION) && config.models().containsValue(Kind.SPEECH)) {
+            voiceBus = new VoiceBus(config.broker(), config.gatewayId(), voiceTurns);
+            voiceBus.start();
+        }
+        return new Gateway(config, client, bus, http, inFlight, listeners, wyoming(config, runner, registry), voiceBus);
+    }
+
+    /**
+     * Home Assistant's voice protocol, when the gateway serves transcription or speech: a port another program holds is
+     * logged and Wyoming left out (the HTTP facades serve on); an address beyond loopback not allowed stops the start.
+     */
+    private static WyomingServer wyoming(GatewayConfig config, JobRunner runner, ModelRegistry registry) {
+        boolean speech = config.models().containsValue(Kind.TRANSCRIPTION) || config.models().containsValue(Kind.SPEECH);
+        if (!config.wyoming().enabled() || !speech) {
+            return null;
+        }
+        try {
+            return WyomingServer.start(config.wyoming(), runner, registry);
+        } catch (java.io.IOException e) {
+            log.warn("Wyoming is not offered: port {} on {} cannot be bound ({}); set gateway.wyoming_port, or -1 to leave it off",
+                    config.wyoming().port(), config.wyoming().bind(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** The port Home Assistant's voice protocol listens on, or -1 when it is not offered. */
+    public int wyomingPort() {
+        return wyoming == null ? -1 : wyoming.port();
     }
 
     private static byte[] secret(java.nio.file.Path file, String setting) {
@@ -201,6 +241,12 @@ public final class Gateway implements AutoCloseable {
         awaitRequests(config.drain());
         if (client.cancelWaiting() > 0) {
             awaitRequests(Duration.ofSeconds(2));
+        }
+        if (wyoming != null) {
+            wyoming.close();
+        }
+        if (voiceBus != null) {
+            voiceBus.close();
         }
         listeners.close();
         bus.close();

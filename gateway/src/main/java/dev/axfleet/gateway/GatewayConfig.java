@@ -40,6 +40,7 @@ import java.util.UUID;
  * @param http              how much of the HTTP server one client may hold: read deadline, connection caps
  * @param imageUrls         whether and how images named by http(s) URL in chat messages are fetched
  * @param cors              the web origins whose pages may call from a browser, with Ollama's defaults
+ * @param wyoming           where Home Assistant's voice protocol is offered (loopback, port 10300, unless configured)
  */
 public record GatewayConfig(
         String bind,
@@ -70,7 +71,8 @@ public record GatewayConfig(
         Duration imageReuse,
         HttpLimits http,
         ImageUrls imageUrls,
-        CorsOrigins cors) {
+        CorsOrigins cors,
+        dev.axfleet.gateway.wyoming.WyomingConfig wyoming) {
 
     public static GatewayConfig from(Settings s) {
         BrokerAddress broker = BrokerAddress.parse(s.string("broker.url", "mqtt://127.0.0.1:1883"));
@@ -135,7 +137,8 @@ public record GatewayConfig(
                 s.duration("gateway.image_reuse", Duration.ofMinutes(2)),
                 HttpLimits.from(s, maxBodyBytes),
                 ImageUrls.from(s),
-                CorsOrigins.parse(s.string("gateway.cors_origins", "")));
+                CorsOrigins.parse(s.string("gateway.cors_origins", "")),
+                dev.axfleet.gateway.wyoming.WyomingConfig.from(s));
     }
 
     private static List<String> list(String commaSeparated) {
@@ -147,7 +150,7 @@ public record GatewayConfig(
         return new GatewayConfig(bind, port, gatewayId, broker, models, requestTimeout, maxPendingPerModel, maxBodyBytes, keepAlive,
                 cardStale, adminTokenFile, sessionExpiry, brokerGrace, apiKeyFile, drain, imageModel, maxImageBodyBytes, allowAnonymous,
                 compatPorts, aliases, fallbackModel, conversational, conversationDir, conversationMaxMessages, conversationMaxTokens,
-                imageReuse, limits, imageUrls, cors);
+                imageReuse, limits, imageUrls, cors, wyoming);
     }
 
     /** Whether the gateway listens only where nobody but this machine can reach it. */
@@ -182,6 +185,7 @@ public record GatewayConfig(
                         + (imageUrls.allowLoopback() ? ", LOOPBACK ALLOWED: a test setting" : "") + ")" : "false (chat images come as data: URLs)"),
                 http.describe(),
                 cors.describe(),
+                wyoming.describe(),
                 "gateway.admin_token_file=" + (adminTokenFile == null ? "(none: admin routes disabled)" : adminTokenFile));
     }
 }

@@ -329,7 +329,14 @@ public final class JobRunner {
      * Returns the result, or null when the caller went away (the job is then cancelled).
      */
     public JobResult streamAudio(String model, TaskParams params, AudioSink sink, RequestLog requestLog) throws ApiException {
+        return streamAudio(model, params, sink, requestLog, s -> log.debug("job={} submitted", s.id()));
+    }
+
+    /** As {@link #streamAudio(String, TaskParams, AudioSink, RequestLog)}, telling {@code submitted} the job's submission. */
+    public JobResult streamAudio(String model, TaskParams params, AudioSink sink, RequestLog requestLog, Consumer<Submission> submitted)
+            throws ApiException {
         Submission s = submit(model, params, true, requestLog);
+        submitted.accept(s);
         return streamed(s, model, new Listener() {
             @Override
             public void piece(Reply r) throws IOException {
