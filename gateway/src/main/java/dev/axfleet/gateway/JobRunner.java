@@ -151,7 +151,7 @@ public final class JobRunner {
             JobResult r = awaitResult(s, model, () -> {
                 me.gone();
                 return mine.abandoned();
-            });
+            }, timeout(requestLog));
             me.gone();
             mine.result.complete(r);
             same.keep(key, r, SameRequests.reusable(req, params), mine);
@@ -168,7 +168,7 @@ public final class JobRunner {
     public JobResult callAlone(String model, TaskParams params, RequestLog requestLog, Consumer<Submission> submitted) throws ApiException {
         Submission s = submit(model, params, false, requestLog);
         submitted.accept(s);
-        return awaitResult(s, model, () -> false);
+        return awaitResult(s, model, () -> false, timeout(requestLog));
     }
 
     /** One step of a wait: a value when there is one, null to wait on. */
@@ -180,13 +180,14 @@ public final class JobRunner {
      * The one deadline-and-probe loop every wait runs: asks {@code step} for up to {@link #PROBE} at a time until it
      * has a value or the request timeout passes (then {@code onTimeout}, and a 504).
      */
-    private <T> T await(Step<T> step, Runnable onTimeout) throws ApiException, IOException, InterruptedException, ExecutionException {
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+    private <T> T await(Step<T> step, Runnable onTimeout, Duration timeout) throws ApiException, IOException, InterruptedException,
+            ExecutionException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 onTimeout.run();
-                throw ApiException.timeout(config.requestTimeout());
+                throw ApiException.timeout(timeout);
             }
             T t = step.within(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
             if (t != null) {
@@ -208,7 +209,7 @@ public final class JobRunner {
                     }
                     return null;
                 }
-            }, () -> { });
+            }, () -> { }, timeout(requestLog));
             log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
             requestLog.job(r.id(), model);
             return r;
@@ -231,7 +232,7 @@ public final class JobRunner {
      * Waits for the result of {@code s}, asking every {@link #PROBE} whether the job is {@code abandoned} (every client
      * that asked for it has gone): then the workers drop it, queued or running.
      */
-    private JobResult awaitResult(Submission s, String model, java.util.function.BooleanSupplier abandoned) throws ApiException {
+    private JobResult awaitResult(Submission s, String model, java.util.function.BooleanSupplier abandoned, Duration timeout) throws ApiException {
         try {
             return finish(model, await(wait -> {
                 Reply r = s.next(wait);
@@ -244,11 +245,11 @@ public final class JobRunner {
                     throw ApiException.clientGone();
                 }
                 return null;
-            }, s::cancel));
+            }, s::cancel, timeout));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             s.cancel();
-            throw ApiException.timeout(config.requestTimeout());
+            throw ApiException.timeout(timeout);
         } catch (IOException | ExecutionException e) {
             throw new IllegalStateException(e);
         }
@@ -308,7 +309,7 @@ public final class JobRunner {
                     return null;
                 }
                 return (JobResult) r;
-            }, s::cancel);
+            }, s::cancel, timeout(requestLog));
             if (result.outcome() == Outcome.DONE) {
                 String text = result.chat().text();
                 if (text.length() > sent.length() && text.startsWith(sent.toString())) {
@@ -349,9 +350,15 @@ public final class JobRunner {
             throw ApiException.busy("server busy: " + bus.pending(model) + " jobs for " + model
                     + " are already waiting (gateway.max_pending_per_model)", 5);
         }
-        Submission s = bus.submit(model, params, stream, config.requestTimeout(), keepAlive);
+        Urgency urgency = requestLog.urgency();
+        Submission s = bus.submit(model, params, stream, urgency.timeout(config.requestTimeout()), keepAlive, urgency.priority());
         requestLog.job(s.id(), model);
         return s;
+    }
+
+    /** How long this request's caller waits for its answer: its own timeout when it said one, at most the gateway's. */
+    private Duration timeout(RequestLog requestLog) throws ApiException {
+        return requestLog.urgency().timeout(config.requestTimeout());
     }
 
     /**
