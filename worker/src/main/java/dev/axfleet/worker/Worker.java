@@ -51,6 +51,7 @@ public final class Worker implements AutoCloseable {
     private final Thread loopThread;
     private final Mates modelMates;
     private final Intake intake;
+    private final java.util.concurrent.atomic.AtomicBoolean intakeStarted = new java.util.concurrent.atomic.AtomicBoolean();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "worker-status");
         t.setDaemon(true);
@@ -180,7 +181,6 @@ public final class Worker implements AutoCloseable {
                 });
         ticker.scheduleWithFixedDelay(status::flush, 1, 1, TimeUnit.SECONDS);
         loopThread.start();
-        intake.start();
         log.info("worker {} for model {} started ({} runtime)", config.workerId(), config.model(), runtime.kind());
     }
 
@@ -191,7 +191,13 @@ public final class Worker implements AutoCloseable {
      */
     private void onConnected() {
         log.info("connected to {}", config.broker());
-        client.subscribeWith().topicFilter(Topics.handoff(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE).send();
+        client.subscribeWith().topicFilter(Topics.handoff(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE).send()
+                .thenRun(() -> {
+                    // Jobs are taken once this worker's own loop can be handed them.
+                    if (intakeStarted.compareAndSet(false, true)) {
+                        intake.start();
+                    }
+                });
         client.unsubscribeWith().topicFilter(Topics.jobsShared(config.model())).send();
         status.publish();
     }
