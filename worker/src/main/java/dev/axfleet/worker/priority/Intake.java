@@ -222,9 +222,9 @@ public final class Intake implements AutoCloseable {
                     }
                 }
                 case PASS -> {
-                    if (handOff(h, d.to(), d.why())) {
-                        mates.handed(d.to());
-                    }
+                    // Handed or not (its handoffs may not reach it), it is not free again until it says so.
+                    handOff(h, d.to(), d.why());
+                    mates.handed(d.to());
                     freeMates.remove(d.to());
                 }
                 case CANCELLED -> answer(h, JobResult.failed(job, Outcome.CANCELLED, JobError.of(ErrorCode.CANCELLED, d.why()), queueMs(job, now),
