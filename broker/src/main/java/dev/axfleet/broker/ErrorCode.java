@@ -27,6 +27,12 @@ public enum ErrorCode implements WireName {
     CANCELLED,
     EXPIRED,
     /**
+     * Answered before it ran: the worker's measured pace says it would end after its {@code expires_at} (what it would
+     * have to wait for and its own shortest run), so nobody would read its answer; the message says when it would have
+     * started and ended.
+     */
+    WOULD_NOT_FINISH,
+    /**
      * The model does not fit in its card's memory even after unloading every idle model that is not pinned; the message
      * names what holds the memory.
      */

@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param expiresAt   after this instant the job is answered "expired" instead of run, or null for never
  * @param stream      whether the worker publishes deltas before the result
  * @param keepAlive   how long the model stays loaded after this job (Ollama's keep_alive), or null: as the worker keeps it
+ * @param priority    how much it matters against the model's other jobs: the job topic it is published on, not a field
  */
 public record Job(
         String id,
@@ -23,7 +24,8 @@ public record Job(
         Instant createdAt,
         Instant expiresAt,
         boolean stream,
-        dev.axfleet.broker.residency.KeepAlive keepAlive) {
+        dev.axfleet.broker.residency.KeepAlive keepAlive,
+        Priority priority) {
 
     /** A job that says nothing about how long its model stays loaded. */
     public Job(String id, String model, TaskParams params, String replyTo, byte[] correlation, Instant createdAt, Instant expiresAt,
@@ -31,11 +33,23 @@ public record Job(
         this(id, model, params, replyTo, correlation, createdAt, expiresAt, stream, null);
     }
 
+    /** A job of priority normal. */
+    public Job(String id, String model, TaskParams params, String replyTo, byte[] correlation, Instant createdAt, Instant expiresAt,
+               boolean stream, dev.axfleet.broker.residency.KeepAlive keepAlive) {
+        this(id, model, params, replyTo, correlation, createdAt, expiresAt, stream, keepAlive, Priority.NORMAL);
+    }
+
     public Job {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(params, "params");
         Objects.requireNonNull(replyTo, "replyTo");
+        Objects.requireNonNull(priority, "priority");
+    }
+
+    /** The same job with another priority (it goes to that priority's topic). */
+    public Job withPriority(Priority p) {
+        return new Job(id, model, params, replyTo, correlation, createdAt, expiresAt, stream, keepAlive, p);
     }
 
     public Task task() {

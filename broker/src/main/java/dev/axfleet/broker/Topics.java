@@ -7,7 +7,9 @@ import java.util.regex.Pattern;
  * Every MQTT topic axfleet uses, in one place. Nobody else spells a topic.
  *
  * <pre>
- * axfleet/v1/jobs/{model}               jobs for a model (devices and the gateway publish, workers share)
+ * axfleet/v1/jobs/{model}               jobs for a model, priority normal (devices and the gateway publish, workers share)
+ * axfleet/v1/jobs/{model}/high|low      jobs of priority high or low
+ * axfleet/v1/handoff/{model}/{worker}   a job one worker hands to a worker of the model to run next (itself included)
  * axfleet/v1/cancel/{model}             cancel requests {"id": ...} (all workers of the model)
  * axfleet/v1/status/{model}/{job}       job state transitions (running, done, ...), QoS 0
  * axfleet/v1/workers/{model}/{worker}   retained worker state, "offline" as last will
@@ -33,9 +35,28 @@ public final class Topics {
         return ROOT + "/jobs/" + segment("model", model);
     }
 
+    /** The job topic of a priority: {@link #jobs(String)} itself for {@code normal}, else {@code jobs/{model}/high} or {@code /low}. */
+    public static String jobs(String model, Priority priority) {
+        return priority == Priority.NORMAL ? jobs(model) : jobs(model) + "/" + priority.wire();
+    }
+
     /** The shared subscription the workers of one model take jobs from; the broker hands each job to one of them. */
     public static String jobsShared(String model) {
-        return "$share/axfleet-" + segment("model", model) + "/" + jobs(model);
+        return jobsShared(model, Priority.NORMAL);
+    }
+
+    /** As {@link #jobsShared(String)}, for the jobs of one priority. */
+    public static String jobsShared(String model, Priority priority) {
+        return "$share/axfleet-" + segment("model", model) + "/" + jobs(model, priority);
+    }
+
+    /** Where a worker of {@code model} takes the jobs handed to it to run next (docs/protocol.md, "Handoffs"). */
+    public static String handoff(String model, String workerId) {
+        return ROOT + "/handoff/" + segment("model", model) + "/" + segment("worker", workerId);
+    }
+
+    public static boolean isHandoff(String topic) {
+        return topic.startsWith(ROOT + "/handoff/");
     }
 
     public static String cancel(String model) {
@@ -144,14 +165,20 @@ public final class Topics {
         return ROOT + "/control/workers/" + segment("model", model) + "/" + segment("worker", workerId);
     }
 
-    /** The model named by a job topic, or empty when the topic is not a job topic. */
+    /** The model named by a job topic of any priority, or empty when the topic is not a job topic. */
     public static Optional<String> modelOfJobTopic(String topic) {
         String prefix = ROOT + "/jobs/";
         if (!topic.startsWith(prefix)) {
             return Optional.empty();
         }
-        String model = topic.substring(prefix.length());
-        return isSegment(model) ? Optional.of(model) : Optional.empty();
+        String[] parts = topic.substring(prefix.length()).split("/", -1);
+        boolean priority = parts.length == 2 && Priority.parse(parts[1]).filter(p -> p != Priority.NORMAL && p.wire().equals(parts[1])).isPresent();
+        return isSegment(parts[0]) && (parts.length == 1 || priority) ? Optional.of(parts[0]) : Optional.empty();
+    }
+
+    /** The priority of a job topic ({@code normal} for the plain one), or empty when the topic is not a job topic. */
+    public static Optional<Priority> priorityOfJobTopic(String topic) {
+        return modelOfJobTopic(topic).map(m -> topic.equals(jobs(m)) ? Priority.NORMAL : Priority.parse(topic.substring(topic.lastIndexOf('/') + 1)).orElseThrow());
     }
 
     public static boolean isSegment(String value) {

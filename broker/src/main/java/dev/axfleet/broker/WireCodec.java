@@ -143,7 +143,8 @@ public final class WireCodec {
             }
             JsonObject params = f.requireObject("params");
             TaskParams taskParams = task.kind().codec().decodeParams(task, new JsonFields(params, "params."));
-            return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream), keepAlive);
+            return new Job(id, model, taskParams, replyTo, correlation, createdAt, expiresAt, Boolean.TRUE.equals(stream), keepAlive,
+                    Topics.priorityOfJobTopic(topic).orElseThrow());
         } catch (FieldException e) {
             throw invalid(e.field(), e.getMessage(), id, model, replyTo, correlation);
         }

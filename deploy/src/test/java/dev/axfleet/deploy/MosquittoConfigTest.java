@@ -83,6 +83,10 @@ class MosquittoConfigTest {
             assertEquals("hello lamp", got == null ? null : new String(got.getPayloadAsBytes(), StandardCharsets.UTF_8));
             assertThrows(ExecutionException.class, () -> publish(worker, Topics.jobs("qwen3-1.7b"), "{}"),
                     "a worker does not publish jobs");
+            publish(device, Topics.jobs("qwen3-1.7b", dev.axfleet.broker.Priority.HIGH), "{}");
+            publish(worker, Topics.handoff("qwen3-1.7b", "w1"), "{}");
+            assertThrows(ExecutionException.class, () -> publish(device, Topics.handoff("qwen3-1.7b", "w1"), "{}"),
+                    "a device cannot hand a job to a worker directly");
 
             // Card control: devices cannot reach it, the gateway's admin route can, the monitor reads it.
             CardRef card = new CardRef("pi-1", 0);

@@ -98,6 +98,9 @@ public final class ApiException extends Exception {
             case TIMEOUT -> new ApiException(504, message, null, "timeout", noRetry);
             case CANCELLED -> new ApiException(499, "the job was cancelled: " + message, null, "cancelled", Map.of());
             case BROKER_UNAVAILABLE, GATEWAY_STOPPING, NO_WORKER -> busy(message, 5);
+            // Answered before it ran: the queue ahead would take it past the caller's deadline. A retry at once would
+            // meet the same queue, so the SDKs are told not to retry on their own.
+            case WOULD_NOT_FINISH -> new ApiException(503, "would not finish in time: " + message, null, code.wire(), noRetry);
             // StackFlow's OpenAI plugin answers the same case 503 "Insufficient Memory Resource" (api_server.py@a8f54b0).
             case INSUFFICIENT_MEMORY -> new ApiException(503, "insufficient card memory: " + message, null, code.wire(), noRetry);
             case RUNTIME_ERROR, RUNTIME_UNAVAILABLE -> new ApiException(502, "the model's runtime failed: " + message, null, code.wire(), noRetry);

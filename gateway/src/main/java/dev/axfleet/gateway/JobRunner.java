@@ -166,7 +166,7 @@ public final class JobRunner {
             JobResult r = awaitResult(s, model, () -> {
                 me.gone();
                 return mine.abandoned();
-            });
+            }, timeout(requestLog));
             me.gone();
             mine.result.complete(r);
             same.keep(key, r, SameRequests.reusable(req, params), mine);
@@ -183,7 +183,7 @@ public final class JobRunner {
     public JobResult callAlone(String model, TaskParams params, RequestLog requestLog, Consumer<Submission> submitted) throws ApiException {
         Submission s = submit(model, params, false, requestLog);
         submitted.accept(s);
-        return awaitResult(s, model, () -> false);
+        return awaitResult(s, model, () -> false, timeout(requestLog));
     }
 
     /** One step of a wait: a value when there is one, null to wait on. */
@@ -195,13 +195,14 @@ public final class JobRunner {
      * The one deadline-and-probe loop every wait runs: asks {@code step} for up to {@link #PROBE} at a time until it
      * has a value or the request timeout passes (then {@code onTimeout}, and a 504).
      */
-    private <T> T await(Step<T> step, Runnable onTimeout) throws ApiException, IOException, InterruptedException, ExecutionException {
-        long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+    private <T> T await(Step<T> step, Runnable onTimeout, Duration timeout) throws ApiException, IOException, InterruptedException,
+            ExecutionException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 onTimeout.run();
-                throw ApiException.timeout(config.requestTimeout());
+                throw ApiException.timeout(timeout);
             }
             T t = step.within(Duration.ofNanos(Math.min(left, PROBE.toNanos())));
             if (t != null) {
@@ -223,7 +224,7 @@ public final class JobRunner {
                     }
                     return null;
                 }
-            }, () -> { });
+            }, () -> { }, timeout(requestLog));
             log.info("job={} also answered an identical request that arrived while it waited or ran", r.id());
             requestLog.job(r.id(), model);
             return r;
@@ -246,7 +247,7 @@ public final class JobRunner {
      * Waits for the result of {@code s}, asking every {@link #PROBE} whether the job is {@code abandoned} (every client
      * that asked for it has gone): then the workers drop it, queued or running.
      */
-    private JobResult awaitResult(Submission s, String model, java.util.function.BooleanSupplier abandoned) throws ApiException {
+    private JobResult awaitResult(Submission s, String model, java.util.function.BooleanSupplier abandoned, Duration timeout) throws ApiException {
         try {
             return finish(model, await(wait -> {
                 Reply r = s.next(wait);
@@ -259,11 +260,11 @@ public final class JobRunner {
                     throw ApiException.clientGone();
                 }
                 return null;
-            }, s::cancel));
+            }, s::cancel, timeout));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             s.cancel();
-            throw ApiException.timeout(config.requestTimeout());
+            throw ApiException.timeout(timeout);
         } catch (IOException | ExecutionException e) {
             throw new IllegalStateException(e);
         }
@@ -293,7 +294,7 @@ public final class JobRunner {
         Submission s = submit(model, params, true, requestLog, keepAlive);
         submitted.accept(s);
         StringBuilder sent = new StringBuilder();
-        return streamed(s, model, new Listener() {
+        return streamed(s, model, timeout(requestLog), new Listener() {
             @Override
             public void piece(Reply r) throws IOException {
                 if (r instanceof JobDelta d && d.thinking()) {
@@ -337,7 +338,7 @@ public final class JobRunner {
             throws ApiException {
         Submission s = submit(model, params, true, requestLog);
         submitted.accept(s);
-        return streamed(s, model, new Listener() {
+        return streamed(s, model, timeout(requestLog), new Listener() {
             @Override
             public void piece(Reply r) throws IOException {
                 if (r instanceof AudioChunk c) {
@@ -375,7 +376,7 @@ public final class JobRunner {
      * The one loop of every streamed job: its pieces to {@code listener} in order (a gap in their numbers logged), a
      * keep-alive when nothing came for {@code gateway.keep_alive}, the job cancelled when the caller went away (then null).
      */
-    private JobResult streamed(Submission s, String model, Listener listener, Last last) throws ApiException {
+    private JobResult streamed(Submission s, String model, Duration timeout, Listener listener, Last last) throws ApiException {
         int[] expectedSeq = {0};
         long[] lastSent = {System.nanoTime()};
         try {
@@ -402,7 +403,7 @@ public final class JobRunner {
                 expectedSeq[0] = seq + 1;
                 listener.piece(r);
                 return null;
-            }, s::cancel);
+            }, s::cancel, timeout);
             last.accept(result);
             return finish(model, result);
         } catch (IOException e) {
@@ -437,9 +438,15 @@ public final class JobRunner {
             throw ApiException.busy("server busy: " + bus.pending(model) + " jobs for " + model
                     + " are already waiting (gateway.max_pending_per_model)", 5);
         }
-        Submission s = bus.submit(model, params, stream, config.requestTimeout(), keepAlive);
+        Urgency urgency = requestLog.urgency();
+        Submission s = bus.submit(model, params, stream, urgency.timeout(config.requestTimeout()), keepAlive, urgency.priority());
         requestLog.job(s.id(), model);
         return s;
+    }
+
+    /** How long this request's caller waits for its answer: its own timeout when it said one, at most the gateway's. */
+    private Duration timeout(RequestLog requestLog) throws ApiException {
+        return requestLog.urgency().timeout(config.requestTimeout());
     }
 
     /**

@@ -11,16 +11,26 @@ public final class RequestLog {
     private static final String ATTRIBUTE = RequestLog.class.getName();
 
     private final long start = System.nanoTime();
+    private final Urgency urgency;
     private String jobId = "-";
     private String model = "-";
+
+    private RequestLog(Urgency urgency) {
+        this.urgency = urgency;
+    }
 
     public static RequestLog of(Request request) {
         RequestLog l = request.attribute(ATTRIBUTE);
         if (l == null) {
-            l = new RequestLog();
+            l = new RequestLog(Urgency.of(request));
             request.attribute(ATTRIBUTE, l);
         }
         return l;
+    }
+
+    /** The priority and timeout the request asked for its job ({@link Urgency}). */
+    public Urgency urgency() {
+        return urgency;
     }
 
     public String jobId() {

@@ -140,7 +140,8 @@ final class AnsweredJobs {
     private static String computeDigest(Mqtt5Publish p) {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
-            d.update(p.getTopic().toString().getBytes(StandardCharsets.UTF_8));
+            // A job handed off from an intake is the job as published: its digest is taken on the topic it was published on.
+            d.update(dev.axfleet.worker.priority.Handoff.jobTopic(p).getBytes(StandardCharsets.UTF_8));
             d.update((byte) 0);
             d.update(p.getPayloadAsBytes());
             d.update((byte) 0);

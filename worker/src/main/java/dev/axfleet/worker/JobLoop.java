@@ -19,6 +19,9 @@ import dev.axfleet.broker.residency.Residence;
 import dev.axfleet.broker.residency.ResidencyCodec;
 import dev.axfleet.broker.residency.ResidencyReply;
 import dev.axfleet.broker.residency.ResidencyRequest;
+import dev.axfleet.worker.priority.Handoff;
+import dev.axfleet.worker.priority.Intake;
+import dev.axfleet.worker.priority.Pace;
 import dev.axfleet.worker.residency.Room;
 import dev.axfleet.worker.runtime.EngineException;
 import dev.axfleet.worker.runtime.ModelRuntime;
@@ -60,6 +63,12 @@ final class JobLoop implements Runnable {
     private final Delivery delivery;
     private final Lifecycle lifecycle;
     private final RuntimeKeeper keeper;
+    private final Pace pace;
+    /** Told when the loop takes a job or ends one (the intake then decides what comes next). */
+    private volatile Runnable onChange = () -> { };
+    private volatile boolean busy;
+    private volatile dev.axfleet.broker.Task runningTask;
+    private volatile long runningSince;
     private final java.util.Queue<ResidencyRequest> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile boolean stopping;
     private volatile String restartRequest;
@@ -71,8 +80,9 @@ final class JobLoop implements Runnable {
     private String lastRefusal;
 
     JobLoop(WorkerConfig config, ModelRuntime runtime, Replies replies, AnsweredJobs answered, Cancellations cancellations,
-            WorkerStatus status, CardGate card, Clock clock, Room room) {
+            WorkerStatus status, CardGate card, Clock clock, Room room, Pace pace) {
         this.card = card;
+        this.pace = pace;
         this.config = config;
         this.runtime = runtime;
         this.replies = replies;
@@ -90,6 +100,26 @@ final class JobLoop implements Runnable {
     /** Hands over a job as the broker delivered it; called on the MQTT client's thread. */
     void offer(Mqtt5Publish publish) {
         delivery.offer(publish);
+    }
+
+    void onChange(Runnable r) {
+        this.onChange = r;
+    }
+
+    /** Runs no job and has none waiting: a job handed to it now starts at once. */
+    boolean free() {
+        return !busy && delivery.waiting() == 0 && !stopping;
+    }
+
+    /** What runs now, for the intake's estimate of when the next job could start. */
+    Optional<Intake.Running> running() {
+        dev.axfleet.broker.Task t = runningTask;
+        return t == null ? Optional.empty() : Optional.of(new Intake.Running(t, (System.nanoTime() - runningSince) / 1_000_000));
+    }
+
+    /** The model is loaded on the card. */
+    boolean resident() {
+        return keeper.ready();
     }
 
     /** The job connection dropped: see {@link Delivery#connectionLost()}. */
@@ -130,9 +160,15 @@ final class JobLoop implements Runnable {
                     idle();
                 }
             } else {
-                status.queued(1);
-                handle(p);
-                status.queued(delivery.waiting());
+                busy = true;
+                onChange.run();
+                try {
+                    handle(p);
+                } finally {
+                    busy = false;
+                    runningTask = null;
+                    onChange.run();
+                }
             }
         }
     }
@@ -287,13 +323,15 @@ final class JobLoop implements Runnable {
         String responseTopic = p.getResponseTopic().map(Object::toString).orElse(null);
         Job job;
         try {
-            job = WireCodec.decodeJob(p.getTopic().toString(), p.getPayloadAsBytes(), responseTopic, correlation);
+            job = WireCodec.decodeJob(Handoff.jobTopic(p), p.getPayloadAsBytes(), responseTopic, correlation);
         } catch (InvalidJobException e) {
             log.warn("job={} rejected: {}", e.jobId(), e.getMessage());
             complete(p, e.replyTo(), e.correlation(), JobResult.failed(e.jobId(), e.model() == null ? config.model() : e.model(), null,
                     Outcome.ERROR, e.error(), null, 0, config.workerId()));
             return;
         }
+        runningTask = job.task();
+        runningSince = System.nanoTime();
         Runner runner = runners.get(job.kind());
         if (runner == null || !runtime.tasks().contains(job.task())) {
             log.warn("job={} rejected: task {} on a {} worker", job.id(), job.task().wire(), runtime.kind());
@@ -483,14 +521,30 @@ final class JobLoop implements Runnable {
 
     /** Publishes the result, waits for the broker to take it, then acknowledges the job. */
     private void complete(Mqtt5Publish p, String replyTo, byte[] correlation, JobResult r) {
-        if (!publishAndAcknowledge(p, replyTo, correlation, r.id(), WireCodec.encodeResult(r), true)) {
-            return;
+        complete(p, replyTo, correlation, r, () -> delivery.acknowledge(p));
+    }
+
+    /**
+     * Answers a job from the intake before it ran (cancelled, expired, would not finish in time), as a job the loop
+     * ended; {@code ack} acknowledges it there. Called on the intake's thread.
+     */
+    boolean answerEarly(Mqtt5Publish p, Job job, JobResult r, Runnable ack) {
+        return complete(p, job.replyTo(), job.correlation(), r, ack);
+    }
+
+    private boolean complete(Mqtt5Publish p, String replyTo, byte[] correlation, JobResult r, Runnable ack) {
+        if (!publishAndAcknowledge(p, replyTo, correlation, r.id(), WireCodec.encodeResult(r), true, ack)) {
+            return false;
+        }
+        if (r.outcome() == Outcome.DONE) {
+            pace.record(r.task(), r.runMs());
         }
         replies.status(new JobStatus(r.id(), r.model(), JobState.of(r.outcome()), config.workerId(), clock.instant()));
         status.count(r);
         log.info("job={} model={} task={} outcome={} queue_ms={} run_ms={}{}{}", r.id(), r.model(), r.task() == null ? "-" : r.task().wire(),
                 r.outcome().wire(), r.queueMs() == null ? "-" : r.queueMs(), r.runMs(), r.output() == null ? "" : " " + r.output().logLine(),
                 r.error() == null ? "" : " error=\"" + r.error().message() + "\"");
+        return true;
     }
 
     /**
@@ -500,6 +554,11 @@ final class JobLoop implements Runnable {
      * it again.
      */
     private boolean publishAndAcknowledge(Mqtt5Publish p, String replyTo, byte[] correlation, String id, byte[] result, boolean record) {
+        return publishAndAcknowledge(p, replyTo, correlation, id, result, record, () -> delivery.acknowledge(p));
+    }
+
+    private boolean publishAndAcknowledge(Mqtt5Publish p, String replyTo, byte[] correlation, String id, byte[] result, boolean record,
+                                          Runnable ack) {
         if (replyTo != null) {
             try {
                 replies.result(replyTo, correlation, result).get();
@@ -514,7 +573,7 @@ final class JobLoop implements Runnable {
         if (record) {
             answered.add(id, AnsweredJobs.digest(p), result, clock.instant());
         }
-        delivery.acknowledge(p);
+        ack.run();
         return true;
     }
 

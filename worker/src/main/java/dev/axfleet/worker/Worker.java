@@ -11,6 +11,9 @@ import dev.axfleet.broker.Topics;
 import dev.axfleet.broker.WireCodec;
 import dev.axfleet.broker.residency.ResidencyCodec;
 import dev.axfleet.broker.residency.ResidencyRequest;
+import dev.axfleet.worker.priority.Intake;
+import dev.axfleet.worker.priority.Mates;
+import dev.axfleet.worker.priority.Pace;
 import dev.axfleet.worker.residency.CardLock;
 import dev.axfleet.worker.residency.CardMates;
 import dev.axfleet.worker.residency.Room;
@@ -24,13 +27,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A resident worker for one model: one MQTT connection and one {@link JobLoop} thread owning the runtime.
+ * A resident worker for one model: its {@link Intake} (one connection per priority, on the model's shared subscriptions),
+ * its own connection, where the jobs it runs are handed to it, and one {@link JobLoop} thread owning the runtime.
  *
- * <p>The connection is what makes the queue safe: a persistent session (the broker keeps jobs while the
- * worker is away), Receive Maximum 1 (the broker hands over one job at a time, so jobs run in arrival
- * order and the others stay queued in the broker, where any worker of the shared subscription can take
- * them), manual acknowledgement (sent after the result is published), and the message callback
- * registered before connecting, so jobs redelivered right at connect reach the loop.
+ * <p>Its own connection is what makes running safe: a persistent session (the broker keeps the job while the worker is
+ * away), Receive Maximum 1 (one job at a time), manual acknowledgement (sent after the result is published), and the
+ * message callback registered before connecting, so jobs redelivered right at connect reach the loop. The intake
+ * decides which job comes next and where (docs/decisions.md, "Jobs that matter more").
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -46,6 +49,9 @@ public final class Worker implements AutoCloseable {
     private final WorkerStatus status;
     private final JobLoop loop;
     private final Thread loopThread;
+    private final Mates modelMates;
+    private final Intake intake;
+    private final java.util.concurrent.atomic.AtomicBoolean intakeStarted = new java.util.concurrent.atomic.AtomicBoolean();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "worker-status");
         t.setDaemon(true);
@@ -106,8 +112,47 @@ public final class Worker implements AutoCloseable {
                         .qos(MqttQos.AT_LEAST_ONCE).payload(ResidencyCodec.encodeRequest(new ResidencyRequest(ResidencyRequest.Action.UNLOAD,
                                 null, null, null, config.workerId(), reason, clock.instant(), null))).send(),
                 clock, config.cardStale());
-        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock, room);
+        Pace pace = new Pace();
+        this.loop = new JobLoop(config, runtime, new Replies(client), answered, cancellations, status, card, clock, room, pace);
         this.loopThread = new Thread(loop, "jobs-" + config.model());
+        this.modelMates = new Mates(config.model(), config.workerId());
+        this.intake = new Intake(config.model(), config.workerId(), config.broker(), config.sessionExpiry(), config.stateDir(), new Intake.Host() {
+            @Override
+            public boolean loopFree() {
+                return loop.free();
+            }
+
+            @Override
+            public java.util.Optional<Intake.Running> running() {
+                return loop.running();
+            }
+
+            @Override
+            public java.util.Optional<String> holdReason() {
+                return card.holdReason();
+            }
+
+            @Override
+            public boolean residentHere() {
+                return loop.resident();
+            }
+
+            @Override
+            public boolean cancelled(String jobId) {
+                return cancellations.contains(jobId);
+            }
+
+            @Override
+            public boolean answer(Mqtt5Publish p, dev.axfleet.broker.Job job, dev.axfleet.broker.JobResult result, Runnable ack) {
+                return loop.answerEarly(p, job, result, ack);
+            }
+
+            @Override
+            public void queued(int jobs) {
+                status.queued(jobs);
+            }
+        }, pace, modelMates, clock, client, AnsweredJobs::digest);
+        loop.onChange(intake::taken);
     }
 
     private Mqtt5AsyncClient control() {
@@ -139,10 +184,21 @@ public final class Worker implements AutoCloseable {
         log.info("worker {} for model {} started ({} runtime)", config.workerId(), config.model(), runtime.kind());
     }
 
-    /** On every (re)connection: make sure the job subscription exists and say where the worker stands. */
+    /**
+     * On every (re)connection: make sure the handoff subscription exists and say where the worker stands. This session
+     * took jobs from the model's shared subscription before the intake did: it leaves it (the jobs it still holds come
+     * all the same).
+     */
     private void onConnected() {
         log.info("connected to {}", config.broker());
-        client.subscribeWith().topicFilter(Topics.jobsShared(config.model())).qos(MqttQos.AT_LEAST_ONCE).send();
+        client.subscribeWith().topicFilter(Topics.handoff(config.model(), config.workerId())).qos(MqttQos.AT_LEAST_ONCE).send()
+                .thenRun(() -> {
+                    // Jobs are taken once this worker's own loop can be handed them.
+                    if (intakeStarted.compareAndSet(false, true)) {
+                        intake.start();
+                    }
+                });
+        client.unsubscribeWith().topicFilter(Topics.jobsShared(config.model())).send();
         status.publish();
     }
 
@@ -163,7 +219,9 @@ public final class Worker implements AutoCloseable {
                 return;
             }
             try {
-                mates.update(WireCodec.decodeWorkerState(p.getPayloadAsBytes()));
+                dev.axfleet.broker.WorkerState state = WireCodec.decodeWorkerState(p.getPayloadAsBytes());
+                mates.update(state);
+                modelMates.update(state);
             } catch (RuntimeException e) {
                 log.debug("unreadable worker state on {}: {}", topic, e.toString());
             }
@@ -197,6 +255,7 @@ public final class Worker implements AutoCloseable {
     @Override
     public void close() {
         log.info("worker {} stopping", config.workerId());
+        intake.close();
         status.stopping();
         loop.stop();
         loopThread.interrupt();

@@ -100,10 +100,22 @@ final class WorkerStatus {
         publish();
     }
 
-    synchronized void queued(int jobs) {
-        if (state.queued() != jobs) {
+    /**
+     * How many jobs this worker holds; published at once when it starts or stops holding any (the other workers of the
+     * model hand jobs to a free one), else with the counters.
+     */
+    void queued(int jobs) {
+        boolean now;
+        synchronized (this) {
+            if (state.queued() == jobs) {
+                return;
+            }
+            now = (state.queued() == 0) != (jobs == 0);
             state = state.withQueued(jobs);
             dirty = true;
+        }
+        if (now) {
+            publish();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.axfleet.broker.CardRef;
 import dev.axfleet.broker.Command;
 import dev.axfleet.broker.ErrorCode;
 import dev.axfleet.broker.Job;
+import dev.axfleet.broker.Priority;
 import dev.axfleet.broker.JobStatus;
 import dev.axfleet.broker.Reply;
 import dev.axfleet.broker.TaskParams;
@@ -141,10 +142,15 @@ public final class Bus implements AutoCloseable {
 
     /** As {@link #submit(String, TaskParams, boolean, Duration)}, saying how long the model stays loaded after it (null: as it is). */
     public Submission submit(String model, TaskParams params, boolean stream, Duration timeout, KeepAlive keepAlive) {
+        return submit(model, params, stream, timeout, keepAlive, Priority.NORMAL);
+    }
+
+    /** As {@link #submit(String, TaskParams, boolean, Duration, KeepAlive)}, on the topic of {@code priority}. */
+    public Submission submit(String model, TaskParams params, boolean stream, Duration timeout, KeepAlive keepAlive, Priority priority) {
         String id = WireCodec.newJobId();
         Instant now = clock.instant();
         Job job = new Job(id, model, params, connection.replyTopic(id), id.getBytes(StandardCharsets.UTF_8), now, now.plus(timeout), stream,
-                keepAlive);
+                keepAlive, priority);
         Submission s = submissions.add(id, model, params.task());
         progress.follow(s);
         publisher.publish(job, s, clock.instant().plus(brokerGrace));

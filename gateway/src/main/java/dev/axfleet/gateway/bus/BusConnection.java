@@ -106,7 +106,7 @@ final class BusConnection implements AutoCloseable {
 
     CompletableFuture<Mqtt5PublishResult> publishJob(Job job) {
         return client.publishWith()
-                .topic(Topics.jobs(job.model()))
+                .topic(Topics.jobs(job.model(), job.priority()))
                 .qos(MqttQos.AT_LEAST_ONCE)
                 .responseTopic(job.replyTo())
                 .correlationData(job.correlation())

@@ -17,6 +17,7 @@ import dev.axfleet.gateway.ModelRegistry;
 import dev.axfleet.gateway.RequestLog;
 import dev.axfleet.gateway.ResponseStream;
 import dev.axfleet.gateway.residency.Residency;
+import dev.axfleet.gateway.Urgency;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -80,6 +81,7 @@ public final class OllamaFacade {
         try {
             // Images make chat bodies as large as the image routes' (gateway.max_image_body_bytes).
             JsonObject body = Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
+            Urgency.of(request).read(body);
             r = chat ? OllamaRequest.chat(body) : OllamaRequest.generate(body);
             model = resolve(runner, registry, Kind.CHAT, r.model());
             runner.refuseUnread(model, r.params());

@@ -18,6 +18,7 @@ import dev.axfleet.gateway.JobRunner;
 import dev.axfleet.gateway.Json;
 import dev.axfleet.gateway.RequestLog;
 import dev.axfleet.gateway.ResponseStream;
+import dev.axfleet.gateway.Urgency;
 import java.io.IOException;
 import java.util.List;
 import spark.Request;
@@ -103,7 +104,9 @@ final class Completions {
         Parsed c;
         String model;
         try {
-            c = parse(Bodies.json(request, config.maxBodyBytes()));
+            JsonObject body = Bodies.json(request, config.maxBodyBytes());
+            Urgency.of(request).read(body);
+            c = parse(body);
             model = runner.chatModel(c.model(), c.params());
         } catch (ApiException e) {
             return OpenAiFacade.error(response, e);

@@ -16,6 +16,7 @@ import dev.axfleet.gateway.Json;
 import dev.axfleet.gateway.ModelRegistry;
 import dev.axfleet.gateway.RequestLog;
 import dev.axfleet.gateway.ResponseStream;
+import dev.axfleet.gateway.Urgency;
 import java.io.IOException;
 import spark.Request;
 import spark.Response;
@@ -49,8 +50,9 @@ public final class OpenAiFacade {
         String model;
         try {
             // Image parts make chat bodies as large as the image routes' (gateway.max_image_body_bytes).
-            chat = ChatCompletionRequest.parse(Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes"),
-                    config.imageUrls());
+            JsonObject body = Bodies.json(request, config.maxImageBodyBytes(), "gateway.max_image_body_bytes");
+            Urgency.of(request).read(body);
+            chat = ChatCompletionRequest.parse(body, config.imageUrls());
             model = runner.chatModel(chat.model(), chat.params());
         } catch (ApiException e) {
             return error(response, e);
