@@ -19,6 +19,11 @@ public final class RequestLog {
         this.urgency = urgency;
     }
 
+    /** For jobs that no HTTP request asked for itself (a voice turn's, Wyoming's): the default priority and timeout. */
+    public RequestLog() {
+        this(Urgency.none());
+    }
+
     public static RequestLog of(Request request) {
         RequestLog l = request.attribute(ATTRIBUTE);
         if (l == null) {
