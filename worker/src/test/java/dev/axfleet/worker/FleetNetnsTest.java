@@ -69,8 +69,8 @@ class FleetNetnsTest {
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
         this.dir = dir;
-        TestTools.require("ip netns (root or passwordless sudo, iproute2)", "run the tests as root, or with passwordless sudo; apt-get install iproute2",
-                Netns.permitted());
+        TestTools.require("ip (iproute2)", "apt-get install iproute2", Netns.installed());
+        TestTools.permits("making network namespaces (ip netns add)", "run the tests as root, or with passwordless sudo", Netns.permitted());
         Path mosquitto = Path.of("/usr/sbin/mosquitto");
         TestTools.require("mosquitto", "apt-get install mosquitto", Files.isExecutable(mosquitto));
         net = Netns.create();

@@ -3,11 +3,13 @@ package dev.axfleet.worker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A small network of this test's own on one machine: a broker host and Pis as Linux network namespaces ({@code ip netns}),
@@ -28,7 +30,12 @@ final class Netns implements AutoCloseable {
         this.net = net;
     }
 
-    /** Whether this machine lets the test make namespaces (root, or passwordless sudo, and iproute2). */
+    /** Whether iproute2's {@code ip} is installed. */
+    static boolean installed() {
+        return Stream.of("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip").anyMatch(p -> Files.isExecutable(Path.of(p)));
+    }
+
+    /** Whether this machine lets the test make namespaces (root, or passwordless sudo). */
     static boolean permitted() {
         String probe = "axfprobe" + ThreadLocalRandom.current().nextInt(100_000);
         try {

@@ -46,6 +46,21 @@ public final class TestTools {
         Assumptions.abort(why);
     }
 
+    /**
+     * Skips the calling test when this machine does not permit what it needs ({@code what}, e.g. making network
+     * namespaces) — even under {@code AXFLEET_REQUIRE_TOOLS=1}: a permission is the machine's, not a package CI can install.
+     */
+    public static void permits(String what, String how, boolean permitted) {
+        if (permitted) {
+            return;
+        }
+        String suite = caller();
+        if (told.add(suite + "\n" + what)) {
+            console.println("[SKIPPED] " + suite + ": this machine does not permit " + what + " - " + how);
+        }
+        Assumptions.abort("not permitted here: " + what);
+    }
+
     static boolean required() {
         String property = System.getProperty(REQUIRE_PROPERTY);
         return "1".equals(property != null ? property : System.getenv("AXFLEET_REQUIRE_TOOLS"));
