@@ -44,9 +44,25 @@ public final class TranscribeCodec extends KindCodec<TranscribeParams, Transcrip
 
     @Override
     protected TranscribeParams readParams(Task task, JsonFields f) throws FieldException {
+        byte[] audio = readAudio(f, "a WAV file");
+        if (f.get("prompt") != null) {
+            throw new FieldException(f.prefix() + "prompt", "not served: asr_server reads no prompt (ax_asr_api cpp/server/asr_server.cpp)");
+        }
+        Double temperature = f.optDouble("temperature", 0, 1);
+        if (temperature != null && temperature != 0) {
+            throw new FieldException(f.prefix() + "temperature", "not served: the runtime decodes greedily (temperature 0) only");
+        }
+        return new TranscribeParams(audio, language(f, "language"));
+    }
+
+    /**
+     * A job's {@code audio} (base64 of {@code what}: a WAV file, or with {@code format} pcm 16-bit mono samples at
+     * {@code sample_rate}) as a WAV file within transcription's bounds, else why not.
+     */
+    public static byte[] readAudio(JsonFields f, String what) throws FieldException {
         String b64 = f.optString("audio", 1, Integer.MAX_VALUE);
         if (b64 == null) {
-            throw new FieldException(f.prefix() + "audio", "required: base64 of a WAV file");
+            throw new FieldException(f.prefix() + "audio", "required: base64 of " + what + " (or with format pcm, 16-bit mono samples)");
         }
         byte[] audio;
         try {
@@ -58,7 +74,7 @@ public final class TranscribeCodec extends KindCodec<TranscribeParams, Transcrip
         if ("pcm".equals(format)) {
             Integer rate = f.optInt("sample_rate", TranscribeParams.MIN_RATE, TranscribeParams.MAX_RATE);
             if (rate == null) {
-                throw new FieldException(f.prefix() + "sample_rate", "required with format pcm (16-bit little-endian mono)");
+                throw new FieldException(f.prefix() + "sample_rate", "required with format pcm: the rate of the 16-bit little-endian mono samples");
             }
             if (audio.length % 2 != 0) {
                 throw new FieldException(f.prefix() + "audio", "16-bit samples come in pairs of bytes; this has " + audio.length);
@@ -67,14 +83,7 @@ public final class TranscribeCodec extends KindCodec<TranscribeParams, Transcrip
         } else if (format != null && !format.equals("wav")) {
             throw new FieldException(f.prefix() + "format", "must be wav (the default) or pcm");
         }
-        if (f.get("prompt") != null) {
-            throw new FieldException(f.prefix() + "prompt", "not served: asr_server reads no prompt (ax_asr_api cpp/server/asr_server.cpp)");
-        }
-        Double temperature = f.optDouble("temperature", 0, 1);
-        if (temperature != null && temperature != 0) {
-            throw new FieldException(f.prefix() + "temperature", "not served: the runtime decodes greedily (temperature 0) only");
-        }
-        return new TranscribeParams(checkAudio(audio, f.prefix() + "audio"), language(f, "language"));
+        return checkAudio(audio, f.prefix() + "audio");
     }
 
     /** The audio when it is a WAV file within the bounds, else why not, naming {@code field}. */

@@ -4,11 +4,9 @@ import com.google.gson.JsonObject;
 import dev.axfleet.broker.FieldException;
 import dev.axfleet.broker.JsonFields;
 import dev.axfleet.broker.Topics;
-import dev.axfleet.broker.audio.Wav;
 import dev.axfleet.broker.speech.SpeechCodec;
 import dev.axfleet.broker.speech.SpeechParams;
 import dev.axfleet.broker.transcribe.TranscribeCodec;
-import dev.axfleet.broker.transcribe.TranscribeParams;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -46,30 +44,7 @@ public final class VoiceCodec {
         if (!Topics.isSegment(conversation)) {
             throw new FieldException(f.prefix() + "conversation", "must be 1-128 of A-Z a-z 0-9 . _ : -");
         }
-        String b64 = f.optString("audio", 1, Integer.MAX_VALUE);
-        if (b64 == null) {
-            throw new FieldException(f.prefix() + "audio", "required: base64 of the visitor's WAV (or with format pcm, 16-bit mono samples)");
-        }
-        byte[] audio;
-        try {
-            audio = Base64.getDecoder().decode(b64);
-        } catch (IllegalArgumentException e) {
-            throw new FieldException(f.prefix() + "audio", "is not base64: " + e.getMessage());
-        }
-        String format = f.optString("format", 1, 8);
-        if ("pcm".equals(format)) {
-            Integer rate = f.optInt("sample_rate", TranscribeParams.MIN_RATE, TranscribeParams.MAX_RATE);
-            if (rate == null) {
-                throw new FieldException(f.prefix() + "sample_rate", "required with format pcm: the rate of the visitor's 16-bit mono samples");
-            }
-            if (audio.length % 2 != 0) {
-                throw new FieldException(f.prefix() + "audio", "16-bit samples come in pairs of bytes; this has " + audio.length);
-            }
-            audio = Wav.withHeader(audio, rate);
-        } else if (format != null && !format.equals("wav")) {
-            throw new FieldException(f.prefix() + "format", "must be wav (the default) or pcm");
-        }
-        TranscribeCodec.checkAudio(audio, f.prefix() + "audio");
+        byte[] audio = TranscribeCodec.readAudio(f, "the visitor's WAV");
         String system = f.optString("system", 0, VoiceParams.MAX_SYSTEM_CHARS);
         Boolean reset = f.optBool("reset");
         Integer rate = f.optInt("response_sample_rate", SpeechParams.SAMPLE_RATE);
