@@ -148,7 +148,7 @@ final class NpuChecks {
         } else {
             seen.add("transcription not measured (" + asrWhy + ")");
         }
-        String bounds = String.format(Locale.ROOT, "A29's bounds: beside the speech job (only MeloTTS's decoder on the NPU, A25) each goes at "
+        String bounds = String.format(Locale.ROOT, "A29's bounds: beside the speech job (only MeloTTS's decoder on the NPU, A25, A29) each goes at "
                 + "%.0f-%.0f %% of its speed alone, beside the transcription (all on the NPU) at %.0f-%.0f %%", SPEECH_LOW * 100, SPEECH_HIGH * 100,
                 ASR_LOW * 100, ASR_HIGH * 100);
         String all = String.join("; ", seen) + " (" + bounds + ")";
