@@ -37,7 +37,7 @@ final class NpuChecks {
     private static final int PIECES = 4;
     /** A29's bounds: the chat's rate and a job's speed (its time alone over its time beside) while they overlap. */
     static final double SPEECH_LOW = 0.35;
-    static final double SPEECH_HIGH = 0.93;
+    static final double SPEECH_HIGH = 0.96;
     static final double ASR_LOW = 0.30;
     static final double ASR_HIGH = 0.75;
 
