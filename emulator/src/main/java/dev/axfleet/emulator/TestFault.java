@@ -67,6 +67,11 @@ public enum TestFault {
     MELOTTS_IGNORES_SPEED("U36", Where.RUNTIME),
     /** U37: the unit's process is not named {@code llm_melotts} (the emulated service runs as {@code llm-melotts}: {@link #unitProcessName}). */
     MELOTTS_OTHER_NAME("U37", Where.RUNTIME),
+    /**
+     * U38, A29: the NPU is not shared: runtimes with work at once each run at full speed, as if each had an NPU of its own
+     * (the {@link Npu}'s switch {@code AXFLEET_EMULATOR_SHARED_NPU=off}, the benchmarks' contrast).
+     */
+    NPU_NOT_SHARED("U38", Where.RUNTIME),
 
     /** F14: the driver is not loaded (as after a kernel upgrade without a DKMS rebuild, axera.md §8.2). */
     DRIVER_NOT_LOADED("F14", Where.CARD),
@@ -162,6 +167,9 @@ public enum TestFault {
         }
         if (faults.contains(NO_PREFIX_CACHE)) {
             env.put("AXFLEET_EMULATOR_PREFIX_CACHE", "off");
+        }
+        if (faults.contains(NPU_NOT_SHARED)) {
+            env.put("AXFLEET_EMULATOR_SHARED_NPU", "off");
         }
         if (faults.contains(LEGACY_WEDGE)) {
             env.put("AXFLEET_EMULATOR_FAULT", "wedge:0:1");

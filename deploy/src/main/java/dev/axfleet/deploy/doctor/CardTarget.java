@@ -155,7 +155,7 @@ final class CardTarget implements Target {
 
     /** As the fleet makes a speech worker on the card: llm-sys (M5Stack's systemd service) on fleet.stackflow_port, nothing started. */
     @Override
-    public Settings speechWorker() {
+    public Settings speechWorker(boolean paced) {
         return settings.with(Map.of(
                 "worker.model", speech,
                 "worker.id", "doctor-" + speech,

@@ -8,7 +8,7 @@ import java.util.List;
  * disturbs the card (before this process opens libaxcl_rt, which would hold the driver), then what needs the card to
  * itself, the in-process engines before the runtimes (tools on the shared chat runtime, then the vision model, which stops
  * it), two chat models coming and going (the first stays as the paced chat runtime), the checks that time the runtime's pace,
- * then speech: asr_server and the melotts unit, each with the card's CMM to itself.
+ * then speech: asr_server and the melotts unit, each with the card's CMM to itself, and last the three models on the NPU at once.
  */
 final class Checks {
     private Checks() {
@@ -30,6 +30,7 @@ final class Checks {
         out.addAll(LegacyChecks.all());
         out.addAll(TranscribeChecks.all());
         out.addAll(SpeechChecks.all());
+        out.addAll(NpuChecks.all());
         return List.copyOf(out);
     }
 }

@@ -55,6 +55,7 @@ final class EmulatedTarget implements Target {
     /** The emulated llm_sys with its melotts unit, started once as the card's systemd services would be. */
     private RuntimeProcess stackflow;
     private int stackflowPort;
+    private double stackflowScale;
     private Path library;
     private String libraryError;
 
@@ -227,11 +228,16 @@ final class EmulatedTarget implements Target {
 
     /** As the card's speech worker: llm-sys on its port, started here as M5Stack's services are there, the worker starting nothing. */
     @Override
-    public synchronized Settings speechWorker() throws Verdict.Skip {
+    public synchronized Settings speechWorker(boolean paced) throws Verdict.Skip {
+        double scale = paced ? this.paced : timeScale;
+        if (stackflow != null && stackflowScale != scale) {
+            stackflow.stop();
+            stackflow = null;
+        }
         if (stackflow == null) {
             int port = Host.freePort();
             Map<String, String> env = new LinkedHashMap<>();
-            env.put("AXFLEET_EMULATOR_TIME_SCALE", String.valueOf(timeScale));
+            env.put("AXFLEET_EMULATOR_TIME_SCALE", String.valueOf(scale));
             env.put("AXFLEET_EMULATOR_CARD", card.dir().toString());
             env.putAll(TestFault.environment(faults));
             RuntimeProcess p = new RuntimeProcess("llm_sys", EmulatedModel.llmSysNamed(stackflowModes, port, home.resolve("bin"),
@@ -244,6 +250,7 @@ final class EmulatedTarget implements Target {
             }
             stackflow = p;
             stackflowPort = port;
+            stackflowScale = scale;
         }
         return settings.with(Map.of(
                 "worker.model", SPEECH_MODEL,

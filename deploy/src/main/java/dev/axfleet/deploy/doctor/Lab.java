@@ -202,6 +202,11 @@ final class Lab implements AutoCloseable {
      */
     AsrServerRuntime transcriber(String id, boolean paced) throws Verdict.Skip {
         releaseAll();
+        return transcriberBeside(id, paced);
+    }
+
+    /** asr_server for {@code id} as {@link #transcriber}, beside whatever else of doctor's is on the card (U38). Not started; stopped after the check. */
+    AsrServerRuntime transcriberBeside(String id, boolean paced) throws Verdict.Skip {
         Path dir = target.transcribeModelDir(id);
         String asr = asrModel(id);
         Path path = AsrFolder.serverPath(dir, asr, target.stateDir().resolve("asr-links"));
@@ -224,7 +229,12 @@ final class Lab implements AutoCloseable {
 
     /** The melotts unit through llm-sys, from a speech worker's settings (the unit set up by its start, released by its close). Not started. */
     StackFlowTtsRuntime speaker() throws Verdict.Skip {
-        StackFlowTtsRuntime r = (StackFlowTtsRuntime) create(target.speechWorker());
+        return speaker(false);
+    }
+
+    /** The melotts unit as {@link #speaker()}; {@code paced}: emulated, at the pace timing checks measure. Not started. */
+    StackFlowTtsRuntime speaker(boolean paced) throws Verdict.Skip {
+        StackFlowTtsRuntime r = (StackFlowTtsRuntime) create(target.speechWorker(paced));
         closeAfterCheck(r);
         return r;
     }

@@ -50,7 +50,7 @@ final class SpeechChecks {
 
     static Verdict unit(Lab lab) throws Exception {
         lab.releaseAll();
-        StackFlowTtsRuntime.Config c = config(lab.target().speechWorker());
+        StackFlowTtsRuntime.Config c = config(lab.target().speechWorker(false));
         Long before = lab.cmmUsed();
         List<String> off = new ArrayList<>();
         List<String> seen = new ArrayList<>();
@@ -255,7 +255,7 @@ final class SpeechChecks {
     // ---- U37 ----
 
     static Verdict processes(Lab lab) throws Exception {
-        StackFlowTtsRuntime.Config c = config(lab.target().speechWorker());
+        StackFlowTtsRuntime.Config c = config(lab.target().speechWorker(false));
         StackFlowTtsRuntime r = lab.speaker();
         r.start(lab.loadTimeout());
         List<Long> pids = r.pids();

@@ -68,9 +68,10 @@ sealed interface Target extends AutoCloseable permits CardTarget, EmulatedTarget
 
     /**
      * The settings a speech worker of it reads: llm-sys's address and the mode. On the card M5Stack's services run llm-sys and
-     * the unit; emulated, doctor starts them as such a service (the worker starts nothing either way).
+     * the unit; emulated, doctor starts them as such a service (the worker starts nothing either way); {@code paced} as for
+     * {@link #chatWorker} (emulated, the service is started again at the other pace when asked for it).
      */
-    Settings speechWorker() throws Verdict.Skip;
+    Settings speechWorker(boolean paced) throws Verdict.Skip;
 
     /** What runs the melotts unit and restarts it (systemd's word on {@code llm-melotts}). */
     String speechService();
