@@ -344,6 +344,11 @@ final class JobLoop implements Runnable {
             delivery.acknowledge(p);
             return;
         }
+        if (seen.verdict() == AnsweredJobs.Verdict.REPLAY && Handoff.repeat(p)) {
+            log.info("job={} handed off again after its intake stopped mid-handoff: {}; acknowledged, not answered again", job.id(), seen.why());
+            delivery.acknowledge(p);
+            return;
+        }
         if (seen.verdict() == AnsweredJobs.Verdict.REPLAY) {
             log.info("job={} model={} outcome=replayed ({})", job.id(), job.model(), seen.why());
             publishAndAcknowledge(p, job.replyTo(), job.correlation(), job.id(), seen.result(), false);

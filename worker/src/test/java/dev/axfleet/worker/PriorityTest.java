@@ -118,6 +118,52 @@ class PriorityTest {
         }
     }
 
+    /**
+     * A handoff marked as a possible repeat (its intake stopped while the handoff went out, or the broker's
+     * acknowledgement came late) runs only when nobody answered the job: answered, it is acknowledged and not answered
+     * again; never answered, it runs. Unmarked, the same bytes are a job sent again and get their answer again.
+     */
+    @org.junit.jupiter.api.Test
+    void aHandoffThatMayRepeatOneRunsOnlyWhenNobodyAnsweredTheJob(@TempDir Path dir) throws Exception {
+        try (TestBroker broker = TestBroker.embedded(dir.resolve("broker")); TestMqttClient device = TestMqttClient.connect(broker.address(), "lamp")) {
+            WorkerConfig config = EmulatedWorkers.axllm(broker.address(), MODEL, dir.resolve("worker"), Map.of("AXFLEET_EMULATOR_TIME_SCALE", "0.05"));
+            Worker worker = new Worker(config, config.runtime().create());
+            worker.start();
+            try {
+                EmulatedWorkers.awaitReady(device, config);
+                BlockingQueue<Mqtt5Publish> results = device.subscribe(Topics.replies("lamp"));
+                send(device, "lamp", Priority.NORMAL, "once-1", null);
+                assertEquals(Outcome.DONE, next(results, Duration.ofSeconds(30)).outcome());
+
+                device.publish(handoff(config.workerId(), "once-1", true));
+                assertNull(results.poll(1500, TimeUnit.MILLISECONDS), "answered already: acknowledged, not answered again");
+                device.publish(handoff(config.workerId(), "never-1", true));
+                JobResult ran = next(results, Duration.ofSeconds(30));
+                assertEquals("never-1", ran.id(), "nobody answered it: it runs");
+                assertEquals(Outcome.DONE, ran.outcome());
+                assertTrue(ran.runMs() > 0, "it ran");
+                device.publish(handoff(config.workerId(), "once-1", false));
+                assertEquals("once-1", next(results, Duration.ofSeconds(30)).id(), "not marked: the same bytes again get their answer again");
+                assertNull(results.poll(500, TimeUnit.MILLISECONDS), "one answer each");
+            } finally {
+                worker.close();
+            }
+        }
+    }
+
+    /** A job as an intake hands it to {@code worker}: the job's bytes, its job topic and sender, and maybe the repeat mark. */
+    static Mqtt5Publish handoff(String worker, String id, boolean repeat) {
+        String job = "{\"id\":\"" + id + "\",\"reply_to\":\"" + Topics.reply("lamp", id) + "\",\"params\":" + PARAMS + "}";
+        var props = com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperties.builder()
+                .add(dev.axfleet.worker.priority.Handoff.JOB_TOPIC, Topics.jobs(MODEL, Priority.NORMAL))
+                .add(dev.axfleet.worker.priority.Handoff.FROM, worker);
+        if (repeat) {
+            props.add(dev.axfleet.worker.priority.Handoff.REPEAT, "1");
+        }
+        return Mqtt5Publish.builder().topic(Topics.handoff(MODEL, worker)).qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                .payload(job.getBytes(StandardCharsets.UTF_8)).userProperties(props.build()).build();
+    }
+
     static Worker start(TestBroker broker, Path dir, String timeScale) throws InterruptedException {
         WorkerConfig config = EmulatedWorkers.axllm(broker.address(), MODEL, dir.resolve("worker"), Map.of("AXFLEET_EMULATOR_TIME_SCALE", timeScale));
         Worker worker = new Worker(config, config.runtime().create());

@@ -72,6 +72,11 @@ public final class TestMqttClient implements AutoCloseable {
         client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(json.getBytes(StandardCharsets.UTF_8)).send().join();
     }
 
+    /** Publishes a message built whole (user properties and all), QoS and all as it says. */
+    public void publish(Mqtt5Publish p) {
+        client.publish(p).join();
+    }
+
     /** Publishes a retained message; an empty payload clears the topic's retained message. */
     public void publishRetained(String topic, byte[] payload) {
         client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).retain(true).payload(payload).send().join();

@@ -23,11 +23,29 @@ import java.util.function.Function;
  * handed off whose acknowledgement the broker may not have had is <em>pending</em> until the connection's next delivery
  * proves it had (the broker sends the next job only then), or that next connection's first delivery is that very job
  * again: acknowledged then, not handed off twice. Kept on disk, so a worker that restarts knows it too.
+ * <p>
+ * Written ahead: a job is recorded as <em>sending</em> before its handoff goes out and as handed off once the broker
+ * took the handoff. A worker that stopped in between cannot know whether the handoff reached the broker; the job that
+ * comes back is then handed off again marked as a possible repeat ({@link Resent#MAYBE}), and the worker that takes it
+ * runs it only when nobody answered it ({@code AnsweredJobs}) — never lost, never answered twice.
  */
 final class Handed {
+    /** What a job that came back first on its connection is. */
+    enum Resent {
+        /** Not the one pending: a job to decide. */
+        NO,
+        /** The one handed off, whose acknowledgement the broker may not have had: acknowledge it, hand nothing off. */
+        HANDED,
+        /** The one whose handoff was going out when the worker stopped: hand it off again, marked as a possible repeat. */
+        MAYBE
+    }
+
+    private record Pending(String digest, boolean sure) {
+    }
+
     private final Path file;
     private final Function<Mqtt5Publish, String> digest;
-    private final Map<Priority, String> pending = new EnumMap<>(Priority.class);
+    private final Map<Priority, Pending> pending = new EnumMap<>(Priority.class);
     private BufferedWriter out;
 
     Handed(Path file, Function<Mqtt5Publish, String> digest) {
@@ -39,15 +57,15 @@ final class Handed {
                 for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                     String[] f = line.split("\t", -1);
                     Priority p = f.length >= 2 ? Priority.parse(f[1]).orElse(null) : null;
-                    if (p != null && f[0].equals("H") && f.length == 3) {
-                        pending.put(p, f[2]);
+                    if (p != null && (f[0].equals("H") || f[0].equals("S")) && f.length == 3) {
+                        pending.put(p, new Pending(f[2], f[0].equals("H")));
                     } else if (p != null && f[0].equals("K")) {
                         pending.remove(p);
                     }
                 }
             }
             List<String> lines = new ArrayList<>();
-            pending.forEach((p, d) -> lines.add("H\t" + p.wire() + "\t" + d));
+            pending.forEach((p, d) -> lines.add((d.sure() ? "H" : "S") + "\t" + p.wire() + "\t" + d.digest()));
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.write(tmp, lines, StandardCharsets.UTF_8);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -57,31 +75,52 @@ final class Handed {
         }
     }
 
-    /** The job {@code p} of {@code priority}'s connection is being handed off: pending until the broker is known to have its acknowledgement. */
+    /** The job {@code p} of {@code priority}'s connection is about to be handed off (before its handoff goes out). */
+    synchronized void sending(Priority priority, Mqtt5Publish p) {
+        record(priority, p, false);
+    }
+
+    /** The handoff of {@code p} failed: it stays on its connection, nothing is pending. */
+    synchronized void notSent(Priority priority) {
+        if (pending.remove(priority) != null) {
+            append("K\t" + priority.wire());
+        }
+    }
+
+    /** The broker took the handoff of {@code p}: pending until the broker is known to have its acknowledgement. */
     synchronized void handing(Priority priority, Mqtt5Publish p) {
+        record(priority, p, true);
+    }
+
+    private void record(Priority priority, Mqtt5Publish p, boolean sure) {
         if (p.getQos() == MqttQos.AT_MOST_ONCE) {
             return; // never resent
         }
         String d = digest.apply(p);
-        pending.put(priority, d);
-        append("H\t" + priority.wire() + "\t" + d);
+        pending.put(priority, new Pending(d, sure));
+        append((sure ? "H" : "S") + "\t" + priority.wire() + "\t" + d);
     }
 
     /**
-     * A job arrived on {@code priority}'s connection ({@code first}: the first since it connected). True when it is the
-     * pending one resent: the caller acknowledges it and hands nothing off.
+     * A job arrived on {@code priority}'s connection ({@code first}: the first since it connected): whether it is the
+     * pending one resent ({@link Resent}).
      */
-    synchronized boolean resent(Priority priority, Mqtt5Publish p, boolean first) {
-        String d = pending.get(priority);
+    synchronized Resent resent(Priority priority, Mqtt5Publish p, boolean first) {
+        Pending d = pending.get(priority);
         if (d == null) {
-            return false;
+            return Resent.NO;
         }
-        if (first && p.getQos() != MqttQos.AT_MOST_ONCE && d.equals(digest.apply(p))) {
-            return true;
+        if (first && p.getQos() != MqttQos.AT_MOST_ONCE && d.digest().equals(digest.apply(p))) {
+            if (d.sure()) {
+                return Resent.HANDED;
+            }
+            pending.remove(priority);
+            append("K\t" + priority.wire());
+            return Resent.MAYBE;
         }
         pending.remove(priority);
         append("K\t" + priority.wire());
-        return false;
+        return Resent.NO;
     }
 
     synchronized void close() {

@@ -15,9 +15,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Handoff {
     /** The user property that carries the job topic a handed-off job was published on (its priority, its model). */
-    static final String JOB_TOPIC = "axfleet-job-topic";
+    public static final String JOB_TOPIC = "axfleet-job-topic";
     /** The user property that names the worker whose intake handed the job over. */
-    static final String FROM = "axfleet-from";
+    public static final String FROM = "axfleet-from";
+    /** The user property that marks a handoff an earlier handoff of the same job may have preceded ({@code Handed.Resent#MAYBE}). */
+    public static final String REPEAT = "axfleet-repeat";
 
     private Handoff() {
     }
@@ -42,15 +44,28 @@ public final class Handoff {
         return Topics.isHandoff(p.getTopic().toString()) ? property(p, FROM) : Optional.empty();
     }
 
+    /**
+     * A handoff that may repeat one that went out before (its intake stopped, or its acknowledgement came late): it runs
+     * only when nobody answered the job; answered, it is acknowledged, not answered again.
+     */
+    public static boolean repeat(Mqtt5Publish p) {
+        return Topics.isHandoff(p.getTopic().toString()) && property(p, REPEAT).isPresent();
+    }
+
     private static Optional<String> property(Mqtt5Publish p, String name) {
         return p.getUserProperties().asList().stream().filter(u -> u.getName().toString().equals(name))
                 .map(u -> u.getValue().toString()).findFirst();
     }
 
-    /** Publishes {@code job} (as delivered from a job topic) to {@code target}'s handoff topic, QoS 1. */
-    static CompletableFuture<Mqtt5PublishResult> send(Mqtt5AsyncClient client, String model, String target, String self, Mqtt5Publish job) {
+    /** Publishes {@code job} (as delivered from a job topic) to {@code target}'s handoff topic, QoS 1; {@code repeat}: see {@link #repeat}. */
+    static CompletableFuture<Mqtt5PublishResult> send(Mqtt5AsyncClient client, String model, String target, String self, Mqtt5Publish job,
+                                                      boolean repeat) {
+        var props = com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperties.builder().add(JOB_TOPIC, job.getTopic().toString()).add(FROM, self);
+        if (repeat) {
+            props.add(REPEAT, "1");
+        }
         var b = client.publishWith().topic(Topics.handoff(model, target)).qos(MqttQos.AT_LEAST_ONCE).payload(job.getPayloadAsBytes())
-                .userProperties().add(JOB_TOPIC, job.getTopic().toString()).add(FROM, self).applyUserProperties();
+                .userProperties(props.build());
         if (job.getResponseTopic().isPresent()) {
             b = b.responseTopic(job.getResponseTopic().get());
         }

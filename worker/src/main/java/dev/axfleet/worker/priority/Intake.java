@@ -252,8 +252,10 @@ public final class Intake implements AutoCloseable {
         if (!h.slot.claim(h)) {
             return false;
         }
+        handed.sending(h.priority, h.publish);
         try {
-            Mqtt5PublishResult r = Handoff.send(handoffClient, model, target, self, h.publish).get(HANDOFF_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            Mqtt5PublishResult r = Handoff.send(handoffClient, model, target, self, h.publish, h.repeat).get(HANDOFF_WAIT.toMillis(),
+                    TimeUnit.MILLISECONDS);
             if (r instanceof Mqtt5PublishResult.Mqtt5Qos1Result q && q.getPubAck().getReasonCode().isError()) {
                 throw new IllegalStateException("the broker refused it: " + q.getPubAck().getReasonCode());
             }
@@ -263,6 +265,9 @@ public final class Intake implements AutoCloseable {
         } catch (Exception e) {
             log.warn("job={} not handed to {}: {}; it waits here", h.id(), target, e instanceof java.util.concurrent.ExecutionException x
                     ? x.getCause().toString() : e.toString());
+            handed.notSent(h.priority);
+            // It may have reached the broker all the same (a late acknowledgement): whoever takes it next runs it only if nobody answered it.
+            h.repeat = true;
             h.slot.unclaim(h);
             return false;
         }
@@ -290,6 +295,8 @@ public final class Intake implements AutoCloseable {
         final Mqtt5Publish publish;
         final Priority priority;
         final long seq;
+        /** An earlier handoff of it may have reached the broker: it is handed off marked as a possible repeat. */
+        volatile boolean repeat;
         private boolean decoded;
         private Job job;
         private String id;
@@ -365,13 +372,20 @@ public final class Intake implements AutoCloseable {
                 first = awaitingFirst;
                 awaitingFirst = false;
             }
-            if (handed.resent(priority, p, first)) {
+            Handed.Resent resent = handed.resent(priority, p, first);
+            if (resent == Handed.Resent.HANDED) {
                 log.info("a {} job handed off before the connection dropped was resent; acknowledged, not handed off again", priority.wire());
                 p.acknowledge();
                 return;
             }
+            Held h = new Held(this, p, seq.incrementAndGet());
+            if (resent == Handed.Resent.MAYBE) {
+                log.info("a {} job whose handoff was going out when the worker stopped was resent; handed off again as a possible repeat",
+                        priority.wire());
+                h.repeat = true;
+            }
             synchronized (this) {
-                current = new Held(this, p, seq.incrementAndGet());
+                current = h;
                 claimed = false;
             }
             signal();
