@@ -76,6 +76,30 @@ try {
   await page.waitForFunction(() => { const i = document.querySelector('[data-kind=image] img.result'); return i && i.complete && i.naturalWidth > 0; });
   out.image = await image.locator('img.result').evaluate(i => ({ width: i.naturalWidth, height: i.naturalHeight }));
 
+  // Speech, played in the page; then a WAV of speech given to the transcription panel as a visitor's file.
+  const speech = page.locator('[data-kind=speech]');
+  await speech.locator('button[type=submit]').click();
+  await speech.locator('audio.result').waitFor();
+  await page.waitForFunction(() => {
+    const a = document.querySelector('[data-kind=speech] audio.result');
+    return a && a.readyState >= 1 && a.duration > 0;
+  });
+  out.speechSeconds = await speech.locator('audio.result').evaluate(a => a.duration);
+  // The same speech as a visitor's recording (asked here, outside the page: its CSP lets no script read the blob back).
+  const spoken = await fetch(base + '/v1/audio/speech', { method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + key },
+    body: JSON.stringify({ model: 'melotts-en-default', input: 'Hello, visitors.', response_format: 'wav' }) });
+  const wav = Buffer.from(await spoken.arrayBuffer());
+  const transcription = page.locator('[data-kind=transcription]');
+  await transcription.locator('input[type=file]').setInputFiles({ name: 'visitor.wav', mimeType: 'audio/wav', buffer: wav });
+  await transcription.locator('button[type=submit]').click();
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-kind=transcription] .row .dim');
+    return s && /^(done|error)/.test(s.textContent);
+  });
+  out.transcriptionStatus = await transcription.locator('.row .dim').first().textContent();
+  out.transcript = await transcription.locator('[data-output=transcription]').textContent();
+
   // 4. The jobs just run are listed with their outcome.
   await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length >= 2, null, { timeout: STEP });
   out.jobs = await page.locator('#jobs tbody tr').evaluateAll(rows => rows.map(r => [...r.cells].map(c => c.textContent)));

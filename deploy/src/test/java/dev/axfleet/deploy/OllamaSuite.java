@@ -120,7 +120,7 @@ abstract class OllamaSuite extends FleetSuite {
         assertEquals(404, missing.statusCode());
         String error = JsonParser.parseString(missing.body()).getAsJsonObject().get("error").getAsString();
         assertTrue(error.startsWith("model \"llama3\" not found") && error.contains(MODEL), error);
-        for (String bad : List.of("{\"messages\":[]}", "{\"model\":\"" + MODEL + "\",\"format\":\"json\",\"prompt\":\"x\"}",
+        for (String bad : List.of("{\"messages\":[]}", "{\"model\":\"" + MODEL + "\",\"format\":\"yaml\",\"prompt\":\"x\"}",
                 "{\"model\":\"" + MODEL + "\",\"options\":{\"temperature\":\"hot\"},\"prompt\":\"x\"}", "not json")) {
             HttpResponse<String> r = post("/api/generate", bad);
             assertEquals(400, r.statusCode(), bad);

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The page at {@code /} in a real browser (Debian's headless Chromium, driven by playwright-core from
  * {@code src/test/node/page-browser.mjs}) against the whole fleet as {@code axfleet up} starts it, emulated, with the
  * monitor on its emulated card and an API key set: the page asks for the key once, shows the card's temperature
- * and chart, the models and their workers' phases, streams a chat typed in the playground, shows an image, lists the
+ * and chart, the models and their workers' phases, streams a chat typed in the playground, shows an image, plays speech and transcribes its WAV, lists the
  * jobs, fits a phone; a sketch on localhost may call the gateway and one elsewhere may not. The screenshots are kept
  * in {@code target/page/}.
  */
@@ -107,7 +107,7 @@ class PageTest {
             models.add(m.getAsJsonObject().get("model").getAsString());
             assertTrue(m.getAsJsonObject().getAsJsonArray("phases").toString().contains("ready"), "each worker's phase: " + m);
         }
-        assertEquals(List.of("qwen3-0.6b", "qwen3-embedding-0.6b", "sd15-lcm"), models);
+        assertEquals(List.of("internvl3-1b", "melotts-en-default", "qwen3-0.6b", "sd15-lcm", "whisper-tiny"), models, "the models `axfleet up` runs by default");
 
         assertTrue(o.get("chatStatus").getAsString().startsWith("done"), o.toString());
         assertFalse(o.get("chatText").getAsString().isBlank(), "an answer");
@@ -116,9 +116,15 @@ class PageTest {
         assertEquals(512, o.getAsJsonObject("image").get("width").getAsInt(), "the image, at its asked size");
         assertEquals(512, o.getAsJsonObject("image").get("height").getAsInt());
 
+        assertTrue(o.get("speechSeconds").getAsDouble() > 0.5, "the speech plays in the page: " + o.get("speechSeconds") + " s");
+        assertTrue(o.get("transcriptionStatus").getAsString().startsWith("done"), o.toString());
+        assertTrue(o.get("transcript").getAsString().contains("emulated"), "the speech's WAV, transcribed: " + o.get("transcript"));
+
         JsonArray jobs = o.getAsJsonArray("jobs");
         String listed = jobs.toString();
-        assertTrue(listed.contains("qwen3-0.6b") && listed.contains("sd15-lcm") && listed.contains("done"), "the last jobs: " + listed);
+        // The playground's chat panel asks the first chat model it lists (the vision model is one too).
+        assertTrue((listed.contains("qwen3-0.6b") || listed.contains("internvl3-1b")) && listed.contains("sd15-lcm") && listed.contains("done"),
+                "the last jobs: a chat job and the image: " + listed);
 
         assertTrue(o.get("phoneOverflow").getAsInt() <= 0, "nothing wider than a phone's screen: " + o.get("phoneOverflow"));
         assertTrue(Files.size(SHOTS.resolve("page.png")) > 10_000 && Files.size(SHOTS.resolve("page-phone.png")) > 10_000);

@@ -8,36 +8,35 @@ import spark.Request;
 /**
  * How urgent a request's job is: its priority, and how long its caller waits for the answer (docs/protocol.md,
  * "Priority and deadlines over HTTP"). From any API: the headers {@value #PRIORITY_HEADER} ({@code high}, {@code normal},
- * {@code low}) and {@value #TIMEOUT_HEADER} (seconds); the OpenAI SDKs' own {@value #SDK_TIMEOUT_HEADER}, which they send
- * on every request with the timeout they were given; and a body field where a facade reads one ({@code priority} in
+ * {@code low}) and {@value #TIMEOUT_HEADER} (seconds), and a body field where a facade reads one ({@code priority} in
  * OpenAI's and Ollama's bodies, OpenAI's {@code service_tier}), which wins over the header. The job's {@code expires_at}
  * is the shorter of the caller's timeout and {@code gateway.request_timeout}, and so is the gateway's own wait.
+ * <p>
+ * The OpenAI SDKs' {@code X-Stainless-Timeout} is not read as a deadline: it is one try's timeout, after which the SDK
+ * sends the request again by itself (twice by default), and each try takes over the job the first started
+ * ({@code SameRequests}); a deadline from it would answer "would not finish" to a caller that is still willing to wait.
  */
 public final class Urgency {
     public static final String PRIORITY_HEADER = "X-Axfleet-Priority";
     public static final String TIMEOUT_HEADER = "X-Request-Timeout";
-    /** Stainless-generated SDKs (openai-node, openai-python) send their request timeout in whole seconds. */
-    public static final String SDK_TIMEOUT_HEADER = "X-Stainless-Timeout";
     private static final String ATTRIBUTE = Urgency.class.getName();
 
     private final String header;
     private final String timeoutHeader;
-    private final String sdkTimeout;
     private String field;
     private String fieldName;
     private Priority fromTier;
 
-    private Urgency(String header, String timeoutHeader, String sdkTimeout) {
+    private Urgency(String header, String timeoutHeader) {
         this.header = header;
         this.timeoutHeader = timeoutHeader;
-        this.sdkTimeout = sdkTimeout;
     }
 
     /** The urgency of {@code request}, read from its headers the first time it is asked for. */
     public static Urgency of(Request request) {
         Urgency u = request.attribute(ATTRIBUTE);
         if (u == null) {
-            u = new Urgency(request.headers(PRIORITY_HEADER), request.headers(TIMEOUT_HEADER), request.headers(SDK_TIMEOUT_HEADER));
+            u = new Urgency(request.headers(PRIORITY_HEADER), request.headers(TIMEOUT_HEADER));
             request.attribute(ATTRIBUTE, u);
         }
         return u;
@@ -45,7 +44,7 @@ public final class Urgency {
 
     /** The urgency of a job that did not come over HTTP, or whose request said nothing. */
     static Urgency none() {
-        return new Urgency(null, null, null);
+        return new Urgency(null, null);
     }
 
     /**
@@ -100,8 +99,7 @@ public final class Urgency {
 
     /**
      * How long the job's caller waits: the shorter of its own timeout, when it said one, and the gateway's {@code limit}.
-     * A {@value #TIMEOUT_HEADER} that is not a positive number of seconds is a 400; an SDK's header that cannot be read
-     * is ignored (it was not written for this server).
+     * A {@value #TIMEOUT_HEADER} that is not a positive number of seconds is a 400.
      */
     public Duration timeout(Duration limit) throws ApiException {
         Duration mine = limit;
@@ -111,12 +109,6 @@ public final class Urgency {
                 throw ApiException.badRequest(TIMEOUT_HEADER, "'" + timeoutHeader + "' is not a positive number of seconds");
             }
             mine = min(mine, d);
-        }
-        if (sdkTimeout != null) {
-            Duration d = seconds(sdkTimeout);
-            if (d != null) {
-                mine = min(mine, d);
-            }
         }
         return mine;
     }

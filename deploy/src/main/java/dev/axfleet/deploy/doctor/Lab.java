@@ -234,7 +234,28 @@ final class Lab implements AutoCloseable {
 
     /** The melotts unit as {@link #speaker()}; {@code paced}: emulated, at the pace timing checks measure. Not started. */
     StackFlowTtsRuntime speaker(boolean paced) throws Verdict.Skip {
-        StackFlowTtsRuntime r = (StackFlowTtsRuntime) create(target.speechWorker(paced));
+        Settings s = target.speechWorker(paced);
+        StackFlowTtsRuntime.Config c = SpeechChecks.config(s);
+        // Skipped soon where llm-sys is not installed, as U35 is (the adapter's start would wait its whole load timeout); a
+        // unit (re)started for this check gets a few seconds to listen.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                StackFlowWire.open(c.host(), c.port()).close();
+                break;
+            } catch (Verdict.Skip notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw notYet;
+                }
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw notYet;
+                }
+            }
+        }
+        StackFlowTtsRuntime r = (StackFlowTtsRuntime) create(s);
         closeAfterCheck(r);
         return r;
     }

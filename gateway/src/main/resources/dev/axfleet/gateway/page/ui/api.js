@@ -20,7 +20,8 @@ export async function call(path, init = {}) {
   const headers = new Headers(init.headers || {});
   const key = apiKey();
   if (key) headers.set('Authorization', 'Bearer ' + key);
-  if (init.body && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+  // A form (a file upload) sets its own multipart type and boundary.
+  if (init.body && !(init.body instanceof FormData) && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   const res = await fetch(path, { ...init, headers });
   if (res.status === 401) {
     refusedListeners.forEach(f => f(Boolean(key)));
