@@ -91,7 +91,7 @@ class FuzzTest {
 
     @Test
     void theOpenAiRouteAnswersAnythingWithoutA5xx() throws Exception {
-        Tries.run("openai-chat", 10_000, openAiBodies(), body -> {
+        Tries.run("openai-chat", Tries.tries(), openAiBodies(), body -> {
             HttpResponse<String> r = post("/v1/chat/completions", body);
             assertTrue(r.statusCode() < 500, () -> r.statusCode() + " for " + body + "\n" + r.body());
             if (r.statusCode() >= 400) {
@@ -103,20 +103,20 @@ class FuzzTest {
 
     @Test
     void theOllamaChatRouteAnswersAnythingWithoutA5xx() throws Exception {
-        Tries.run("ollama-chat", 10_000, ollamaChatBodies(), body -> ollama("/api/chat", body));
+        Tries.run("ollama-chat", Tries.tries(), ollamaChatBodies(), body -> ollama("/api/chat", body));
     }
 
     @Test
     void theOllamaGenerateRouteAnswersAnythingWithoutA5xx() throws Exception {
-        Tries.run("ollama-generate", 10_000, ollamaGenerateBodies(), body -> ollama("/api/generate", body));
+        Tries.run("ollama-generate", Tries.tries(), ollamaGenerateBodies(), body -> ollama("/api/generate", body));
     }
 
     @Test
     void theOllamaShowRouteAnswersAnythingWithoutA5xx() throws Exception {
-        Tries.run("ollama-show", 10_000, showBodies(), body -> ollama("/api/show", body));
+        Tries.run("ollama-show", Tries.tries(), showBodies(), body -> ollama("/api/show", body));
     }
 
-    // The image routes run a whole (emulated) image per valid body: Tries.imageTries() each (2,000 in a build;
+    // The image routes run a whole (emulated) image per valid body: Tries.imageTries() each (1,000 in a build;
     // -Dfuzz.image_tries=10000 for the full run in docs/reliability.md).
 
     @Test
@@ -182,11 +182,11 @@ class FuzzTest {
         }
     }
 
-    /** 10,000 generated payloads on the job topic, as a careless device might send them; then a real job still runs. */
+    /** Generated payloads on the job topic ({@link Tries#tries()}), as a careless device might send them; then a real job still runs. */
     @Test
     void theJobTopicTakesAnythingAndTheWorkerStillAnswers() throws Exception {
         try (TestMqttClient device = TestMqttClient.connect(fleet.brokerAddress(), "fuzzing-device")) {
-            List<String> payloads = Tries.sample("job-topic", 10_000, jobPayloads()).toList();
+            List<String> payloads = Tries.sample("job-topic", Tries.tries(), jobPayloads()).toList();
             for (String p : payloads) {
                 device.publish(Topics.jobs(MODEL), p);
             }

@@ -44,9 +44,17 @@ final class Tries {
         return IntStream.range(0, n).mapToObj(i -> gen.next(random(name, i)));
     }
 
+    /**
+     * How many tries the JSON routes and the job topic get in a build (each valid body is a job); the full run by hand
+     * is {@code -Dfuzz.tries=10000} (docs/reliability.md).
+     */
+    static int tries() {
+        return Integer.getInteger("fuzz.tries", 5_000);
+    }
+
     /** How many tries the image routes get: each valid body runs a whole emulated image. */
     static int imageTries() {
-        return Integer.getInteger("fuzz.image_tries", 2_000);
+        return Integer.getInteger("fuzz.image_tries", 1_000);
     }
 
     private static SplittableRandom random(String name, int i) {
