@@ -7,12 +7,10 @@ import com.google.gson.JsonParser;
 import dev.axfleet.worker.runtime.AxllmServeRuntime;
 import dev.axfleet.worker.runtime.AxllmUpstream;
 import dev.axfleet.worker.runtime.EngineException;
-import java.io.IOException;
-import java.net.ConnectException;
+import dev.axfleet.worker.runtime.RuntimeHttp;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,20 +48,8 @@ public final class AxllmEmbedRuntime extends AxllmUpstream implements EmbedRunti
         body.add("input", input);
         HttpRequest request = HttpRequest.newBuilder(process.base().resolve("/v1/embeddings")).timeout(requestTimeout)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
-        HttpResponse<String> r;
-        try {
-            r = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (HttpTimeoutException e) {
-            throw new EngineException(EngineException.Kind.STALLED, "axllm serve did not embed " + inputs.size() + " inputs within "
-                    + requestTimeout, e);
-        } catch (ConnectException e) {
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve is not listening on " + process.base(), e);
-        } catch (IOException e) {
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve connection failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "interrupted", e);
-        }
+        HttpResponse<String> r = RuntimeHttp.send(http, request, HttpResponse.BodyHandlers.ofString(), "axllm serve", process.base(),
+                "did not embed " + inputs.size() + " inputs within " + requestTimeout);
         JsonObject o;
         try {
             o = JsonParser.parseString(r.body()).getAsJsonObject();

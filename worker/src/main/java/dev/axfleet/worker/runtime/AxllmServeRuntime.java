@@ -18,12 +18,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -384,18 +382,8 @@ public final class AxllmServeRuntime implements ChatRuntime {
     }
 
     private HttpResponse<InputStream> send(HttpRequest request) throws EngineException {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
-            throw new EngineException(EngineException.Kind.STALLED, "axllm serve did not answer within " + config.firstTokenTimeout(), e);
-        } catch (ConnectException e) {
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve is not listening on " + base, e);
-        } catch (IOException e) {
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "axllm serve connection failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "interrupted", e);
-        }
+        return RuntimeHttp.send(http, request, HttpResponse.BodyHandlers.ofInputStream(), "axllm serve", base,
+                "did not answer within " + config.firstTokenTimeout());
     }
 
     /**

@@ -7,16 +7,15 @@ import com.google.gson.JsonParser;
 import dev.axfleet.broker.audio.Wav;
 import dev.axfleet.worker.runtime.EngineException;
 import dev.axfleet.worker.runtime.Readiness;
+import dev.axfleet.worker.runtime.RuntimeHttp;
 import dev.axfleet.worker.runtime.RuntimeProcess;
 import dev.axfleet.worker.runtime.RuntimeStartException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -152,19 +151,8 @@ public final class AsrServerRuntime implements TranscribeRuntime {
                 .header("Authorization", "Bearer " + apiKey)
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build();
-        HttpResponse<String> r;
-        try {
-            r = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (HttpTimeoutException e) {
-            throw new EngineException(EngineException.Kind.STALLED, "asr_server did not answer within " + timeout, e);
-        } catch (ConnectException e) {
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "asr_server is not listening on " + base, e);
-        } catch (IOException e) {
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "asr_server connection failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException(EngineException.Kind.UNAVAILABLE, "interrupted", e);
-        }
+        HttpResponse<String> r = RuntimeHttp.send(http, request, HttpResponse.BodyHandlers.ofString(), "asr_server", base,
+                "did not answer within " + timeout);
         JsonObject o;
         try {
             o = JsonParser.parseString(r.body()).getAsJsonObject();
