@@ -82,9 +82,7 @@ final class Handed {
 
     /** The handoff of {@code p} failed: it stays on its connection, nothing is pending. */
     synchronized void notSent(Priority priority) {
-        if (pending.remove(priority) != null) {
-            append("K\t" + priority.wire());
-        }
+        forget(priority);
     }
 
     /** The broker took the handoff of {@code p}: pending until the broker is known to have its acknowledgement. */
@@ -96,9 +94,18 @@ final class Handed {
         if (p.getQos() == MqttQos.AT_MOST_ONCE) {
             return; // never resent
         }
-        String d = digest.apply(p);
+        // The connection holds one job at a time: one being sent is the job the broker now took, its digest (a hash of
+        // what may be a whole image) already known.
+        Pending sending = pending.get(priority);
+        String d = sure && sending != null && !sending.sure() ? sending.digest() : digest.apply(p);
         pending.put(priority, new Pending(d, sure));
         append((sure ? "H" : "S") + "\t" + priority.wire() + "\t" + d);
+    }
+
+    private void forget(Priority priority) {
+        if (pending.remove(priority) != null) {
+            append("K\t" + priority.wire());
+        }
     }
 
     /**
@@ -114,12 +121,10 @@ final class Handed {
             if (d.sure()) {
                 return Resent.HANDED;
             }
-            pending.remove(priority);
-            append("K\t" + priority.wire());
+            forget(priority);
             return Resent.MAYBE;
         }
-        pending.remove(priority);
-        append("K\t" + priority.wire());
+        forget(priority);
         return Resent.NO;
     }
 
