@@ -235,7 +235,7 @@ public final class JobRunner {
             throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ApiException.timeout(config.requestTimeout());
+            throw ApiException.timeout(timeout(requestLog));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -438,8 +438,7 @@ public final class JobRunner {
             throw ApiException.busy("server busy: " + bus.pending(model) + " jobs for " + model
                     + " are already waiting (gateway.max_pending_per_model)", 5);
         }
-        Urgency urgency = requestLog.urgency();
-        Submission s = bus.submit(model, params, stream, urgency.timeout(config.requestTimeout()), keepAlive, urgency.priority());
+        Submission s = bus.submit(model, params, stream, timeout(requestLog), keepAlive, requestLog.urgency().priority());
         requestLog.job(s.id(), model);
         return s;
     }
